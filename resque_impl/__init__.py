@@ -1,5 +1,116 @@
-"""resque_impl: Ruby-Resque-compatible background jobs for Python."""
+"""resque_impl: Ruby-Resque-compatible background jobs for Python.
 
+Queues, workers, failures and stats are byte-compatible with Ruby Resque 3.0 on Redis, so Python and
+Ruby processes share them. Nothing here connects to Redis at import time.
+"""
+
+from resque_impl.client import JobClass, Resque
+from resque_impl.clock import SYSTEM_CLOCK, Clock, ManualClock, SystemClock
+from resque_impl.codec import Payload, decode_payload, encode_payload, validate_args
+from resque_impl.default import (
+    configure,
+    current,
+    dequeue,
+    enqueue,
+    enqueue_many,
+    enqueue_to,
+    info,
+    peek,
+    queues,
+    remove_queue,
+    size,
+)
+from resque_impl.errors import (
+    ConfigurationError,
+    DirtyExit,
+    DontPerform,
+    FailureHookError,
+    FailureNotFoundError,
+    JobRegistrationError,
+    NoClassError,
+    NoQueueError,
+    NotSerializableError,
+    PayloadDecodeError,
+    PayloadError,
+    PayloadTooLargeError,
+    PruneDeadWorkerDirtyExit,
+    ResqueConnectionError,
+    ResqueError,
+    UnknownJobClassError,
+)
+from resque_impl.failure import (
+    FailureBackend,
+    FailureRecord,
+    FailureSink,
+    MultipleBackend,
+    RedisBackend,
+    RedisMultiQueueBackend,
+)
+from resque_impl.hooks import Execution
+from resque_impl.job import Job, QueuedJob, job
+from resque_impl.keys import Keys
+from resque_impl.registry import Registry, default_registry
+from resque_impl.store import Store
 from resque_impl.version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    # producer API
+    "JobClass",
+    "Resque",
+    "configure",
+    "current",
+    "dequeue",
+    "enqueue",
+    "enqueue_many",
+    "enqueue_to",
+    "info",
+    "peek",
+    "queues",
+    "remove_queue",
+    "size",
+    # declaring and running jobs
+    "Execution",
+    "Job",
+    "QueuedJob",
+    "Registry",
+    "default_registry",
+    "job",
+    # payloads
+    "Payload",
+    "decode_payload",
+    "encode_payload",
+    "validate_args",
+    # failures
+    "FailureBackend",
+    "FailureRecord",
+    "FailureSink",
+    "MultipleBackend",
+    "RedisBackend",
+    "RedisMultiQueueBackend",
+    # storage and time
+    "SYSTEM_CLOCK",
+    "Clock",
+    "Keys",
+    "ManualClock",
+    "Store",
+    "SystemClock",
+    # errors
+    "ConfigurationError",
+    "DirtyExit",
+    "DontPerform",
+    "FailureHookError",
+    "FailureNotFoundError",
+    "JobRegistrationError",
+    "NoClassError",
+    "NoQueueError",
+    "NotSerializableError",
+    "PayloadDecodeError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "PruneDeadWorkerDirtyExit",
+    "ResqueConnectionError",
+    "ResqueError",
+    "UnknownJobClassError",
+    # metadata
+    "__version__",
+]

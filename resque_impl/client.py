@@ -1,0 +1,311 @@
+"""The producer side: :class:`Resque`, one configured connection with Ruby Resque's API.
+
+::
+
+    r = Resque("redis://localhost:6379/0")            # or Resque() for $REDIS_URL / localhost
+    r.enqueue(EmailJob, 42, "Welcome")                 # True; False if a before_enqueue hook vetoed
+    r.enqueue_to("high", EmailJob, 42, "x")
+    r.enqueue_to("ruby_queue", "Admin::RubyOnlyJob", 1) # a class only a Ruby worker knows
+    r.enqueue_many(EmailJob, [(1, "a"), (2, "b")])     # pipelined; returns how many were pushed
+    r.dequeue(EmailJob, 42, "x"); r.size("email"); r.peek("email", 0, 10); r.queues(); r.info()
+    r.failures.all(0, 10); r.failures.retry_and_remove(record)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from resque_impl.clock import SYSTEM_CLOCK, Clock
+from resque_impl.codec import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode_payload, dumps, encode_payload
+from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
+from resque_impl.errors import ConfigurationError, NoClassError, NoQueueError, PayloadDecodeError
+from resque_impl.failure import (
+    FailureBackend,
+    FailureSink,
+    MultipleBackend,
+    RedisBackend,
+    RedisMultiQueueBackend,
+    build_record,
+)
+from resque_impl.hooks import run_after_dequeue, run_after_enqueue, run_before_dequeue, run_before_enqueue
+from resque_impl.job import QueuedJob, queue_of
+from resque_impl.keys import DEFAULT_NAMESPACE, Keys
+from resque_impl.registry import Registry, default_registry
+from resque_impl.store import Store, StoreProtocol
+
+__all__ = ["JobClass", "Resque"]
+
+#: A job class, or the payload class name of a job only another process (e.g. a Ruby one) defines.
+JobClass = type | str
+
+_BACKENDS: dict[str, type[RedisBackend] | type[RedisMultiQueueBackend]] = {
+    "redis": RedisBackend,
+    "redis_multi_queue": RedisMultiQueueBackend,
+}
+
+
+class Resque:
+    """A connection to one Resque namespace on one Redis, with Ruby Resque's producer API.
+
+    :param redis: a redis-py client, a connection string (see :mod:`resque_impl.connection`), or
+        ``None`` for ``$REDIS_URL`` / ``redis://localhost:6379/0``. Nothing connects until first use.
+    :param store: use this store instead of connecting (e.g. a
+        :class:`~resque_impl.memory_store.MemoryStore`); ``redis`` and ``namespace`` are then ignored.
+    :param namespace: key prefix (default ``resque``, or the one in a ``host:port/namespace`` string).
+    :param registry: job classes this process knows (default: the global registry).
+    :param clock: where timestamps come from (default: the system clock).
+    :param failure_backend: ``"redis"`` (default), ``"redis_multi_queue"``, a backend object, or a
+        list whose first item is read from and all of which are saved to (Ruby's ``multiple``).
+    :param max_payload_bytes: larger payloads are refused at enqueue (default 10 MB).
+    :param socket_timeout: seconds before an unreachable or stalled server is an error.
+    """
+
+    def __init__(
+        self,
+        redis: Any = None,
+        *,
+        store: StoreProtocol | None = None,
+        namespace: str | None = None,
+        registry: Registry | None = None,
+        clock: Clock | None = None,
+        failure_backend: str | FailureBackend | Sequence[str | FailureSink] = "redis",
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    ) -> None:
+        if store is None:
+            connection = connect(redis, socket_timeout=socket_timeout)
+            keys = Keys(namespace or connection.namespace or DEFAULT_NAMESPACE)
+            store = Store(connection.client, keys, connection.description)
+        self.store: StoreProtocol = store
+        self.keys = store.keys
+        self.namespace = store.keys.namespace
+        #: The redis-py client (``None`` for a store without one).
+        self.redis: Any = getattr(store, "client", None)
+        self.registry = registry if registry is not None else default_registry
+        self.clock = clock if clock is not None else SYSTEM_CLOCK
+        if max_payload_bytes <= 0:
+            raise ConfigurationError(f"max_payload_bytes must be positive, got {max_payload_bytes}")
+        self.max_payload_bytes = max_payload_bytes
+        self.failures: FailureBackend = self._failure_backend(failure_backend)
+
+    def __repr__(self) -> str:
+        return f"<Resque {self.store.description} namespace={self.namespace!r}>"
+
+    def _failure_backend(self, spec: str | FailureBackend | Sequence[str | FailureSink]) -> FailureBackend:
+        if isinstance(spec, str):
+            try:
+                return _BACKENDS[spec](self.store, self.clock)
+            except KeyError:
+                raise ConfigurationError(
+                    f"unknown failure backend {spec!r}; use 'redis', 'redis_multi_queue', a backend "
+                    "object, or a list of them"
+                ) from None
+        if isinstance(spec, Sequence):
+            if not spec:
+                raise ConfigurationError("failure_backend list is empty")
+            primary = self._failure_backend(spec[0])  # type: ignore[arg-type]
+            others = [self._failure_backend(item) if isinstance(item, str) else item for item in spec[1:]]
+            return MultipleBackend(primary, *others)
+        if not isinstance(spec, FailureBackend):
+            raise ConfigurationError(f"failure_backend {spec!r} lacks the FailureBackend methods")
+        return spec
+
+    # -- job identity ------------------------------------------------------------------------------
+    def _identify(self, job_class: JobClass) -> tuple[str, type | None]:
+        """The payload class name and, when this process knows it, the Python class."""
+        if isinstance(job_class, str):
+            if not job_class.strip():
+                raise NoClassError("Jobs must be given a class (got an empty class name)")
+            return job_class, self.registry.get(job_class)
+        if not isinstance(job_class, type):
+            raise NoClassError(
+                f"Jobs must be given a class or a class name string, got {type(job_class).__name__}"
+            )
+        return self.registry.name_of(job_class), job_class
+
+    def _queue_for(self, name: str, cls: type | None, queue: str | None) -> str:
+        resolved = queue if queue is not None else (queue_of(cls) if cls is not None else None)
+        if not isinstance(resolved, str) or not resolved:
+            raise NoQueueError(
+                f"Jobs must be placed onto a queue. No queue could be inferred for class {name}; "
+                "set a queue attribute on the class or use enqueue_to(queue, ...)"
+            )
+        return resolved
+
+    def validate(self, job_class: JobClass, queue: str | None = None) -> None:
+        """Raise :class:`NoQueueError` / :class:`NoClassError` as Ruby's ``Resque.validate`` does."""
+        name, cls = self._identify(job_class)
+        self._queue_for(name, cls, queue)
+
+    # -- producing ---------------------------------------------------------------------------------
+    def encode(self, job_class: JobClass, args: Sequence[Any]) -> bytes:
+        """The exact payload bytes ``enqueue`` would push (validated, size-checked)."""
+        name, _ = self._identify(job_class)
+        return encode_payload(name, args, max_bytes=self.max_payload_bytes)
+
+    def enqueue(self, job_class: JobClass, *args: Any) -> bool:
+        """Push a job onto its class's queue. ``False`` if a ``before_enqueue`` hook vetoed it."""
+        return self.enqueue_to(None, job_class, *args)
+
+    def enqueue_to(self, queue: str | None, job_class: JobClass, *args: Any) -> bool:
+        """Push a job onto ``queue``. ``False`` if a ``before_enqueue`` hook vetoed it.
+
+        Arguments are checked first: one that JSON cannot carry unchanged raises
+        :class:`NotSerializableError` naming it, and nothing is pushed.
+        """
+        name, cls = self._identify(job_class)
+        target = self._queue_for(name, cls, queue)
+        payload = encode_payload(name, args, max_bytes=self.max_payload_bytes)
+        if cls is not None and not run_before_enqueue(cls, args):
+            return False
+        self.store.push(target, payload)
+        if cls is not None:
+            run_after_enqueue(cls, args)
+        return True
+
+    def enqueue_many(
+        self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None
+    ) -> int:
+        """Push one job per argument list, pipelined; returns how many were pushed (vetoes excluded).
+
+        Every payload is validated before anything is pushed, so a bad one pushes none.
+        """
+        name, cls = self._identify(job_class)
+        target = self._queue_for(name, cls, queue)
+        jobs = [(args, encode_payload(name, args, max_bytes=self.max_payload_bytes)) for args in args_list]
+        if cls is not None:
+            jobs = [(args, payload) for args, payload in jobs if run_before_enqueue(cls, args)]
+        self.store.push_many({target: [payload for _, payload in jobs]})
+        if cls is not None:
+            for args, _ in jobs:
+                run_after_enqueue(cls, args)
+        return len(jobs)
+
+    def push(self, queue: str, item: dict[str, Any] | Payload) -> None:
+        """Push a ready-made payload (``{"class": ..., "args": [...]}``) without hooks, like Ruby's
+        ``Resque.push``."""
+        if not isinstance(item, Payload):
+            extras = {key: value for key, value in item.items() if key not in ("class", "args")}
+            item = Payload(str(item.get("class") or ""), item.get("args") or [], extras)
+        if not item.class_name:
+            raise NoClassError('a pushed item needs a "class"')
+        raw = encode_payload(item.class_name, item.args, item.extras, max_bytes=self.max_payload_bytes)
+        self.store.push(queue, raw)
+
+    def dequeue(self, job_class: JobClass, *args: Any) -> int | None:
+        """Remove queued jobs of ``job_class`` (only those with exactly ``args``, if given).
+
+        Returns how many were removed, or ``None`` if a ``before_dequeue`` hook vetoed.
+        """
+        name, cls = self._identify(job_class)
+        target = self._queue_for(name, cls, None)
+        if cls is not None and not run_before_dequeue(cls, args):
+            return None
+        if args:
+            wanted = encode_payload(name, args, max_bytes=self.max_payload_bytes)
+            removed = self.store.remove_matching(target, lambda raw: _same_job(raw, wanted, name))
+        else:
+            removed = self.store.remove_matching(target, lambda raw: _class_of(raw) == name)
+        if cls is not None:
+            run_after_dequeue(cls, args)
+        return removed
+
+    # -- inspecting --------------------------------------------------------------------------------
+    def size(self, queue: str) -> int:
+        """How many jobs wait in ``queue``."""
+        return self.store.queue_size(queue)
+
+    def peek(self, queue: str, start: int = 0, count: int = 1) -> list[QueuedJob]:
+        """Up to ``count`` jobs from position ``start`` without removing them (always a list).
+
+        Raises :class:`PayloadDecodeError` for an entry that is not a payload; :meth:`peek_raw`
+        returns the bytes instead.
+        """
+        return [QueuedJob(queue, decode_payload(raw)) for raw in self.store.queue_range(queue, start, count)]
+
+    def peek_raw(self, queue: str, start: int = 0, count: int = 1) -> list[bytes]:
+        """Like :meth:`peek`, but the exact bytes."""
+        return self.store.queue_range(queue, start, count)
+
+    def queues(self) -> list[str]:
+        """Every known queue name, sorted."""
+        return self.store.queue_names()
+
+    def remove_queue(self, queue: str) -> None:
+        """Delete ``queue`` and every job in it."""
+        self.store.remove_queue(queue)
+
+    def workers(self) -> list[str]:
+        """Ids of every registered worker."""
+        return self.store.worker_ids()
+
+    def working(self) -> dict[str, bytes]:
+        """Worker id -> working-on record, for the workers busy right now."""
+        records = self.store.working_on(self.store.worker_ids())
+        return {worker: record for worker, record in records.items() if record}
+
+    def stat(self, name: str) -> int:
+        """A counter, e.g. ``stat("processed")``."""
+        return self.store.stat(name)
+
+    def info(self) -> dict[str, Any]:
+        """Ruby's ``Resque.info``: pending, processed, queues, workers, working, failed, servers,
+        environment."""
+        queue_names = self.store.queue_names()
+        workers = self.store.worker_ids()
+        working = self.store.working_on(workers)
+        return {
+            "pending": sum(self.store.queue_sizes(queue_names).values()),
+            "processed": self.store.stat("processed"),
+            "queues": len(queue_names),
+            "workers": len(workers),
+            "working": sum(1 for record in working.values() if record),
+            "failed": self.failures.count(),
+            "servers": [self.store.description],
+            "environment": os.environ.get("RAILS_ENV") or os.environ.get("RACK_ENV") or "development",
+        }
+
+    # -- failures ----------------------------------------------------------------------------------
+    def record_failure(
+        self, queue: str, payload: Payload | bytes, error: BaseException, *, worker: str = ""
+    ) -> None:
+        """Write a failure record for a job from ``queue`` to the failure backend.
+
+        ``payload`` may be raw bytes that were not a payload at all; the record then keeps their text
+        (cut to 64 KB). Failure hooks are the caller's business (see :class:`hooks.Execution`).
+        """
+        body: dict[str, Any] | str
+        if isinstance(payload, Payload):
+            body = payload.to_dict()
+        else:
+            body = payload[:_RAW_KEEP].decode("utf-8", "replace")
+        record = build_record(body, error, worker=worker, queue=queue, now=self.clock.time())
+        self.failures.save(record, queue)
+
+
+_RAW_KEEP = 64 * 1024
+
+
+def _class_of(raw: bytes) -> str | None:
+    try:
+        return decode_payload(raw).class_name
+    except PayloadDecodeError:
+        return None
+
+
+def _same_job(raw: bytes, wanted: bytes, name: str) -> bool:
+    """Ruby matches ``dequeue(cls, *args)`` by exact bytes; payloads that carry extra keys (written by
+    other producers) match on their class and args alone."""
+    if raw == wanted:
+        return True
+    try:
+        payload = decode_payload(raw)
+    except PayloadDecodeError:
+        return False
+    return (
+        bool(payload.extras)
+        and payload.class_name == name
+        and dumps({"class": name, "args": payload.args}) == wanted
+    )

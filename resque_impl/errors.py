@@ -1,0 +1,181 @@
+"""The exception tree: everything the library raises on purpose derives from :class:`ResqueError`.
+
+::
+
+    ResqueError
+    ├── ConfigurationError          bad connection string, bad option value
+    ├── ResqueConnectionError       Redis unreachable or dropped (wraps redis-py's error)
+    ├── PayloadError
+    │   ├── NotSerializableError    an argument cannot travel as JSON (names the argument path)
+    │   ├── PayloadTooLargeError    the encoded payload exceeds the configured limit
+    │   └── PayloadDecodeError      bytes read from Redis are not a Resque payload
+    ├── NoQueueError                a job class names no queue
+    ├── NoClassError                an empty or missing job class
+    ├── JobRegistrationError        two classes claim one payload class name
+    ├── UnknownJobClassError        a payload names a class nobody registered
+    ├── FailureNotFoundError        a failure record moved or was removed by someone else
+    ├── FailureHookError            an ``on_failure`` hook raised (carries the original error)
+    ├── DirtyExit                   a job's process died or its worker vanished mid-job
+    │   └── PruneDeadWorkerDirtyExit
+    └── DontPerform                 raised by a ``before_perform`` hook to skip the job quietly
+
+Exceptions recorded in Redis failure records carry a ``resque_name`` where Ruby Resque uses a
+different class name, so dashboards of both languages group them alike.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "DirtyExit",
+    "DontPerform",
+    "FailureHookError",
+    "FailureNotFoundError",
+    "JobRegistrationError",
+    "NoClassError",
+    "NoQueueError",
+    "NotSerializableError",
+    "PayloadDecodeError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "PruneDeadWorkerDirtyExit",
+    "ResqueConnectionError",
+    "ResqueError",
+    "UnknownJobClassError",
+    "exception_message",
+    "exception_name",
+]
+
+#: Longest exception message kept in a failure record; longer ones are cut with a note.
+MAX_MESSAGE_CHARS = 64 * 1024
+
+
+def exception_message(exc: BaseException, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``str(exc)``, but never raising (a hostile ``__str__``) and cut to ``limit`` characters."""
+    try:
+        text = str(exc)
+    except Exception as inner:
+        return f"<unprintable {type(exc).__name__}: str() raised {type(inner).__name__}>"
+    if len(text) > limit:
+        return f"{text[:limit]}... [{len(text) - limit:,} more characters cut]"
+    return text
+
+
+def exception_name(exc: BaseException | type[BaseException]) -> str:
+    """The class name a failure record shows: ``resque_name`` if the class sets one, else its name."""
+    cls = exc if isinstance(exc, type) else type(exc)
+    name = getattr(cls, "resque_name", None)
+    return name if isinstance(name, str) else cls.__name__
+
+
+class ResqueError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class ConfigurationError(ResqueError, ValueError):
+    """An option or connection string is malformed; the message says what is expected."""
+
+
+class ResqueConnectionError(ResqueError, ConnectionError):
+    """Redis could not be reached or the connection broke; the message names the server."""
+
+
+class PayloadError(ResqueError, ValueError):
+    """A job payload cannot be written or read."""
+
+
+class NotSerializableError(PayloadError, TypeError):
+    """An argument cannot be encoded as JSON the way Ruby Resque would read it.
+
+    ``path`` locates the offending value, e.g. ``args[1]["when"]``.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class PayloadTooLargeError(PayloadError):
+    """The encoded payload is larger than the configured ``max_payload_bytes``."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"payload is {size:,} bytes, over the {limit:,}-byte limit; store large data elsewhere and "
+            "pass a reference, or raise the limit with Resque(max_payload_bytes=...)"
+        )
+        self.size = size
+        self.limit = limit
+
+
+class PayloadDecodeError(PayloadError):
+    """Bytes read from Redis are not a valid Resque payload; ``raw`` keeps them."""
+
+    def __init__(self, problem: str, raw: bytes) -> None:
+        super().__init__(problem)
+        self.raw = raw
+
+
+class NoQueueError(ResqueError):
+    """A job class has no ``queue`` and no queue was given."""
+
+
+class NoClassError(ResqueError):
+    """A job class is missing or its name is empty."""
+
+
+class JobRegistrationError(ResqueError):
+    """Two different classes were registered under the same payload class name."""
+
+
+class UnknownJobClassError(ResqueError):
+    """A payload names a class that is not registered in this process.
+
+    Recorded as ``NameError`` like Ruby's ``uninitialized constant``; nothing is ever imported
+    because a payload asked for it.
+    """
+
+    resque_name = "NameError"
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(
+            f"uninitialized constant {class_name} (no job class is registered under this name in this "
+            "process; import the module defining it, e.g. with --jobs)"
+        )
+        self.class_name = class_name
+
+
+class FailureNotFoundError(ResqueError, LookupError):
+    """A failure record was removed or changed by someone else before this action reached it."""
+
+
+class FailureHookError(ResqueError):
+    """An ``on_failure`` hook raised while handling a job's failure.
+
+    Like Ruby Resque, this error replaces the original in the failure record, and its message names
+    both; ``original`` holds the job's exception and ``__cause__`` the hook's.
+    """
+
+    def __init__(self, hook_error: BaseException, original: BaseException, job_description: str) -> None:
+        super().__init__(
+            f"Additional error ({type(hook_error).__name__}: {exception_message(hook_error)}) occurred in "
+            f"running failure hooks for job {job_description}\nOriginal error that caused job failure was "
+            f"{type(original).__name__}: {exception_message(original)}"
+        )
+        self.original = original
+
+
+class DirtyExit(ResqueError):
+    """A job did not finish cleanly: its process died, or its worker vanished while busy."""
+
+    resque_name = "Resque::DirtyExit"
+
+
+class PruneDeadWorkerDirtyExit(DirtyExit):
+    """A worker whose heartbeat went stale was pruned while it was busy."""
+
+    resque_name = "Resque::PruneDeadWorkerDirtyExit"
+
+
+class DontPerform(ResqueError):
+    """Raise in a ``before_perform`` hook to skip the job: no failure, still counted as processed."""

@@ -1,0 +1,475 @@
+"""Failure records and the backends that keep them: ``redis``, ``redis_multi_queue`` and ``multiple``.
+
+A failure record is byte-compatible with Ruby Resque's: a JSON object with ``failed_at``, ``payload``,
+``exception``, ``error``, ``backtrace``, ``worker`` and ``queue`` in that order (``retried_at`` is added
+when it is requeued).
+
+Every operation that changes one record takes a *reference*: a :class:`FailureRecord` as returned by
+:meth:`RedisBackend.all` / :meth:`RedisBackend.each`, its stable :attr:`FailureRecord.id` string (what a
+web form carries), or a bare index as in Ruby. A record or id acts only on the record it names, even if
+others were removed or added meanwhile; if that record is gone, :class:`FailureNotFoundError` is raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from resque_impl.clock import Clock, format_failed_at
+from resque_impl.codec import dumps, loads
+from resque_impl.errors import FailureNotFoundError, exception_message, exception_name
+from resque_impl.store import StoreProtocol
+
+__all__ = [
+    "FailureBackend",
+    "FailureRecord",
+    "FailureRef",
+    "FailureSink",
+    "MultipleBackend",
+    "RedisBackend",
+    "RedisMultiQueueBackend",
+    "build_record",
+    "format_backtrace",
+]
+
+MAX_BACKTRACE_LINES = 200
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def format_backtrace(error: BaseException) -> list[str]:
+    """The traceback as Ruby writes backtraces: ``"path:line:in `name'"``, innermost frame first.
+
+    Frames of this library that merely called into the job are left out, like Ruby's filter.
+    """
+    frames: list[traceback.FrameSummary] = list(traceback.extract_tb(error.__traceback__))
+    ours = [index for index, frame in enumerate(frames) if frame.filename.startswith(_PACKAGE_DIR)]
+    if ours and ours[-1] + 1 < len(frames):
+        frames = frames[ours[-1] + 1 :]
+    lines = [f"{frame.filename}:{frame.lineno}:in `{frame.name}'" for frame in reversed(frames)]
+    return lines[:MAX_BACKTRACE_LINES]
+
+
+def build_record(
+    payload: dict[str, Any] | str,
+    error: BaseException,
+    *,
+    worker: str,
+    queue: str,
+    now: float,
+    backtrace: list[str] | None = None,
+) -> bytes:
+    """Encode a failure record exactly as Ruby Resque's ``Failure::Redis#save`` does."""
+    return dumps(
+        {
+            "failed_at": format_failed_at(now),
+            "payload": payload,
+            "exception": exception_name(error),
+            "error": exception_message(error),
+            "backtrace": format_backtrace(error) if backtrace is None else backtrace,
+            "worker": worker,
+            "queue": queue,
+        }
+    )
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRecord:
+    """One failure record as read, with where it was and its exact bytes."""
+
+    list_name: str
+    index: int
+    raw: bytes
+    data: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def read(cls, list_name: str, index: int, raw: bytes) -> FailureRecord:
+        try:
+            data = loads(raw)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            data = {"error": "unreadable failure record", "payload": raw.decode("utf-8", "replace")}
+        return cls(list_name, index, raw, data)
+
+    @property
+    def id(self) -> str:
+        """A stable reference, ``<list>:<index>:<digest of the bytes>``, safe to put in a URL or form."""
+        return f"{self.list_name}:{self.index}:{_digest(self.raw)}"
+
+    @property
+    def failed_at(self) -> str | None:
+        return self.data.get("failed_at")
+
+    @property
+    def payload(self) -> Any:
+        return self.data.get("payload")
+
+    @property
+    def class_name(self) -> str | None:
+        payload = self.payload
+        value = payload.get("class") if isinstance(payload, dict) else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def args(self) -> list[Any]:
+        payload = self.payload
+        value = payload.get("args") if isinstance(payload, dict) else None
+        return value if isinstance(value, list) else []
+
+    @property
+    def exception(self) -> str | None:
+        return self.data.get("exception")
+
+    @property
+    def error(self) -> str | None:
+        return self.data.get("error")
+
+    @property
+    def backtrace(self) -> list[str]:
+        value = self.data.get("backtrace")
+        return [str(line) for line in value] if isinstance(value, list) else []
+
+    @property
+    def worker(self) -> str | None:
+        return self.data.get("worker")
+
+    @property
+    def queue(self) -> str | None:
+        return self.data.get("queue")
+
+    @property
+    def retried_at(self) -> str | None:
+        return self.data.get("retried_at")
+
+
+#: What operations on one record accept.
+FailureRef = FailureRecord | str | int
+
+
+@runtime_checkable
+class FailureSink(Protocol):
+    """The least a failure backend does: keep a record. Error trackers can implement just this."""
+
+    def save(self, record: bytes, queue: str) -> None: ...
+
+
+@runtime_checkable
+class FailureBackend(FailureSink, Protocol):
+    """A failure backend that can also be read and managed (what ``Resque.failures`` exposes)."""
+
+    def count(self, queue: str | None = None, class_name: str | None = None) -> int: ...
+    def all(self, offset: int = 0, limit: int | None = None) -> list[FailureRecord]: ...
+    def each(
+        self,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        queue: str | None = None,
+        class_name: str | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[FailureRecord]: ...
+    def get(self, ref: FailureRef) -> FailureRecord: ...
+    def queues(self) -> list[str]: ...
+    def clear(self, queue: str | None = None) -> None: ...
+    def clear_retried(self) -> int: ...
+    def requeue(self, ref: FailureRef, queue: str | None = None) -> None: ...
+    def requeue_all(self) -> int: ...
+    def requeue_queue(self, queue: str) -> int: ...
+    def remove(self, ref: FailureRef) -> None: ...
+    def remove_queue(self, queue: str) -> int: ...
+    def retry_and_remove(self, ref: FailureRef, queue: str | None = None) -> None: ...
+
+
+class _ListBackend:
+    """Operations common to backends that keep records in Redis lists."""
+
+    def __init__(self, store: StoreProtocol, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- where records live (backends differ only here) ---------------------------------------------
+    def _list_for(self, queue: str) -> str:
+        raise NotImplementedError
+
+    def _lists(self) -> list[str]:
+        raise NotImplementedError
+
+    def _key(self, list_name: str) -> str:
+        return self.store.keys.key(list_name)
+
+    def _default_list(self) -> str:
+        return self._list_for("")
+
+    # -- reading -------------------------------------------------------------------------------------
+    def count(self, queue: str | None = None, class_name: str | None = None) -> int:
+        """How many records (of one job queue and/or payload class, if given)."""
+        if queue is None and class_name is None:
+            return sum(self.store.failure_count(self._key(name)) for name in self._lists())
+        return sum(1 for _ in self.each(queue=queue, class_name=class_name))
+
+    def all(self, offset: int = 0, limit: int | None = None) -> list[FailureRecord]:
+        """Records oldest first from position ``offset`` (``limit=None``: to the end).
+
+        With several lists (multi-queue), positions run through them in list-name order.
+        """
+        records: list[FailureRecord] = []
+        skip = max(0, offset)
+        for name in self._lists():
+            key = self._key(name)
+            size = self.store.failure_count(key)
+            if skip >= size:
+                skip -= size
+                continue
+            want = size - skip if limit is None else min(size - skip, limit - len(records))
+            for index, raw in enumerate(self.store.failure_range(key, skip, want), skip):
+                records.append(FailureRecord.read(name, index, raw))
+            skip = 0
+            if limit is not None and len(records) >= limit:
+                break
+        return records
+
+    def each(
+        self,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        queue: str | None = None,
+        class_name: str | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[FailureRecord]:
+        """Records matching the filters, newest first by default; ``offset`` and ``limit`` count
+        matching records, so they page a filtered view."""
+        names = [self._list_for(queue)] if queue is not None else self._lists()
+        to_skip, left = max(0, offset), limit
+        for name in names:
+            for index, raw in self.store.iter_failures(self._key(name), newest_first=newest_first):
+                record = FailureRecord.read(name, index, raw)
+                if (queue is not None and record.queue != queue) or (
+                    class_name is not None and record.class_name != class_name
+                ):
+                    continue
+                if to_skip:
+                    to_skip -= 1
+                    continue
+                if left is not None:
+                    if left <= 0:
+                        return
+                    left -= 1
+                yield record
+
+    def get(self, ref: FailureRef) -> FailureRecord:
+        """The record ``ref`` names, as it is now; :class:`FailureNotFoundError` if it is gone."""
+        if isinstance(ref, FailureRecord):
+            return self._find(ref.list_name, ref.index, lambda raw: raw == ref.raw)
+        if isinstance(ref, int):
+            name = self._default_list()
+            found = self.store.failure_range(self._key(name), ref, 1)
+            if not found:
+                raise FailureNotFoundError(f"no failure record at index {ref}")
+            return FailureRecord.read(name, ref, found[0])
+        try:
+            name, index_text, digest = ref.rsplit(":", 2)
+            index = int(index_text)
+        except ValueError:
+            raise FailureNotFoundError(f"{ref!r} is not a failure record id") from None
+        return self._find(name, index, lambda raw: _digest(raw) == digest)
+
+    def _find(self, list_name: str, index: int, matches: Any) -> FailureRecord:
+        key = self._key(list_name)
+        seen = self.store.failure_range(key, index, 1)
+        if seen and matches(seen[0]):
+            return FailureRecord.read(list_name, index, seen[0])
+        for position, raw in self.store.iter_failures(key):
+            if matches(raw):
+                return FailureRecord.read(list_name, position, raw)
+        raise FailureNotFoundError("that failure record was removed or changed by someone else")
+
+    def queues(self) -> list[str]:
+        """The failure list names (``["failed"]`` for the ``redis`` backend)."""
+        return self._lists()
+
+    # -- writing -------------------------------------------------------------------------------------
+    def _update(self, record: FailureRecord, replacement: bytes | None, requeue_to: str | None) -> None:
+        push = None
+        if requeue_to is not None:
+            payload = dumps({"class": record.class_name, "args": record.args})
+            push = (requeue_to, payload)
+        if not self.store.failure_update(
+            self._key(record.list_name), record.index, record.raw, replacement, push
+        ):
+            raise FailureNotFoundError("that failure record was removed or changed by someone else")
+
+    def _target_queue(self, record: FailureRecord, queue: str | None) -> str:
+        target = queue or record.queue
+        if not target or record.class_name is None:
+            raise FailureNotFoundError(f"failure record {record.id} has no job queue or class to requeue")
+        return target
+
+    def requeue(self, ref: FailureRef, queue: str | None = None) -> None:
+        """Push the job back onto its queue (or ``queue``) and mark the record ``retried_at``.
+
+        Like Ruby, the record stays in the list; see :meth:`retry_and_remove`. No enqueue hooks run.
+        """
+        record = self.get(ref)
+        target = self._target_queue(record, queue)
+        marked = dumps({**record.data, "retried_at": format_failed_at(self.clock.time())})
+        self._update(record, marked, target)
+
+    def retry_and_remove(self, ref: FailureRef, queue: str | None = None) -> None:
+        """Push the job back onto its queue and delete the record, atomically."""
+        record = self.get(ref)
+        self._update(record, None, self._target_queue(record, queue))
+
+    def remove(self, ref: FailureRef) -> None:
+        """Delete one record."""
+        self._update(self.get(ref), None, None)
+
+    def _each_matching(self, wanted: Any) -> list[FailureRecord]:
+        return [record for record in self.each(newest_first=False) if wanted(record)]
+
+    def requeue_all(self) -> int:
+        """Requeue every record (each stays, marked ``retried_at``); returns how many."""
+        records = self._each_matching(lambda record: record.class_name is not None)
+        for record in records:
+            self.requeue(record)
+        return len(records)
+
+    def requeue_queue(self, queue: str) -> int:
+        """Requeue every record of jobs from ``queue``; returns how many."""
+        records = self._each_matching(lambda record: record.queue == queue)
+        for record in records:
+            self.requeue(record)
+        return len(records)
+
+    def remove_queue(self, queue: str) -> int:
+        """Delete every record of jobs from ``queue``; returns how many."""
+        records = self._each_matching(lambda record: record.queue == queue)
+        for record in records:
+            self.remove(record)
+        return len(records)
+
+    def clear_retried(self) -> int:
+        """Delete every record that was requeued; returns how many."""
+        records = self._each_matching(lambda record: record.retried_at is not None)
+        for record in records:
+            self.remove(record)
+        return len(records)
+
+
+class RedisBackend(_ListBackend):
+    """Ruby's default backend: every record in one list, ``failed``."""
+
+    def save(self, record: bytes, queue: str) -> None:
+        self.store.failure_push(self.store.keys.failed, record)
+
+    def _list_for(self, queue: str) -> str:
+        return "failed"
+
+    def _lists(self) -> list[str]:
+        return ["failed"]
+
+    def clear(self, queue: str | None = None) -> None:
+        """Delete every record (of one job queue, if given)."""
+        if queue is None:
+            self.store.failure_clear(self.store.keys.failed)
+        else:
+            self.remove_queue(queue)
+
+
+class RedisMultiQueueBackend(_ListBackend):
+    """Ruby's ``redis_multi_queue`` backend: a list ``<queue>_failed`` per job queue, named in the
+    ``failed_queues`` set."""
+
+    def save(self, record: bytes, queue: str) -> None:
+        name = self._list_for(queue)
+        self.store.failure_push(self._key(name), record, list_name=name)
+
+    def _list_for(self, queue: str) -> str:
+        return f"{queue}_failed" if queue else "failed"
+
+    def _lists(self) -> list[str]:
+        return self.store.failure_list_names()
+
+    def clear(self, queue: str | None = None) -> None:
+        """Delete every record (of one job queue, if given)."""
+        names = [self._list_for(queue)] if queue is not None else self._lists()
+        for name in names:
+            self.store.failure_clear(self._key(name), list_name=name)
+
+    def remove_queue(self, queue: str) -> int:
+        """Delete the whole failure list of ``queue``; returns how many records it held."""
+        name = self._list_for(queue)
+        count = self.store.failure_count(self._key(name))
+        self.store.failure_clear(self._key(name), list_name=name)
+        return count
+
+
+class MultipleBackend:
+    """Saves each record to every backend; reads and manages through the first (Ruby's ``multiple``).
+
+    The other backends need only :class:`FailureSink`'s ``save``, e.g. an error tracker.
+    """
+
+    def __init__(self, primary: FailureBackend, *others: FailureSink) -> None:
+        self.primary = primary
+        self.others: Sequence[FailureSink] = others
+
+    def save(self, record: bytes, queue: str) -> None:
+        self.primary.save(record, queue)
+        for backend in self.others:
+            backend.save(record, queue)
+
+    def count(self, queue: str | None = None, class_name: str | None = None) -> int:
+        return self.primary.count(queue, class_name)
+
+    def all(self, offset: int = 0, limit: int | None = None) -> list[FailureRecord]:
+        return self.primary.all(offset, limit)
+
+    def each(
+        self,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        queue: str | None = None,
+        class_name: str | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[FailureRecord]:
+        return self.primary.each(offset, limit, queue=queue, class_name=class_name, newest_first=newest_first)
+
+    def get(self, ref: FailureRef) -> FailureRecord:
+        return self.primary.get(ref)
+
+    def queues(self) -> list[str]:
+        return self.primary.queues()
+
+    def clear(self, queue: str | None = None) -> None:
+        self.primary.clear(queue)
+
+    def clear_retried(self) -> int:
+        return self.primary.clear_retried()
+
+    def requeue(self, ref: FailureRef, queue: str | None = None) -> None:
+        self.primary.requeue(ref, queue)
+
+    def requeue_all(self) -> int:
+        return self.primary.requeue_all()
+
+    def requeue_queue(self, queue: str) -> int:
+        return self.primary.requeue_queue(queue)
+
+    def remove(self, ref: FailureRef) -> None:
+        self.primary.remove(ref)
+
+    def remove_queue(self, queue: str) -> int:
+        return self.primary.remove_queue(queue)
+
+    def retry_and_remove(self, ref: FailureRef, queue: str | None = None) -> None:
+        self.primary.retry_and_remove(ref, queue)

@@ -1,0 +1,233 @@
+"""Job hooks: found by name prefix, run in alphabetical order, with Ruby Resque's exact semantics.
+
+A hook is any method of the job class whose name starts with one of these prefixes; several hooks of
+one kind (``before_perform_log``, ``before_perform_metrics``, ...) run in alphabetical order, so plugins
+written as mixin classes compose. Hooks receive the job's arguments as ``perform`` does; ``on_failure``
+hooks receive the exception first.
+
+==================  =================================================================================
+``before_enqueue``  all run; if any returns exactly ``False`` the job is not pushed
+``after_enqueue``   after the push
+``before_dequeue``  all run; if any returns exactly ``False`` nothing is removed
+``after_dequeue``   after the removal
+``before_perform``  raising :class:`DontPerform` skips the job quietly (no failure; still processed)
+``around_perform``  wraps ``perform``; the alphabetically first is outermost (see below)
+``after_perform``   only when nothing raised; also when an around hook chose not to call ``perform``
+``on_failure``      once per failed job, with ``(exception, *args)``, before the failure is recorded
+==================  =================================================================================
+
+``around_perform`` hooks are generator functions that ``yield`` once where ``perform`` (and the hooks
+inside them) should run, like ``contextlib.contextmanager``::
+
+    @classmethod
+    def around_perform_timing(cls, *args):
+        started = time.monotonic()
+        yield                      # an exception from perform is raised here
+        record(time.monotonic() - started)
+
+A hook that returns without yielding skips ``perform`` (and the hooks inside it). A hook may also
+return a context manager instead of being a generator.
+"""
+
+from __future__ import annotations
+
+import inspect
+import reprlib
+import threading
+import weakref
+from collections.abc import Generator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, cast
+
+from resque_impl.errors import DontPerform, FailureHookError
+from resque_impl.job import job_target
+
+__all__ = [
+    "Execution",
+    "hook_names",
+    "run_after_dequeue",
+    "run_after_enqueue",
+    "run_before_dequeue",
+    "run_before_enqueue",
+]
+
+_Cached = tuple[tuple[int, ...], tuple[str, ...]]
+_cache: weakref.WeakKeyDictionary[type, dict[str, _Cached]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def _shape(cls: type) -> tuple[int, ...]:
+    """Changes whenever an attribute is added to or removed from the class or a base class."""
+    return tuple(len(vars(klass)) for klass in cls.__mro__)
+
+
+def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
+    """Names of ``cls``'s callable attributes starting with ``prefix``, sorted.
+
+    Cached per class; the cache notices hooks added or removed later (e.g. by a test's monkeypatch).
+    """
+    shape = _shape(cls)
+    cached = _cache.get(cls, {}).get(prefix)
+    if cached is not None and cached[0] == shape:
+        return cached[1]
+    found = tuple(
+        name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None))
+    )
+    with _cache_lock:
+        _cache.setdefault(cls, {})[prefix] = (shape, found)
+    return found
+
+
+def _run_vetoable(cls: type, prefix: str, args: Sequence[Any]) -> bool:
+    names = hook_names(cls, prefix)
+    if not names:
+        return True
+    target = job_target(cls)
+    results = [getattr(target, name)(*args) for name in names]
+    return not any(result is False for result in results)
+
+
+def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
+    names = hook_names(cls, prefix)
+    if names:
+        target = job_target(cls)
+        for name in names:
+            getattr(target, name)(*args)
+
+
+def run_before_enqueue(cls: type, args: Sequence[Any]) -> bool:
+    """Run every ``before_enqueue*`` hook; ``False`` if any vetoed the push."""
+    return _run_vetoable(cls, "before_enqueue", args)
+
+
+def run_after_enqueue(cls: type, args: Sequence[Any]) -> None:
+    """Run every ``after_enqueue*`` hook."""
+    _run_all(cls, "after_enqueue", args)
+
+
+def run_before_dequeue(cls: type, args: Sequence[Any]) -> bool:
+    """Run every ``before_dequeue*`` hook; ``False`` if any vetoed the removal."""
+    return _run_vetoable(cls, "before_dequeue", args)
+
+
+def run_after_dequeue(cls: type, args: Sequence[Any]) -> None:
+    """Run every ``after_dequeue*`` hook."""
+    _run_all(cls, "after_dequeue", args)
+
+
+class _DidNotYield:
+    """Marks an around hook that returned without yielding."""
+
+
+_DID_NOT_YIELD = _DidNotYield()
+_Wrapper = Generator[Any, None, None] | AbstractContextManager[Any]
+
+
+def _enter(name: str, wrapper: object) -> _Wrapper | _DidNotYield:
+    if inspect.isgenerator(wrapper):
+        try:
+            next(wrapper)
+        except StopIteration:
+            return _DID_NOT_YIELD
+        return cast("Generator[Any, None, None]", wrapper)
+    if isinstance(wrapper, AbstractContextManager):
+        wrapper.__enter__()
+        return wrapper
+    raise TypeError(
+        f"around hook {name} must be a generator function that yields once, or return a context "
+        f"manager; it returned {type(wrapper).__name__}"
+    )
+
+
+def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | None:
+    """Resume one around hook with the inner outcome; return the error it lets through (if any)."""
+    if isinstance(wrapper, AbstractContextManager):
+        try:
+            suppressed = wrapper.__exit__(
+                type(error) if error else None, error, error.__traceback__ if error else None
+            )
+        except BaseException as raised:
+            return raised
+        return None if suppressed else error
+    try:
+        if error is None:
+            next(wrapper)
+        else:
+            wrapper.throw(error)
+    except StopIteration:
+        return None
+    except BaseException as raised:
+        return raised
+    wrapper.close()
+    return RuntimeError("an around_perform hook yielded more than once")
+
+
+class Execution:
+    """One attempt at running a job: Ruby's ``Job#perform`` and its failure-hook bookkeeping."""
+
+    def __init__(self, job_class: type, args: Sequence[Any]) -> None:
+        self.job_class = job_class
+        self.args = args
+        self.target = job_target(job_class)
+        self._failure_hooks_ran = False
+
+    def perform(self) -> bool:
+        """Run the hooks and ``perform``; ``True`` if ``perform`` ran to completion.
+
+        Returns ``False`` when a ``before_perform`` hook raised :class:`DontPerform` or an around hook
+        did not yield. Any exception runs the ``on_failure`` hooks and is re-raised (or replaced by a
+        :class:`FailureHookError` if a failure hook raised).
+        """
+        try:
+            try:
+                for name in hook_names(self.job_class, "before_perform"):
+                    getattr(self.target, name)(*self.args)
+            except DontPerform:
+                return False
+            performed = self._perform_wrapped()
+            for name in hook_names(self.job_class, "after_perform"):
+                getattr(self.target, name)(*self.args)
+            return performed
+        except BaseException as error:
+            self.run_failure_hooks(error)
+            raise
+
+    def _perform_wrapped(self) -> bool:
+        names = hook_names(self.job_class, "around_perform")
+        if not names:
+            self.target.perform(*self.args)
+            return True
+        entered: list[_Wrapper] = []
+        performed = False
+        error: BaseException | None = None
+        try:
+            for name in names:
+                wrapper = _enter(name, getattr(self.target, name)(*self.args))
+                if isinstance(wrapper, _DidNotYield):
+                    break
+                entered.append(wrapper)
+            else:
+                self.target.perform(*self.args)
+                performed = True
+        except BaseException as raised:
+            error = raised
+        for wrapper in reversed(entered):
+            error = _exit(wrapper, error)
+        if error is not None:
+            raise error
+        return performed
+
+    def run_failure_hooks(self, error: BaseException) -> None:
+        """Run each ``on_failure*`` hook once per execution, with ``(error, *args)``.
+
+        A hook that raises is not swallowed: a :class:`FailureHookError` naming both errors is raised.
+        """
+        if self._failure_hooks_ran:
+            return
+        self._failure_hooks_ran = True
+        try:
+            for name in hook_names(self.job_class, "on_failure"):
+                getattr(self.target, name)(error, *self.args)
+        except Exception as hook_error:
+            description = f"{self.job_class.__qualname__}({reprlib.repr(list(self.args))[1:-1]})"
+            raise FailureHookError(hook_error, error, description) from hook_error

@@ -1,0 +1,148 @@
+"""Every Redis key name the library uses, and nowhere else.
+
+Names follow Ruby Resque 3.0 and resque-scheduler 5.0 exactly (``<namespace>:<key>``), so processes
+of both languages share one Redis. Keys that exist only in this implementation are marked *extension*;
+Ruby Resque never reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_NAMESPACE", "Keys"]
+
+DEFAULT_NAMESPACE = "resque"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names for one namespace (``resque`` unless configured)."""
+
+    namespace: str = DEFAULT_NAMESPACE
+
+    def key(self, name: str) -> str:
+        """Any key inside the namespace."""
+        return f"{self.namespace}:{name}"
+
+    # -- queues -----------------------------------------------------------------------------------
+    @property
+    def queues(self) -> str:
+        """Set of every queue name ever pushed to."""
+        return self.key("queues")
+
+    def queue(self, queue: str) -> str:
+        """List of payloads waiting in ``queue`` (RPUSH to enqueue, LPOP to reserve)."""
+        return self.key(f"queue:{queue}")
+
+    @property
+    def queue_prefix(self) -> str:
+        """What :meth:`queue` puts before a queue name."""
+        return self.key("queue:")
+
+    @property
+    def notify_channel(self) -> str:
+        """*Extension*: pub/sub channel on which our producers announce pushes (message = queue name)."""
+        return self.key("notify")
+
+    # -- workers ----------------------------------------------------------------------------------
+    @property
+    def workers(self) -> str:
+        """Set of registered worker ids (``host:pid:queues``)."""
+        return self.key("workers")
+
+    def worker(self, worker_id: str) -> str:
+        """The working-on record of a busy worker."""
+        return self.key(f"worker:{worker_id}")
+
+    def worker_started(self, worker_id: str) -> str:
+        """When a worker registered."""
+        return self.key(f"worker:{worker_id}:started")
+
+    @property
+    def heartbeats(self) -> str:
+        """Hash of worker id -> last heartbeat time."""
+        return self.key("workers:heartbeat")
+
+    @property
+    def pause_all(self) -> str:
+        """``"true"`` here pauses every worker."""
+        return self.key("pause-all-workers")
+
+    @property
+    def pruning_lock(self) -> str:
+        """Held (SET NX EX 60) by the one worker pruning dead workers."""
+        return self.key("pruning_dead_workers_in_progress")
+
+    def inflight(self, queue: str, worker_id: str) -> str:
+        """*Extension*: reliable fetch's per-worker in-flight list for one queue.
+
+        The hash tag keeps it in the same Redis Cluster slot as :meth:`queue`.
+        """
+        return "{" + self.queue(queue) + "}" + f":inflight:{worker_id}"
+
+    def inflight_queues(self, worker_id: str) -> str:
+        """*Extension*: set of queues in which ``worker_id`` may hold in-flight jobs."""
+        return self.key(f"inflight:{worker_id}")
+
+    @property
+    def recoveries(self) -> str:
+        """*Extension*: hash of payload -> times it was recovered from a dead worker."""
+        return self.key("inflight:recoveries")
+
+    # -- stats ------------------------------------------------------------------------------------
+    def stat(self, name: str) -> str:
+        """A counter such as ``stat:processed``."""
+        return self.key(f"stat:{name}")
+
+    def worker_stat(self, name: str, worker_id: str) -> str:
+        """A per-worker counter such as ``stat:processed:<worker id>``."""
+        return self.key(f"stat:{name}:{worker_id}")
+
+    # -- failures ---------------------------------------------------------------------------------
+    @property
+    def failed(self) -> str:
+        """The ``redis`` failure backend's list of failure records."""
+        return self.key("failed")
+
+    def failed_queue(self, queue: str) -> str:
+        """The ``redis_multi_queue`` backend's per-queue failure list, ``<queue>_failed``."""
+        return self.key(f"{queue}_failed")
+
+    @property
+    def failed_queues(self) -> str:
+        """The ``redis_multi_queue`` backend's set of failure list names."""
+        return self.key("failed_queues")
+
+    # -- resque-scheduler -------------------------------------------------------------------------
+    @property
+    def delayed_schedule(self) -> str:
+        """Sorted set of epoch seconds that have delayed jobs (member = score = the timestamp)."""
+        return self.key("delayed_queue_schedule")
+
+    def delayed(self, timestamp: int) -> str:
+        """List of delayed items due at ``timestamp``."""
+        return self.key(f"delayed:{timestamp}")
+
+    def delayed_timestamps(self, item: str) -> str:
+        """Set of ``delayed:<ts>`` names holding the encoded ``item``."""
+        return self.key(f"timestamps:{item}")
+
+    @property
+    def scheduler_master_lock(self) -> str:
+        """resque-scheduler's master lock; its raw name repeats the namespace."""
+        return self.key(f"{self.namespace}:resque_scheduler_master_lock")
+
+    @property
+    def schedules(self) -> str:
+        """Hash of recurring schedule name -> encoded definition."""
+        return self.key("schedules")
+
+    @property
+    def schedules_changed(self) -> str:
+        """Set of recurring schedule names changed since the scheduler last loaded them."""
+        return self.key("schedules_changed")
+
+    @property
+    def last_enqueued_at(self) -> str:
+        """Hash of recurring schedule name -> when it last enqueued."""
+        return self.key("delayed:last_enqueued_at")
