@@ -72,13 +72,15 @@ def _translating(method: Callable[..., Any], describe: Callable[[Any], str]) -> 
             return method(self, *args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise ResqueConnectionError(f"cannot reach {describe(self)}: {error}") from error
+        except redis.exceptions.InvalidResponse as error:
+            raise ResqueConnectionError(f"{describe(self)} does not answer like a Redis server: {error}") from error
 
     return call
 
 
 def translate_connection_errors(cls: C) -> C:
     """Make every public method of ``cls`` raise :class:`ResqueConnectionError` instead of redis-py's
-    connection and timeout errors, naming the server."""
+    connection, timeout and protocol errors, naming the server."""
     for name in dir(cls):
         if name.startswith("_"):
             continue

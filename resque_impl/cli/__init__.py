@@ -1,0 +1,18 @@
+"""``resque-impl``: a thin command-line shell over the library.
+
+Each command group lives in its own module and is attached to :data:`main` here; modules are imported
+only when ``resque-impl`` runs, never when the library is imported.
+"""
+
+from __future__ import annotations
+
+from resque_impl.cli.app import main
+from resque_impl.cli.failed import failed
+from resque_impl.cli.queues import enqueue, info, queues
+
+main.add_command(enqueue)
+main.add_command(queues)
+main.add_command(info)
+main.add_command(failed)
+
+__all__ = ["main"]

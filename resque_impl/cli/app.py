@@ -1,0 +1,55 @@
+"""The ``resque-impl`` command group and the options every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from resque_impl.client import Resque
+from resque_impl.errors import ResqueError
+from resque_impl.version import __version__
+
+__all__ = ["Context", "main", "pass_context"]
+
+
+@dataclass
+class Context:
+    """What the group options resolve to; commands build their :class:`Resque` from it."""
+
+    redis: str | None
+    namespace: str | None
+    _resque: Resque | None = None
+
+    @property
+    def resque(self) -> Resque:
+        if self._resque is None:
+            try:
+                self._resque = Resque(self.redis, namespace=self.namespace)
+            except ResqueError as error:
+                raise click.ClickException(str(error)) from None
+        return self._resque
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+class _Group(click.Group):
+    """Turns library errors (an unreachable Redis, a bad payload) into one-line messages, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ResqueError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--redis", envvar="REDIS_URL", help="Redis URL or host:port[:db][/namespace] [env: REDIS_URL]")
+@click.option("--namespace", envvar="RESQUE_NAMESPACE", help="Key namespace (default: resque)")
+@click.version_option(__version__, prog_name="resque-impl")
+@click.pass_context
+def main(ctx: click.Context, redis: str | None, namespace: str | None) -> None:
+    """Ruby-Resque-compatible background jobs: workers, scheduler, dashboard and admin commands."""
+    ctx.obj = Context(redis, namespace)
