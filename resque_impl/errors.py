@@ -17,6 +17,7 @@
     ├── FailureHookError            an ``on_failure`` hook raised (carries the original error)
     ├── DirtyExit                   a job's process died or its worker vanished mid-job
     │   └── PruneDeadWorkerDirtyExit
+    ├── ScheduleError               a bad delayed-job time or delay, or a bad recurring schedule
     └── DontPerform                 raised by a ``before_perform`` hook to skip the job quietly
 
 Exceptions recorded in Redis failure records carry a ``resque_name`` where Ruby Resque uses a
@@ -41,6 +42,7 @@ __all__ = [
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "ScheduleError",
     "UnknownJobClassError",
     "exception_message",
     "exception_name",
@@ -175,6 +177,11 @@ class PruneDeadWorkerDirtyExit(DirtyExit):
     """A worker whose heartbeat went stale was pruned while it was busy."""
 
     resque_name = "Resque::PruneDeadWorkerDirtyExit"
+
+
+class ScheduleError(ResqueError, ValueError):
+    """A delayed-job time or delay is unusable (a naive datetime, NaN), or a recurring schedule is
+    malformed; the message names the schedule entry and says what is expected."""
 
 
 class DontPerform(ResqueError):

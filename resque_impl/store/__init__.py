@@ -1,6 +1,7 @@
 """``Store``: the one place that sends Redis commands.
 
-Commands are grouped by what they touch (queues, stats, failures, workers), one module each; the
+Commands are grouped by what they touch (queues, stats, failures, workers, delayed jobs, recurring
+schedules, locks, metrics), one module each; the
 groups combine into :class:`Store`. Everything is keyed through :class:`resque_impl.keys.Keys` and
 stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
 :class:`resque_impl.errors.ResqueConnectionError`.
@@ -9,9 +10,13 @@ stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
 from __future__ import annotations
 
 from resque_impl.store.base import translate_connection_errors
+from resque_impl.store.delayed import DelayedCommands
 from resque_impl.store.failures import FailureCommands
+from resque_impl.store.locks import LockCommands
+from resque_impl.store.metrics import MetricCommands
 from resque_impl.store.protocol import StoreProtocol
 from resque_impl.store.queues import QueueCommands
+from resque_impl.store.schedules import ScheduleCommands
 from resque_impl.store.stats import StatCommands
 from resque_impl.store.workers import WorkerCommands
 
@@ -19,5 +24,14 @@ __all__ = ["Store", "StoreProtocol"]
 
 
 @translate_connection_errors
-class Store(QueueCommands, StatCommands, FailureCommands, WorkerCommands):
+class Store(
+    QueueCommands,
+    StatCommands,
+    FailureCommands,
+    WorkerCommands,
+    DelayedCommands,
+    ScheduleCommands,
+    LockCommands,
+    MetricCommands,
+):
     """Every Redis command the library sends, for one client and namespace."""
