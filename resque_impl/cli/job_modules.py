@@ -1,0 +1,38 @@
+"""``--jobs MODULE`` (or ``RESQUE_JOBS=a,b``): import the modules that define the job classes a
+process may run or enqueue, so they are registered before it starts."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["import_job_modules", "jobs_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def jobs_option(command: F) -> F:
+    """The ``--jobs`` option, repeatable and comma-separable, read from ``RESQUE_JOBS`` too."""
+    return click.option(
+        "--jobs",
+        "job_modules",
+        multiple=True,
+        envvar="RESQUE_JOBS",
+        metavar="MODULE",
+        help="Import MODULE (repeatable, or comma-separated) so its job classes are known [env: RESQUE_JOBS]",
+    )(command)
+
+
+def import_job_modules(values: Iterable[str]) -> list[str]:
+    """Import each module named in ``values`` (items may hold several, comma-separated); returns the
+    names imported. A module that fails to import is a usage error naming it."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as error:
+            raise click.UsageError(f"cannot import job module {name!r}: {type(error).__name__}: {error}") from None
+    return names
