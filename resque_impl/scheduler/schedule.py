@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,7 +51,6 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|[smhdwMy])")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|[smhdwMy]))+")
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,11 @@ class CronTrigger:
 
     def latest(self, now: float) -> float | None:
         """The last tick at or before ``now``."""
+        # Ticks are whole seconds, and going backwards cronsim yields those strictly before its start.
+        # The start is made from an epoch, never by datetime arithmetic, which would lose the fold
+        # that tells the two 01:30s of a DST fall-back apart.
         try:
-            return next(CronSim(self.expression, self._at(now) + _ONE_MICROSECOND, reverse=True)).timestamp()
+            return next(CronSim(self.expression, self._at(math.floor(now) + 1), reverse=True)).timestamp()
         except StopIteration:
             return None
 
@@ -250,11 +252,10 @@ def load_schedule_file(path: str | Path, *, env: str | None = None) -> list[Sche
     """Read and check a schedule YAML file (see the module docstring)."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open(encoding="utf-8") as stream:
+            data = yaml.safe_load(stream)  # read from the file, so YAML errors name it and the line
     except OSError as error:
         raise ScheduleError(f"{source}: cannot read the schedule file: {error.strerror or error}") from None
-    try:
-        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ScheduleError(f"{source}: not valid YAML: {error}") from None
     return parse_schedule(data, source=source, env=env)
