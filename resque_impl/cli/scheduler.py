@@ -11,6 +11,7 @@ import click
 
 from resque_impl.cli.app import Context, pass_context
 from resque_impl.cli.job_modules import import_job_modules, jobs_option
+from resque_impl.default import configure
 from resque_impl.delayed import DEFAULT_BATCH_SIZE
 from resque_impl.scheduler import DEFAULT_INTERVAL, DEFAULT_LOCK_TIMEOUT, MasterLock, Scheduler, load_schedule_file
 from resque_impl.scheduler.schedule import ScheduleEntry
@@ -97,7 +98,7 @@ def scheduler(
     def entries() -> list[ScheduleEntry]:
         return load_schedule_file(schedule_path, env=environment) if schedule_path is not None else []
 
-    resque = ctx.resque
+    resque = configure(ctx.resque)  # hooks and plugins run during moves use the process default
     lock = MasterLock(resque.store, timeout=lock_timeout, prefix=lock_prefix)
     process = Scheduler(resque, entries, interval=interval, batch_size=batch_size, lock=lock)
     if once:
