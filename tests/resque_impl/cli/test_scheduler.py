@@ -15,6 +15,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 
+import resque_impl.default
 from resque_impl import Resque
 from resque_impl.cli import main
 from resque_impl.cli.app import Context
@@ -63,6 +64,12 @@ def schedule_many(client: redis.Redis, keys: Keys, count: int, timestamps: list[
 
 def moved_args(client: redis.Redis, keys: Keys) -> Counter[int]:
     return Counter(decode_payload(raw).args[0] for raw in client.lrange(keys.queue("work"), 0, -1))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_default_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command makes its instance the process default; undo that after each test."""
+    monkeypatch.setattr(resque_impl.default, "_current", None)
 
 
 @pytest.fixture
