@@ -152,7 +152,8 @@ def test_two_schedulers_move_each_due_job_exactly_once(server: RedisServer) -> N
 
     assert moved_args(client, keys) == Counter(range(count))
     assert client.zcard(keys.delayed_schedule) == 0
-    assert sum("Master scheduler" in err for err in errors) == 1
+    # One master did all the moving (the other may take over as the first releases the lock on exit).
+    assert sum("queued" in err for err in errors) == 1
 
 
 def test_two_schedulers_that_both_act_as_master_still_move_each_job_once(server: RedisServer) -> None:
