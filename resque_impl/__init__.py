@@ -20,6 +20,7 @@ from resque_impl.default import (
     remove_queue,
     size,
 )
+from resque_impl.delayed import DelayedJob
 from resque_impl.errors import (
     ConfigurationError,
     DirtyExit,
@@ -36,6 +37,7 @@ from resque_impl.errors import (
     PruneDeadWorkerDirtyExit,
     ResqueConnectionError,
     ResqueError,
+    ScheduleError,
     UnknownJobClassError,
 )
 from resque_impl.failure import (
@@ -46,7 +48,7 @@ from resque_impl.failure import (
     RedisBackend,
     RedisMultiQueueBackend,
 )
-from resque_impl.hooks import Execution
+from resque_impl.hooks import Execution, current_job
 from resque_impl.job import Job, QueuedJob, job
 from resque_impl.keys import Keys
 from resque_impl.registry import Registry, default_registry
@@ -68,8 +70,11 @@ __all__ = [
     "queues",
     "remove_queue",
     "size",
+    # delayed jobs (the scheduler process is resque_impl.scheduler)
+    "DelayedJob",
     # declaring and running jobs
     "Execution",
+    "current_job",
     "Job",
     "QueuedJob",
     "Registry",
@@ -110,6 +115,7 @@ __all__ = [
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "ScheduleError",
     "UnknownJobClassError",
     # metadata
     "__version__",

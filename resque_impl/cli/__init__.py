@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from resque_impl.cli.app import main
 from resque_impl.cli.failed import failed
+from resque_impl.cli.metrics import metrics
 from resque_impl.cli.queues import enqueue, info, queues
 from resque_impl.cli.scheduler import scheduler
 
@@ -16,5 +17,6 @@ main.add_command(queues)
 main.add_command(info)
 main.add_command(failed)
 main.add_command(scheduler)
+main.add_command(metrics)
 
 __all__ = ["main"]

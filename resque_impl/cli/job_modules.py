@@ -1,5 +1,6 @@
 """``--jobs MODULE`` (or ``RESQUE_JOBS=a,b``): import the modules that define the job classes a
-process may run or enqueue, so they are registered before it starts."""
+process may run or enqueue, so they are registered before it starts; and :func:`require_extra`, for
+commands whose dependencies come with an optional extra."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["import_job_modules", "jobs_option"]
+__all__ = ["import_job_modules", "jobs_option", "require_extra"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +25,17 @@ def jobs_option(command: F) -> F:
         metavar="MODULE",
         help="Import MODULE (repeatable, or comma-separated) so its job classes are known [env: RESQUE_JOBS]",
     )(command)
+
+
+def require_extra(module: str, extra: str) -> Any:
+    """Import a module from an optional extra, or stop with the command that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise click.ClickException(
+            f"this command needs the {extra!r} extra ({error.name or module} is missing): "
+            f"pip install 'resque-impl[{extra}]'"
+        ) from None
 
 
 def import_job_modules(values: Iterable[str]) -> list[str]:

@@ -6,15 +6,22 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from resque_impl.cli.app import Context, pass_context
-from resque_impl.cli.job_modules import import_job_modules, jobs_option
+from resque_impl.cli.job_modules import import_job_modules, jobs_option, require_extra
 from resque_impl.default import configure
 from resque_impl.delayed import DEFAULT_BATCH_SIZE
-from resque_impl.scheduler import DEFAULT_INTERVAL, DEFAULT_LOCK_TIMEOUT, MasterLock, Scheduler, load_schedule_file
-from resque_impl.scheduler.schedule import ScheduleEntry
+
+if TYPE_CHECKING:
+    from resque_impl.scheduler import ScheduleEntry
+
+# Defaults as in resque_impl.scheduler, which needs the "scheduler" extra and is imported only when
+# the command runs (test_scheduler.py checks they agree).
+DEFAULT_INTERVAL = 5.0
+DEFAULT_LOCK_TIMEOUT = 180.0
 
 __all__ = ["scheduler"]
 
@@ -93,14 +100,17 @@ def scheduler(
     logging.basicConfig(
         level=level, stream=sys.stderr, format="resque-scheduler: [%(levelname)s] %(asctime)s: %(message)s"
     )
+    scheduling = require_extra("resque_impl.scheduler", "scheduler")
     import_job_modules(job_modules)
 
     def entries() -> list[ScheduleEntry]:
-        return load_schedule_file(schedule_path, env=environment) if schedule_path is not None else []
+        if schedule_path is None:
+            return []
+        return scheduling.load_schedule_file(schedule_path, env=environment)  # type: ignore[no-any-return]
 
     resque = configure(ctx.resque)  # hooks and plugins run during moves use the process default
-    lock = MasterLock(resque.store, timeout=lock_timeout, prefix=lock_prefix)
-    process = Scheduler(resque, entries, interval=interval, batch_size=batch_size, lock=lock)
+    lock = scheduling.MasterLock(resque.store, timeout=lock_timeout, prefix=lock_prefix)
+    process = scheduling.Scheduler(resque, entries, interval=interval, batch_size=batch_size, lock=lock)
     if once:
         process.poll()
         process.lock.release()

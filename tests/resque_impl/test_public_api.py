@@ -8,8 +8,10 @@ EXPECTED = {
     # producer API
     "JobClass", "Resque", "configure", "current", "dequeue", "enqueue", "enqueue_many", "enqueue_to",
     "info", "peek", "queues", "remove_queue", "size",
+    # delayed jobs
+    "DelayedJob",
     # declaring and running jobs
-    "Execution", "Job", "QueuedJob", "Registry", "default_registry", "job",
+    "Execution", "current_job", "Job", "QueuedJob", "Registry", "default_registry", "job",
     # payloads
     "Payload", "decode_payload", "encode_payload", "validate_args",
     # failures
@@ -20,7 +22,7 @@ EXPECTED = {
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
     "JobRegistrationError", "NoClassError", "NoQueueError", "NotSerializableError", "PayloadDecodeError",
     "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError", "ResqueError",
-    "UnknownJobClassError",
+    "ScheduleError", "UnknownJobClassError",
     # metadata
     "__version__",
 }  # fmt: skip
