@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ from resque_sim.analytic import (
     utilization,
 )
 from resque_sim.distributions import moments, random_stream, sample
-from resque_sim.scenario import Distribution, ExponentialDist, LognormalDist
+from resque_sim.scenario import Distribution, ExponentialDist, LognormalDist, PoissonArrivals, load_scenario
 
 # --- M/M/1 -------------------------------------------------------------------------------------------
 
@@ -136,6 +137,19 @@ def test_min_servers_is_the_first_count_meeting_the_wait_slo(
 
     assert mmc_wait_percentile(arrival_rate, 1.0, servers, percentile) <= max_wait
     assert servers == 1 or mmc_wait_percentile(arrival_rate, 1.0, servers - 1, percentile) > max_wait
+
+
+def test_the_shipped_steady_scenario_is_sized_by_erlang_c() -> None:
+    steady = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "steady.yaml")
+    (stream,), (slo, _) = steady.arrivals, steady.slo
+    assert isinstance(stream.process, PoissonArrivals)
+    service = moments(steady.jobs["WebhookJob"].duration)
+    assert service.cv == 1.0
+    assert slo.percentile is not None
+
+    fewest = mmc_min_servers(stream.process.rate, service.mean, max_wait=slo.max, percentile=slo.percentile)
+
+    assert fewest == steady.workers[0].count == 11
 
 
 # --- M/G/1 and M/D/1 -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import math
 import pickle
 import textwrap
 from pathlib import Path
+from typing import Literal
 
 import pydantic
 import pytest
@@ -23,6 +24,7 @@ from resque_sim.scenario import (
     PoissonArrivals,
     RampArrivals,
     RetryPolicy,
+    Scenario,
     ScenarioError,
     SpikeArrivals,
     TraceArrivals,
@@ -31,6 +33,8 @@ from resque_sim.scenario import (
     parse_rate,
     parse_scenario,
 )
+
+SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 # The DESIGN.md section 5 example, plus the second job its mix names.
 SPIKE = """\
@@ -391,7 +395,9 @@ def test_a_list_of_delays_allows_one_retry_per_delay(minimal_file: Path) -> None
         ((5.0, 50.0), [5.0, 50.0, 50.0]),
     ],
 )
-def test_retry_delays_follow_the_backoff(backoff: str | tuple[float, ...], delays: list[float]) -> None:
+def test_retry_delays_follow_the_backoff(
+    backoff: Literal["constant", "linear", "exponential"] | tuple[float, ...], delays: list[float]
+) -> None:
     policy = RetryPolicy(max=3, backoff=backoff, base=15.0)
 
     assert [policy.delay(retry, jitter_draw=0.5) for retry in (1, 2, 3)] == delays
@@ -459,7 +465,7 @@ def test_scenarios_cannot_be_changed_in_place(spike_file: Path) -> None:
     scenario = load_scenario(spike_file)
 
     with pytest.raises(pydantic.ValidationError, match="frozen"):
-        scenario.seed = 1  # type: ignore[misc]
+        scenario.seed = 1
     with pytest.raises(TypeError):
         scenario.jobs["Other"] = scenario.jobs["EmailJob"]  # type: ignore[index]
     with pytest.raises(TypeError):
@@ -695,3 +701,20 @@ def test_trace_classes_must_be_defined_jobs(minimal_file: Path) -> None:
         'minimal.yaml: arrivals[0].process.class_column: trace.csv row 3 names "Report", which is not '
         "a job defined under jobs (EmailJob)"
     )
+
+
+# --- the shipped scenarios -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS_DIR.glob("*.yaml")), ids=lambda path: path.name)
+def test_every_shipped_scenario_loads(path: Path) -> None:
+    scenario = load_scenario(path)
+
+    assert isinstance(scenario, Scenario)
+    assert scenario.name == path.stem
+
+
+def test_the_five_scenarios_are_shipped() -> None:
+    names = {path.stem for path in SCENARIOS_DIR.glob("*.yaml")}
+
+    assert names >= {"spike", "steady", "nightly-batch", "diurnal", "memory-leak"}
