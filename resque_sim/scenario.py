@@ -215,6 +215,11 @@ def _parse_megabytes(value: object) -> float:
     return float(value)
 
 
+def _split_queue_list(value: object) -> object:
+    """Queues may also be written like Resque's QUEUES variable: ``"critical,email,*"``."""
+    return [queue.strip() for queue in value.split(",")] if isinstance(value, str) else value
+
+
 def _parse_interval(value: object) -> float | str:
     if value == "instant":
         return value
@@ -347,9 +352,12 @@ def _csv_number(cell: str | None, path: Path, row: int) -> float:
 
 
 def _resolve_csv(path: Path, info: ValidationInfo) -> Path:
-    """Relative CSV paths are relative to the scenario file's folder (``base_dir`` in the context)."""
+    """Relative CSV paths are relative to the scenario file's folder (``base_dir`` in the context).
+
+    The result is absolute so that a re-validated copy (``with_value``) finds the same file.
+    """
     base_dir = Path((info.context or {}).get("base_dir", "."))
-    return path if path.is_absolute() else base_dir / path
+    return path if path.is_absolute() else (base_dir / path).absolute()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -603,8 +611,9 @@ class ArrivalStream(_Model):
     @model_validator(mode="before")
     @classmethod
     def _default_name(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "name" not in data and isinstance(data.get("process"), Mapping):
-            return {**data, "name": data["process"].get("type")}
+        process = data.get("process") if isinstance(data, Mapping) else None
+        if isinstance(process, Mapping) and isinstance(process.get("type"), str) and "name" not in data:
+            return {**data, "name": process["type"]}
         return data
 
     @property
@@ -764,6 +773,7 @@ class RestartPolicy(_Model):
 class WorkerPool(_Model):
     """``count`` identical workers reserving from ``queues`` in strict priority (Resque patterns allowed).
 
+    ``queues`` is a list or a comma-separated string like Resque's QUEUES.
     Defaults: ``pool`` "default", ``count`` 1, ``queues`` ["*"], ``interval`` 5 s (Resque's default;
     ``"instant"`` = woken at once on enqueue), ``fork_per_job`` true, ``fork_overhead`` 0 s (added to every
     forked job), default ``memory`` and no ``restart`` limits.
@@ -771,7 +781,7 @@ class WorkerPool(_Model):
 
     pool: Name = "default"
     count: Annotated[int, Ge(1)] = 1
-    queues: Annotated[tuple[Name, ...], Field(min_length=1)] = ("*",)
+    queues: Annotated[tuple[Name, ...], BeforeValidator(_split_queue_list), Field(min_length=1)] = ("*",)
     interval: Annotated[float | Literal["instant"], BeforeValidator(_parse_interval)] = 5.0
     fork_per_job: bool = True
     fork_overhead: Seconds = 0.0
@@ -888,24 +898,25 @@ def _walk(data: dict[str, Any], path: str, *, create: bool) -> tuple[Any, str | 
     With ``create``, missing mappings along the way are added (so ``--set`` can fill optional sections);
     without it, every step but the last must exist.
     """
-    tokens = _path_tokens(path)
+    *parents, last = _path_tokens(path)
     node: Any = data
-    for depth, token in enumerate(tokens):
-        walked = ".".join(tokens[:depth]) or "the scenario"
-        if isinstance(node, list):
-            key: str | int = _list_index(node, token, walked)
-        elif isinstance(node, dict):
-            key = token
-            if depth + 1 < len(tokens) and node.get(token) is None:
-                if not create:
-                    raise ValueError(f"{walked} has no field {_show(token)}")
-                node[token] = {}
-        else:
-            raise ValueError(f"{walked} is {_show(node)}, which has no field {_show(token)}")
-        if depth + 1 == len(tokens):
-            return node, key
+    for depth, token in enumerate(parents):
+        key = _key(node, token, ".".join(parents[:depth]))
+        if isinstance(node, dict) and node.get(key) is None:
+            if not create:
+                raise ValueError(f"{'.'.join(parents[:depth]) or 'the scenario'} has no field {_show(token)}")
+            node[key] = {}
         node = node[key]
-    raise AssertionError("unreachable: _path_tokens never returns an empty list")
+    return node, _key(node, last, ".".join(parents))
+
+
+def _key(node: Any, token: str, walked: str) -> str | int:
+    """How ``token`` addresses an item of ``node``, the value at path ``walked``."""
+    if isinstance(node, list):
+        return _list_index(node, token, walked)
+    if isinstance(node, dict):
+        return token
+    raise ValueError(f"{walked} is {_show(node)}, which has no field {_show(token)}")
 
 
 def _set_value(data: dict[str, Any], path: str, value: Any) -> None:
@@ -1210,12 +1221,9 @@ _EXPECTED = {
     "float": "a number",
     "bool": "true or false",
     "string": "text",
-    "list": "a list",
     "tuple": "a list",
     "dict": "a mapping",
-    "mapping": "a mapping",
     "model": "a mapping",
-    "model_attributes": "a mapping",
 }
 _BOUNDS = {
     "greater_than": ("gt", "above"),

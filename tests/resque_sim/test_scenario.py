@@ -328,6 +328,12 @@ def test_instant_workers_are_woken_on_enqueue(minimal_file: Path) -> None:
     assert scenario.workers[0].interval == "instant"
 
 
+def test_queues_can_be_written_like_resque_queues_variable(minimal_file: Path) -> None:
+    scenario = load_scenario(minimal_file, ["workers=[{queues: 'critical, email,*'}]"])
+
+    assert scenario.workers[0].queues == ("critical", "email", "*")
+
+
 def test_redis_backend_gets_a_default_url(minimal_file: Path) -> None:
     assert load_scenario(minimal_file, ["backend=redis"]).url == DEFAULT_REDIS_URL
     assert load_scenario(minimal_file, ["backend=redis", "url=redis://db:6380/2"]).url == "redis://db:6380/2"
