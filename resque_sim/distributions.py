@@ -15,9 +15,10 @@ Names in use: ``arrivals/<stream>`` (times), ``mix/<stream>`` (job classes) and
 ``job/<class>/attempt<n>/<duration|failure|exception|memory|jitter>``; pick other prefixes for new
 streams (e.g. ``worker/<pool>/<i>``).
 
-Common random numbers: the k-th job of a class gets the same draws whatever else changes (worker count,
-failure probability, retry policy, another class's mix), because each quantity of each attempt has its
-own stream, consumed in arrival order.  So the points of a sweep differ only by the swept parameter.
+Common random numbers: arrivals depend only on their own stream's parameters, and the k-th job of a class
+gets the same draws whatever else changes (worker count, failure probability, retry limit, other classes),
+because each quantity of each attempt has its own stream, consumed in arrival order.  So the points of a
+sweep differ only by the swept parameter.
 
 Also here: ``sample(dist, rng, size)`` for any scenario distribution, ``moments(dist)`` (exact mean and
 variance, e.g. for Pollaczek-Khinchine), ``intensity(process, t)`` (the arrival rate over time) and
