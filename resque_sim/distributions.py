@@ -217,9 +217,7 @@ def _burst_times(process: BurstArrivals, duration: float) -> Iterator[Floats]:
         at += process.every
 
 
-def _trace_rows(
-    process: TraceArrivals, duration: float
-) -> Iterator[tuple[Floats, npt.NDArray[np.object_] | None]]:
+def _trace_rows(process: TraceArrivals, duration: float) -> Iterator[tuple[Floats, npt.NDArray[np.object_] | None]]:
     """The trace's (times, classes or None) in time order, cut at ``duration``, in chunks."""
     times = process.times()
     order = np.argsort(times, kind="stable")  # stable: rows with equal times keep their file order
@@ -266,9 +264,7 @@ def _pieces(process: _PoissonProcess, duration: float) -> list[_Piece]:
     return [piece for piece in clipped if piece.end > piece.start and piece.bound > 0]
 
 
-def _poisson_process_times(
-    process: _PoissonProcess, duration: float, rng: np.random.Generator
-) -> Iterator[Floats]:
+def _poisson_process_times(process: _PoissonProcess, duration: float, rng: np.random.Generator) -> Iterator[Floats]:
     for piece in _pieces(process, duration):
         yield from _piece_times(process, piece, rng)
 
@@ -286,9 +282,7 @@ def _piece_times(process: _PoissonProcess, piece: _Piece, rng: np.random.Generat
         last = float(candidates[-1])
         candidates = candidates[candidates < piece.end]
         if piece.thinned:
-            candidates = candidates[
-                rng.random(len(candidates)) * piece.bound < intensity(process, candidates)
-            ]
+            candidates = candidates[rng.random(len(candidates)) * piece.bound < intensity(process, candidates)]
         if len(candidates):
             yield candidates
 
@@ -406,9 +400,7 @@ class JobSampler:
 
 
 def _class_draws(name: str, spec: JobSpec, seed: int) -> Iterator[JobDraws]:
-    attempts = [
-        _AttemptStreams(spec, seed, f"job/{name}/attempt{n}") for n in range(1, spec.max_attempts + 1)
-    ]
+    attempts = [_AttemptStreams(spec, seed, f"job/{name}/attempt{n}") for n in range(1, spec.max_attempts + 1)]
     while True:
         columns = tuple(attempt.draw(_JOB_BATCH) for attempt in attempts)
         yield from map(JobDraws, repeat(columns, _JOB_BATCH), range(_JOB_BATCH))

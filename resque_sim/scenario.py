@@ -201,9 +201,7 @@ def _parse_fraction(value: object) -> float:
     elif isinstance(value, str) and (match := _PERCENT_RE.fullmatch(value)):
         fraction = float(match[1]) / 100
     else:
-        raise ValueError(
-            f"{_show(value)} is not a fraction; use a number from 0 to 1, or a percentage like 5%"
-        )
+        raise ValueError(f"{_show(value)} is not a fraction; use a number from 0 to 1, or a percentage like 5%")
     if not 0 <= fraction <= 1:
         raise ValueError(f"{_show(value)} is outside 0..1")
     return fraction
@@ -319,9 +317,7 @@ def _check_column(path: Path, column: str, column_field: str, *, numbers: bool) 
 
 
 @functools.lru_cache(maxsize=16)
-def _read_column_cached(
-    path: Path, column: str, numbers: bool, _mtime_ns: int, _size: int
-) -> npt.NDArray[Any]:
+def _read_column_cached(path: Path, column: str, numbers: bool, _mtime_ns: int, _size: int) -> npt.NDArray[Any]:
     # the modification time and size only take part in the cache key, so an edited file is read again
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -585,13 +581,7 @@ class TraceArrivals(_Model):
 
 
 ArrivalProcess = Annotated[
-    ConstantArrivals
-    | PoissonArrivals
-    | SpikeArrivals
-    | RampArrivals
-    | DiurnalArrivals
-    | BurstArrivals
-    | TraceArrivals,
+    ConstantArrivals | PoissonArrivals | SpikeArrivals | RampArrivals | DiurnalArrivals | BurstArrivals | TraceArrivals,
     Field(discriminator="type"),
 ]
 RateProcess = ConstantArrivals | PoissonArrivals | SpikeArrivals | RampArrivals | DiurnalArrivals
@@ -640,9 +630,7 @@ def _parse_backoff(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return tuple(_backoff_step(step, index) for index, step in enumerate(value))
     if value not in ("exponential", "constant", "linear"):
-        raise ValueError(
-            f"{_show(value)} is not a backoff; use exponential, constant, linear or a list of delays"
-        )
+        raise ValueError(f"{_show(value)} is not a backoff; use exponential, constant, linear or a list of delays")
     return value
 
 
@@ -793,8 +781,7 @@ class WorkerPool(_Model):
         max_rss = self.restart.max_rss_mb
         if max_rss is not None and max_rss <= self.memory.base_mb:
             raise _FieldProblem(
-                f"must be above memory.base_mb ({self.memory.base_mb}), or every job would "
-                "restart the worker",
+                f"must be above memory.base_mb ({self.memory.base_mb}), or every job would restart the worker",
                 loc=("restart", "max_rss_mb"),
             )
         return self
@@ -803,9 +790,7 @@ class WorkerPool(_Model):
         """Whether one of ``queues`` matches ``queue`` (fnmatch patterns, minus ``!name`` exclusions)."""
         patterns = [p for p in self.queues if not p.startswith("!")]
         excluded = [p[1:] for p in self.queues if p.startswith("!")]
-        return any(fnmatchcase(queue, p) for p in patterns) and not any(
-            fnmatchcase(queue, p) for p in excluded
-        )
+        return any(fnmatchcase(queue, p) for p in patterns) and not any(fnmatchcase(queue, p) for p in excluded)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -872,9 +857,7 @@ _NAME_KEYS = ("pool", "name")  # list items can be addressed by these keys as we
 def _path_tokens(path: str) -> list[str]:
     tokens = re.sub(r"\[(\d+)\]", r".\1", path).split(".")
     if not all(tokens):
-        raise ValueError(
-            f"{_show(path)} is not a field path; write e.g. workers.default.count or arrivals[0].mix"
-        )
+        raise ValueError(f"{_show(path)} is not a field path; write e.g. workers.default.count or arrivals[0].mix")
     return tokens
 
 
@@ -886,9 +869,7 @@ def _list_index(items: list[Any], token: str, walked: str) -> int:
     for index, item in enumerate(items):
         if isinstance(item, Mapping) and any(item.get(key) == token for key in _NAME_KEYS):
             return index
-    names = [
-        str(item.get(key)) for item in items if isinstance(item, Mapping) for key in _NAME_KEYS if key in item
-    ]
+    names = [str(item.get(key)) for item in items if isinstance(item, Mapping) for key in _NAME_KEYS if key in item]
     raise ValueError(f"{walked} has no entry named {_show(token)} (names: {', '.join(names) or 'none'})")
 
 
@@ -1100,9 +1081,7 @@ def _unique(names: list[str], field: str, key: str) -> None:
     seen: set[str] = set()
     for index, name in enumerate(names):
         if name in seen:
-            raise _FieldProblem(
-                f"{_show(name)} is used twice; give each entry its own {key}", loc=(field, index, key)
-            )
+            raise _FieldProblem(f"{_show(name)} is used twice; give each entry its own {key}", loc=(field, index, key))
         seen.add(name)
 
 
@@ -1155,9 +1134,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {_show(key)}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {_show(key)}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -1174,9 +1151,7 @@ def _read_yaml(path: Path, file: str) -> dict[str, Any]:
         raise _yaml_error(error, file) from None
     if not isinstance(data, dict):
         found = "an empty file" if data is None else _show(data)
-        raise ScenarioError(
-            file, "", f"expected a mapping of scenario fields (version, name, ...), got {found}"
-        )
+        raise ScenarioError(file, "", f"expected a mapping of scenario fields (version, name, ...), got {found}")
     return data
 
 

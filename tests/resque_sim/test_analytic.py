@@ -94,9 +94,7 @@ def test_erlang_c_stays_finite_for_thousands_of_servers() -> None:
     log_terms = [k * math.log(load) - math.lgamma(k + 1) for k in range(servers)]
     log_wait = servers * math.log(load) - math.lgamma(servers + 1) + math.log(servers / (servers - load))
     peak = max(*log_terms, log_wait)
-    expected = math.exp(log_wait - peak) / (
-        sum(math.exp(t - peak) for t in log_terms) + math.exp(log_wait - peak)
-    )
+    expected = math.exp(log_wait - peak) / (sum(math.exp(t - peak) for t in log_terms) + math.exp(log_wait - peak))
 
     assert erlang_c(servers, load) == pytest.approx(expected, rel=1e-9)
 
@@ -216,9 +214,7 @@ def test_an_overloaded_queue_always_has_a_tail() -> None:
         (lambda: mg1_wait(1.0, 0.5, second_moment=0.1), "second_moment 0.1 is below mean_service"),
     ],
 )
-def test_invalid_inputs_are_rejected_with_the_argument_named(
-    formula: Callable[[], float], message: str
-) -> None:
+def test_invalid_inputs_are_rejected_with_the_argument_named(formula: Callable[[], float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         formula()
 
@@ -226,9 +222,7 @@ def test_invalid_inputs_are_rejected_with_the_argument_named(
 # --- against simulation --------------------------------------------------------------------------------
 
 
-def fcfs_waits(
-    arrival_rate: float, service: Distribution, servers: int, *, jobs: int, seed: int
-) -> np.ndarray:
+def fcfs_waits(arrival_rate: float, service: Distribution, servers: int, *, jobs: int, seed: int) -> np.ndarray:
     """Queue waits, in arrival order, of a FCFS queue with Poisson arrivals and ``servers`` servers."""
     arrivals = np.cumsum(random_stream(seed, "arrivals").exponential(1 / arrival_rate, jobs))
     services = sample(service, random_stream(seed, "service"), jobs)

@@ -57,9 +57,7 @@ def scenario(**fields: Any) -> Scenario:
     return parse_scenario({"name": "test", "duration": "10m", "arrivals": [stream], "jobs": jobs, **fields})
 
 
-def within_standard_errors(
-    observed: float, expected: float, standard_error: float, errors: float = 4.0
-) -> bool:
+def within_standard_errors(observed: float, expected: float, standard_error: float, errors: float = 4.0) -> bool:
     return abs(observed - expected) <= errors * standard_error
 
 
@@ -67,10 +65,7 @@ def within_standard_errors(
 
 
 def test_a_stream_is_fixed_by_its_seed_and_name() -> None:
-    assert (
-        random_stream(7, "arrivals/web").random(5).tolist()
-        == random_stream(7, "arrivals/web").random(5).tolist()
-    )
+    assert random_stream(7, "arrivals/web").random(5).tolist() == random_stream(7, "arrivals/web").random(5).tolist()
 
 
 @pytest.mark.parametrize(("seed", "name"), [(8, "arrivals/web"), (7, "arrivals/api"), (7, "mix/web")])
@@ -110,9 +105,7 @@ print(digest.hexdigest())
 def test_runs_repeat_exactly_whatever_the_pythonhashseed() -> None:
     def digest(hash_seed: str) -> str:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)}
-        done = subprocess.run(
-            [sys.executable, "-c", HASH_SCRIPT], env=env, capture_output=True, text=True, check=True
-        )
+        done = subprocess.run([sys.executable, "-c", HASH_SCRIPT], env=env, capture_output=True, text=True, check=True)
         return done.stdout.strip()
 
     digests = {digest(hash_seed) for hash_seed in ("0", "1", "4242")}
@@ -261,9 +254,7 @@ def test_spike_arrivals_follow_base_and_peak_rates() -> None:
 
 
 def test_ramp_arrivals_follow_the_ramp() -> None:
-    process = RampArrivals.model_validate(
-        {"type": "ramp", "from": 2.0, "to": 20.0, "start": 300.0, "duration": 600.0}
-    )
+    process = RampArrivals.model_validate({"type": "ramp", "from": 2.0, "to": 20.0, "start": 300.0, "duration": 600.0})
 
     counts_match_intensity(process, 1200.0, bin_width=60.0, replications=20)
 
@@ -341,9 +332,7 @@ def test_arrivals_of_all_streams_are_merged_in_time_order() -> None:
 
 def test_job_classes_follow_the_mix() -> None:
     mixed = scenario(
-        arrivals=[
-            {"name": "web", "process": {"type": "poisson", "rate": "200/s"}, "mix": {"A": 0.7, "B": 0.3}}
-        ],
+        arrivals=[{"name": "web", "process": {"type": "poisson", "rate": "200/s"}, "mix": {"A": 0.7, "B": 0.3}}],
         jobs={name: {"queue": "q", "duration": {"dist": "constant", "value": 1}} for name in ("A", "B")},
     )
 
@@ -444,9 +433,7 @@ def test_other_classes_do_not_shift_a_class_draws() -> None:
     for _ in range(100):
         interleaved.draw("B")
 
-    assert first_attempts(interleaved, "A", 100) == first_attempts(
-        JobSampler(scenario(jobs=FAILING), 3), "A", 100
-    )
+    assert first_attempts(interleaved, "A", 100) == first_attempts(JobSampler(scenario(jobs=FAILING), 3), "A", 100)
 
 
 def test_a_higher_failure_probability_fails_a_superset_with_the_same_durations() -> None:

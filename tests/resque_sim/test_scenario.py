@@ -163,9 +163,7 @@ def test_the_design_example_parses_into_seconds_rates_and_megabytes(spike_file: 
         1800.0,
         "fake",
     )
-    assert scenario.arrivals[0].process == SpikeArrivals(
-        type="spike", base=5.0, peak=20.0, start=600.0, duration=60.0
-    )
+    assert scenario.arrivals[0].process == SpikeArrivals(type="spike", base=5.0, peak=20.0, start=600.0, duration=60.0)
     email = scenario.jobs["EmailJob"]
     assert email.duration == LognormalDist(dist="lognormal", median=0.5, p99=6.0)
     assert email.failure.retry == RetryPolicy(max=3, backoff="exponential", base=15.0)
@@ -217,15 +215,11 @@ def test_mix_and_exception_weights_are_normalised(spike_file: Path) -> None:
         ),
         (
             "{type: ramp, from: 1/s, to: 7200/h, start: 1m, duration: 2m}",
-            RampArrivals.model_validate(
-                {"type": "ramp", "from": "1/s", "to": "2/s", "start": 60, "duration": 120}
-            ),
+            RampArrivals.model_validate({"type": "ramp", "from": "1/s", "to": "2/s", "start": 60, "duration": 120}),
         ),
         (
             "{type: ramp, from: 1/s, to: 2/s, duration: 2m}",
-            RampArrivals.model_validate(
-                {"type": "ramp", "from": "1/s", "to": "2/s", "start": 0, "duration": 120}
-            ),
+            RampArrivals.model_validate({"type": "ramp", "from": "1/s", "to": "2/s", "start": 0, "duration": 120}),
         ),
         (
             "{type: diurnal, mean: 10/s, amplitude: 0.5, period: 1h, peak_at: 15m}",
@@ -257,9 +251,7 @@ def test_every_arrival_process_parses(minimal_file: Path, process: str, expected
         ("{dist: gamma, mean: 2s, cv: 0.25}", GammaDist(dist="gamma", mean=2.0, cv=0.25)),
     ],
 )
-def test_every_duration_distribution_parses_in_seconds(
-    minimal_file: Path, duration: str, expected: object
-) -> None:
+def test_every_duration_distribution_parses_in_seconds(minimal_file: Path, duration: str, expected: object) -> None:
     scenario = load_scenario(minimal_file, [f"jobs.EmailJob.duration={duration}"])
 
     assert scenario.jobs["EmailJob"].duration == expected
@@ -279,9 +271,7 @@ def test_working_sets_are_distributions_of_megabytes(minimal_file: Path) -> None
 def test_empirical_durations_read_a_csv_next_to_the_scenario(minimal_file: Path) -> None:
     (minimal_file.parent / "runs.csv").write_text("job,run\na,0.5\nb,1.25\n", encoding="utf-8")
 
-    scenario = load_scenario(
-        minimal_file, ["jobs.EmailJob.duration={dist: empirical, csv: runs.csv, column: run}"]
-    )
+    scenario = load_scenario(minimal_file, ["jobs.EmailJob.duration={dist: empirical, csv: runs.csv, column: run}"])
 
     duration = scenario.jobs["EmailJob"].duration
     assert isinstance(duration, EmpiricalDist)
@@ -294,10 +284,7 @@ def test_a_trace_replays_times_and_classes_from_its_csv(minimal_file: Path) -> N
 
     scenario = load_scenario(
         minimal_file,
-        [
-            "arrivals.0={name: replay, process: {type: trace, csv: trace.csv, time_column: t, "
-            "class_column: klass}}"
-        ],
+        ["arrivals.0={name: replay, process: {type: trace, csv: trace.csv, time_column: t, class_column: klass}}"],
     )
 
     stream = scenario.arrivals[0]
@@ -375,16 +362,12 @@ def test_a_minimal_scenario_gets_the_documented_defaults(minimal_file: Path) -> 
 def test_retry_defaults_follow_resque_retry(minimal_file: Path) -> None:
     scenario = load_scenario(minimal_file, ["jobs.EmailJob.failure={probability: 0.1, retry: {}}"])
 
-    assert scenario.jobs["EmailJob"].failure.retry == RetryPolicy(
-        max=1, backoff="constant", base=0.0, jitter=0.0
-    )
+    assert scenario.jobs["EmailJob"].failure.retry == RetryPolicy(max=1, backoff="constant", base=0.0, jitter=0.0)
     assert scenario.jobs["EmailJob"].max_attempts == 2
 
 
 def test_a_list_of_delays_allows_one_retry_per_delay(minimal_file: Path) -> None:
-    scenario = load_scenario(
-        minimal_file, ["jobs.EmailJob.failure={probability: 0.1, retry: {backoff: [10s, 1m]}}"]
-    )
+    scenario = load_scenario(minimal_file, ["jobs.EmailJob.failure={probability: 0.1, retry: {backoff: [10s, 1m]}}"])
 
     assert scenario.jobs["EmailJob"].failure.retry == RetryPolicy(max=2, backoff=(10.0, 60.0))
 
@@ -509,8 +492,7 @@ def test_scenarios_pickle_for_worker_processes(spike_file: Path) -> None:
         ),
         (
             "arrivals.0.process={base: 1/s}",
-            "arrivals[0].process.type: is required; use one of "
-            "constant, poisson, spike, ramp, diurnal, burst, trace",
+            "arrivals[0].process.type: is required; use one of constant, poisson, spike, ramp, diurnal, burst, trace",
         ),
         ("arrivals.0.process.peak=", "arrivals[0].process.peak: null is not a rate; use N/s, N/m or N/h"),
         (
@@ -531,8 +513,7 @@ def test_scenarios_pickle_for_worker_processes(spike_file: Path) -> None:
         ("jobs.Thumbnail.duration.cv=0", "jobs.Thumbnail.duration.cv: must be above 0, got 0"),
         (
             "jobs.EmailJob.memory.working_set_mb.value=20MB",
-            'jobs.EmailJob.memory.working_set_mb.value: "20MB" is not '
-            "a size; use a non-negative number of megabytes",
+            'jobs.EmailJob.memory.working_set_mb.value: "20MB" is not a size; use a non-negative number of megabytes',
         ),
         ("jobs.EmailJob.failure.probability=1.5", "jobs.EmailJob.failure.probability: 1.5 is outside 0..1"),
         (
@@ -590,9 +571,7 @@ def test_scenarios_pickle_for_worker_processes(spike_file: Path) -> None:
         ("arrivals=[]", "arrivals: must not be empty"),
     ],
 )
-def test_each_mistake_gives_one_line_naming_file_field_and_fix(
-    spike_file: Path, override: str, message: str
-) -> None:
+def test_each_mistake_gives_one_line_naming_file_field_and_fix(spike_file: Path, override: str, message: str) -> None:
     assert error_text(spike_file, override) == f"spike.yaml: {message}"
 
 
@@ -600,8 +579,7 @@ def test_a_stream_must_say_which_jobs_it_creates_when_there_are_several(spike_fi
     text = SPIKE.replace("    mix: {EmailJob: 0.7, Thumbnail: 0.3}\n", "")
 
     assert error_text(write(spike_file.parent, text)) == (
-        "spike.yaml: arrivals[0].mix: is required when several jobs are defined, "
-        "e.g. {EmailJob: 1, Thumbnail: 1}"
+        "spike.yaml: arrivals[0].mix: is required when several jobs are defined, e.g. {EmailJob: 1, Thumbnail: 1}"
     )
 
 
@@ -617,9 +595,7 @@ def test_every_problem_gets_its_own_line(spike_file: Path) -> None:
 
 
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, "duration: 10m\narrivals:\n  - process: {type: poisson, rate: 2/s\n", "broken.yaml"
-    )
+    path = write(tmp_path, "duration: 10m\narrivals:\n  - process: {type: poisson, rate: 2/s\n", "broken.yaml")
 
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
@@ -691,9 +667,7 @@ def test_csv_problems_point_at_the_file_or_the_column(
     if csv_text is not None:
         (minimal_file.parent / "runs.csv").write_text(csv_text, encoding="utf-8")
 
-    text = error_text(
-        minimal_file, f"jobs.EmailJob.duration={{dist: empirical, csv: runs.csv, column: {column}}}"
-    )
+    text = error_text(minimal_file, f"jobs.EmailJob.duration={{dist: empirical, csv: runs.csv, column: {column}}}")
 
     assert text == f"minimal.yaml: {message}"
 
