@@ -27,6 +27,7 @@ from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.codec import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode_payload, dumps, encode_payload
 from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
 from resque_impl.delayed import DelayedJobs
+from resque_impl.dynamic_schedules import DynamicSchedules
 from resque_impl.errors import ConfigurationError, NoClassError, NoQueueError, PayloadDecodeError
 from resque_impl.failure import (
     FailureBackend,
@@ -53,9 +54,10 @@ _BACKENDS: dict[str, type[RedisBackend] | type[RedisMultiQueueBackend]] = {
 }
 
 
-class Resque(DelayedJobs):
+class Resque(DelayedJobs, DynamicSchedules):
     """A connection to one Resque namespace on one Redis, with Ruby Resque's producer API and
-    resque-scheduler's delayed jobs (:class:`~resque_impl.delayed.DelayedJobs`).
+    resque-scheduler's delayed jobs (:class:`~resque_impl.delayed.DelayedJobs`) and dynamic schedules
+    (:class:`~resque_impl.dynamic_schedules.DynamicSchedules`).
 
     :param redis: a redis-py client, a connection string (see :mod:`resque_impl.connection`), or
         ``None`` for ``$REDIS_URL`` / ``redis://localhost:6379/0``. Nothing connects until first use.

@@ -322,6 +322,21 @@ class MemoryStore:
             self.push(*push)
         return True
 
+    def persistent_schedules(self) -> dict[str, bytes]:
+        return dict(self.hashes.get(self.keys.schedules, {}))
+
+    def persistent_schedule_set(self, name: str, definition: bytes) -> None:
+        self._hash(self.keys.schedules)[name] = definition
+        self._sadd(self.keys.schedules_changed, name)
+
+    def persistent_schedule_remove(self, name: str) -> None:
+        self.hashes.get(self.keys.schedules, {}).pop(name, None)
+        self._prune(self.keys.schedules)
+        self._sadd(self.keys.schedules_changed, name)
+
+    def schedules_changed_take(self) -> list[str]:
+        return sorted(self.sets.pop(self.keys.schedules_changed, ()))
+
     def last_enqueued_at(self) -> dict[str, str]:
         return {name: value.decode() for name, value in self.hashes.get(self.keys.last_enqueued_at, {}).items()}
 

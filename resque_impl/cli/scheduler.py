@@ -69,6 +69,12 @@ def _flag(name: str) -> bool:
     help="resque-scheduler's master lock prefix [env: RESQUE_SCHEDULER_MASTER_LOCK_PREFIX]",
 )
 @click.option(
+    "--dynamic/--no-dynamic",
+    default=False,
+    envvar="DYNAMIC_SCHEDULE",
+    help="Also run the dynamic schedules kept in Redis (Resque.set_schedule) [env: DYNAMIC_SCHEDULE]",
+)
+@click.option(
     "--env", "environment", envvar="RAILS_ENV", help="Load only entries whose env lists this [env: RAILS_ENV]"
 )
 @jobs_option
@@ -83,6 +89,7 @@ def scheduler(
     batch_size: int,
     lock_timeout: float,
     lock_prefix: str,
+    dynamic: bool,
     environment: str | None,
     job_modules: tuple[str, ...],
     once: bool,
@@ -110,7 +117,9 @@ def scheduler(
 
     resque = configure(ctx.resque)  # hooks and plugins run during moves use the process default
     lock = scheduling.MasterLock(resque.store, timeout=lock_timeout, prefix=lock_prefix)
-    process = scheduling.Scheduler(resque, entries, interval=interval, batch_size=batch_size, lock=lock)
+    process = scheduling.Scheduler(
+        resque, entries, interval=interval, batch_size=batch_size, lock=lock, dynamic=dynamic
+    )
     if once:
         process.poll()
         process.lock.release()

@@ -12,6 +12,11 @@ Each poll (every ``interval`` seconds, 5 by default, sooner when a recurring tic
    and stopping between batches if it is told to shut down or is no longer master;
 3. fire the recurring ticks that fell due since the last poll, each once cluster-wide.
 
+With ``dynamic=True`` (``DYNAMIC_SCHEDULE``) the schedule also holds the dynamic schedules kept in
+Redis (:mod:`resque_impl.dynamic_schedules`; they win over file entries of the same name), reloaded
+by the master whenever ``schedules_changed`` flags one; a dynamic definition that cannot be used is
+logged and skipped.
+
 TERM, INT and QUIT stop the process after the batch in hand and release the lock; USR1 logs the
 schedule and who is master; USR2 reloads the schedule file. When Redis goes away the process keeps
 trying with a growing pause (up to ``interval``) and carries on when it is back; it acts as master
@@ -29,11 +34,12 @@ from types import FrameType
 from typing import Any
 
 from resque_impl.client import Resque
+from resque_impl.codec import loads
 from resque_impl.delayed import DEFAULT_BATCH_SIZE
 from resque_impl.errors import ResqueConnectionError, ResqueError
 from resque_impl.scheduler.lock import MasterLock
-from resque_impl.scheduler.recurring import Recurring
-from resque_impl.scheduler.schedule import ScheduleEntry
+from resque_impl.scheduler.recurring import Recurring, queue_for
+from resque_impl.scheduler.schedule import ScheduleEntry, parse_schedule
 
 __all__ = ["DEFAULT_INTERVAL", "Scheduler"]
 
@@ -54,6 +60,7 @@ class Scheduler:
     :param interval: seconds between polls.
     :param batch_size: delayed jobs moved per atomic step.
     :param lock: the master lock (default: resque-scheduler's, held as ``host:pid`` for 180 s).
+    :param dynamic: also run the dynamic schedules kept in Redis.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class Scheduler:
         interval: float = DEFAULT_INTERVAL,
         batch_size: int = DEFAULT_BATCH_SIZE,
         lock: MasterLock | None = None,
+        dynamic: bool = False,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
@@ -75,15 +83,31 @@ class Scheduler:
         self.batch_size = batch_size
         self.lock = lock if lock is not None else MasterLock(resque.store)
         self._source = schedule
-        self.recurring = Recurring(resque, self._entries(), worker=self.lock.identity)
+        self.dynamic = dynamic
+        # Dynamic schedules are read once this process is master; building needs no Redis.
+        self.recurring = Recurring(resque, self._static_entries(), worker=self.lock.identity)
         self.is_master = False
         self._since = 0.0
         self._renewed_at = 0.0
         self._stopping = threading.Event()
         self._reload_requested = threading.Event()
 
-    def _entries(self) -> Sequence[ScheduleEntry]:
+    def _static_entries(self) -> Sequence[ScheduleEntry]:
         return self._source() if callable(self._source) else self._source
+
+    def _entries(self) -> Sequence[ScheduleEntry]:
+        """The schedule file's entries (errors propagate), then, if dynamic, the usable ones in Redis."""
+        entries = {entry.name: entry for entry in self._static_entries()}
+        if self.dynamic:
+            for name, raw in self.resque.store.persistent_schedules().items():
+                try:
+                    (entry,) = parse_schedule({name: loads(raw)}, source="persistent_schedules")
+                    queue_for(self.resque, entry)
+                except (ValueError, ResqueError) as error:
+                    log.error("dynamic schedule %r skipped: %s", name, error)
+                    continue
+                entries[name] = entry
+        return list(entries.values())
 
     # -- one poll -------------------------------------------------------------------------------------
     def poll(self) -> float:
@@ -93,9 +117,15 @@ class Scheduler:
         if master != self.is_master:
             log.info("%s scheduler (%s)", "Master" if master else "Child", self.lock.identity)
             self._since = now  # ticks that fell due while another process was master are its business
+        became_master = master and not self.is_master
         self.is_master = master
         if not master:
             return self.interval
+        if self.dynamic:
+            changed = self.resque.store.schedules_changed_take()
+            if changed or became_master:
+                log.info("dynamic schedules changed: %s", ", ".join(changed) or "(loading as master)")
+                self._reload()
         self._renewed_at = now
         moved = self.resque.release_due(
             now, batch_size=self.batch_size, keep_going=self._keep_going, worker=self.lock.identity

@@ -23,9 +23,24 @@ from resque_impl.scheduler.schedule import EveryTrigger, ScheduleEntry
 if TYPE_CHECKING:
     from resque_impl.client import Resque
 
-__all__ = ["Recurring"]
+__all__ = ["Recurring", "queue_for"]
 
 log = logging.getLogger(__name__)
+
+
+def queue_for(resque: Resque, entry: ScheduleEntry) -> str:
+    """The queue ``entry`` enqueues to: its own, else its class's; :class:`ScheduleError` if neither
+    is known in this process."""
+    if entry.queue:
+        return entry.queue
+    cls = resque.registry.get(entry.class_name)
+    queue = queue_of(cls) if cls is not None else None
+    if queue is None:
+        raise ScheduleError(
+            f"schedule entry {entry.name!r}: no queue for class {entry.class_name}; set queue: in the "
+            "entry, or load the module defining the class (--jobs) so its queue is known"
+        )
+    return queue
 
 
 class Recurring:
@@ -38,20 +53,8 @@ class Recurring:
         self.resque = resque
         self.worker = worker
         self.entries = [entry for entry in entries if entry.trigger is not None]
-        self._queues = {entry.name: self._queue(entry) for entry in entries}
+        self._queues = {entry.name: queue_for(resque, entry) for entry in entries}
         self._last: dict[str, float | None] = {}
-
-    def _queue(self, entry: ScheduleEntry) -> str:
-        if entry.queue:
-            return entry.queue
-        cls = self.resque.registry.get(entry.class_name)
-        queue = queue_of(cls) if cls is not None else None
-        if queue is None:
-            raise ScheduleError(
-                f"schedule entry {entry.name!r}: no queue for class {entry.class_name}; set queue: in the "
-                "entry, or load the module defining the class (--jobs) so its queue is known"
-            )
-        return queue
 
     def queue_of(self, entry: ScheduleEntry) -> str:
         """The queue ``entry`` enqueues to."""

@@ -1,4 +1,5 @@
-"""Recurring-schedule commands: when each schedule last fired, and firing one tick exactly once.
+"""Recurring-schedule commands: when each schedule last fired, firing one tick exactly once, and
+resque-scheduler's dynamic schedules (``persistent_schedules`` and ``schedules_changed``).
 
 ``delayed:last_enqueued_at`` is resque-scheduler's record of when each schedule last enqueued (shown
 by both dashboards). ``schedule_ticks`` is ours: the epoch of the last tick fired per schedule, checked
@@ -60,6 +61,32 @@ class ScheduleCommands(StoreBase):
             args=[name, repr(tick), enqueued_at, queue, payload, keys.notify_channel],
         )
         return bool(fired)
+
+    def persistent_schedules(self) -> dict[str, bytes]:
+        """Dynamic schedule name -> its JSON definition, as ``Resque.set_schedule`` stores it."""
+        return {name.decode(): value for name, value in self.client.hgetall(self.keys.schedules).items()}
+
+    def persistent_schedule_set(self, name: str, definition: bytes) -> None:
+        """Store a dynamic schedule and flag it changed, for the master scheduler to pick up."""
+        keys = self.keys
+        self._round_trip(
+            (("MULTI",), ("HSET", keys.schedules, name, definition), ("SADD", keys.schedules_changed, name), ("EXEC",))
+        )
+
+    def persistent_schedule_remove(self, name: str) -> None:
+        """Delete a dynamic schedule and flag it changed."""
+        keys = self.keys
+        self._round_trip(
+            (("MULTI",), ("HDEL", keys.schedules, name), ("SADD", keys.schedules_changed, name), ("EXEC",))
+        )
+
+    def schedules_changed_take(self) -> list[str]:
+        """The names flagged changed since the last call, clearing the flags in the same step."""
+        keys = self.keys
+        *_, (members, _) = self._round_trip(
+            (("MULTI",), ("SMEMBERS", keys.schedules_changed), ("DEL", keys.schedules_changed), ("EXEC",))
+        )
+        return sorted(member.decode() for member in members)
 
     def last_enqueued_at(self) -> dict[str, str]:
         """Schedule name -> when it last enqueued, as resque-scheduler writes it."""

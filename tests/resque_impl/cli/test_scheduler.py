@@ -3,6 +3,7 @@ once, and SIGKILL in the middle of a large move."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -90,6 +91,17 @@ def test_once_moves_what_is_due_and_exits(resque: Resque) -> None:
     assert code == 0
     assert resque.peek_raw("work") == [b'{"class":"RubyJob","args":[1]}']
     assert resque.store.lock_owner(resque.keys.scheduler_master_lock) is None
+
+
+def test_dynamic_takes_up_the_schedules_kept_in_redis(resque: Resque) -> None:
+    resque.set_schedule("beat", {"class": "BeatJob", "every": "1m", "queue": "beats"})
+    assert run(resque, "scheduler", "--once")[0] == 0
+    assert resque.store.schedules_changed_take() == ["beat"]  # untouched without --dynamic
+
+    resque.set_schedule("beat", {"class": "BeatJob", "every": "1m", "queue": "beats"})
+    assert run(resque, "scheduler", "--dynamic", "--once")[0] == 0
+    assert resque.store.schedules_changed_take() == []
+    assert resque.store.schedule_ticks(["beat"])["beat"] is not None  # loaded, and anchored
 
 
 def test_a_bad_schedule_file_is_an_error_naming_the_entry(resque: Resque, tmp_path: Path) -> None:
@@ -197,3 +209,13 @@ def test_sigkill_in_the_middle_of_a_large_move_loses_and_doubles_nothing(server:
     stop(finisher)
     assert moved_args(client, keys) == Counter(range(count))
     assert next(client.scan_iter(match="resque:timestamps:*", count=1000), None) is None
+
+
+def test_the_commands_defaults_are_the_librarys() -> None:
+    command = importlib.import_module("resque_impl.cli.scheduler")  # the package attribute is the command
+    library = importlib.import_module("resque_impl.scheduler")
+
+    assert (command.DEFAULT_INTERVAL, command.DEFAULT_LOCK_TIMEOUT) == (
+        library.DEFAULT_INTERVAL,
+        library.DEFAULT_LOCK_TIMEOUT,
+    )
