@@ -69,7 +69,9 @@ def test_key_summaries_give_type_and_size(redis_client: redis.Redis) -> None:
     redis_client.hset("resque:h", mapping={"a": "1"})
     redis_client.set("resque:str", "hello")
 
-    summaries = _store(redis_client).key_summaries(["resque:l", "resque:s", "resque:z", "resque:h", "resque:str", "nope"])
+    summaries = _store(redis_client).key_summaries(
+        ["resque:l", "resque:s", "resque:z", "resque:h", "resque:str", "nope"]
+    )
 
     assert [(s.name, s.type, s.size) for s in summaries] == [
         ("resque:l", "list", 3),

@@ -74,7 +74,11 @@ def plant(resque: Resque, client: redis.Redis, now: float) -> dict[str, list[str
     resque.failures.save(b'{"payload":"' + CORPUS[0].encode() + b'","error":"raw"}', "q")
     client.sadd(keys.workers, "broken:1:q")
     client.set(keys.worker("broken:1:q"), CORPUS[1])
-    return {"queue": CORPUS, "worker_id": [*workers, "broken:1:q"], "key": [keys.key(evil) for evil in CORPUS]}
+    return {
+        "queue": CORPUS,
+        "worker_id": [*workers, "broken:1:q"],
+        "key": [keys.key(evil) for evil in CORPUS],
+    }
 
 
 def urls_to_visit(app: Flask, planted: dict[str, list[str]]) -> list[str]:
