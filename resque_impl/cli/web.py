@@ -62,6 +62,8 @@ def web(
     # Imported here, not at the top: the rest of the CLI works without the web extra installed.
     try:
         import waitress  # noqa: PLC0415
+        from werkzeug.exceptions import NotFound  # noqa: PLC0415
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware  # noqa: PLC0415
 
         from resque_impl.web import Credentials, create_app  # noqa: PLC0415
     except ImportError as error:
@@ -87,4 +89,6 @@ def web(
         scope = "this machine only" if _is_loopback(host) else "EVERYONE who can reach it (--insecure)"
         click.echo(f"No credentials set (--auth or {AUTH_ENV}): serving {scope}.", err=True)
     click.echo(f"Dashboard for {resque.store.description} on http://{host}:{port}{path}/", err=True)
-    waitress.serve(app, host=host, port=port, url_prefix=path, threads=threads, ident="resque-impl")
+    # Under a prefix, everything else is 404 (waitress's own url_prefix would serve it at / too).
+    wsgi = DispatcherMiddleware(NotFound(), {path: app}) if path else app
+    waitress.serve(wsgi, host=host, port=port, threads=threads, ident="resque-impl")

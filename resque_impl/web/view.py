@@ -19,7 +19,7 @@ from resque_impl.errors import ConfigurationError
 from resque_impl.failure import FailureRecord, MultipleBackend, RedisBackend, RedisMultiQueueBackend
 from resque_impl.store import Store
 from resque_impl.store.dashboard import WorkerDetails
-from resque_impl.web.failure_index import FailureIndex
+from resque_impl.web.failure_index import FailureIndex, ListIndex
 from resque_impl.web.timefmt import age
 
 __all__ = ["STALE_AFTER", "DashboardView", "Limits"]
@@ -67,7 +67,7 @@ class Limits:
     #: Bytes of a string value (or of one item) shown at once.
     max_value_bytes: int = 64 * 1024
     #: Failure records indexed per request for filters and per-class counts.
-    index_budget: int = 25_000
+    index_budget: int = 20_000
     #: Distinct classes / queues listed in the failure summary.
     max_groups: int = 100
 
@@ -285,10 +285,10 @@ class DashboardView:
             total = sum(size for _, size in lists)
             start = _page_start(start, per_page, total)
             records = self._newest(lists, start, per_page)
-        else:
-            names = backend.queues()
-            total, start, records, coverage = self._filtered(names, start, per_page, queue, class_name)
-        summary = self._summary(backend.queues()) if backend is not None else None
+        indexes = self._indexes(backend.queues()) if backend is not None else {}
+        if backend is not None and filtered:
+            total, start, records, coverage = self._filtered(indexes, start, per_page, queue, class_name)
+        summary = self._summary(indexes) if backend is not None else None
         return {
             "total": total,
             "start": start,
@@ -322,13 +322,16 @@ class DashboardView:
                 break
         return records
 
+    def _indexes(self, lists: list[str]) -> dict[str, ListIndex]:
+        """Each failure list's index, grown by this request's budget (once per request)."""
+        return {name: self.index.refresh(self._key(name)) for name in lists}
+
     def _filtered(
-        self, lists: list[str], start: int, count: int, queue: str | None, class_name: str | None
+        self, indexes: dict[str, ListIndex], start: int, count: int, queue: str | None, class_name: str | None
     ) -> tuple[int, int, list[FailureRecord], dict[str, Any]]:
         matches: list[tuple[str, int]] = []
         indexed = size = 0
-        for name in reversed(lists):
-            index = self.index.refresh(self._key(name))
+        for name, index in reversed(indexes.items()):
             indexed += index.hi - index.lo
             size += index.size
             for position, cls, job_queue in index.newest_first():
@@ -352,13 +355,12 @@ class DashboardView:
         coverage = {"indexed": indexed, "total": size, "complete": indexed == size}
         return total, start, records, coverage
 
-    def _summary(self, lists: list[str]) -> dict[str, Any]:
+    def _summary(self, indexes: dict[str, ListIndex]) -> dict[str, Any]:
         """Records per job class and per queue (from the index; see ``coverage``)."""
         classes: Counter[str | None] = Counter()
         queues: Counter[str | None] = Counter()
         indexed = size = 0
-        for name in lists:
-            index = self.index.refresh(self._key(name))
+        for index in indexes.values():
             classes.update(index.classes)
             queues.update(index.queues)
             indexed += index.hi - index.lo

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from resque_impl import ConfigurationError, ManualClock, Resque
 from resque_impl.memory_store import MemoryStore
-from resque_impl.web import create_app
+from resque_impl.web import Limits, create_app
 from tests.resque_impl.web.conftest import post
 from tests.resque_impl.web.seed import load_ruby_fixtures, register_worker
 
@@ -489,3 +489,19 @@ def test_the_dashboard_refuses_a_store_without_redis() -> None:
 
 def test_the_app_can_be_built_on_fakeredis() -> None:
     assert create_app(Resque(fakeredis.FakeRedis())).test_client().get("/overview").status_code == 200
+
+
+def test_a_filter_over_many_failures_searches_newest_first_and_says_how_far_it_got(resque: Resque) -> None:
+    _seed_failures(resque, 2500)
+    client = create_app(resque, limits=Limits(index_budget=1000)).test_client()
+
+    first = client.get("/api/failed?class=A&per_page=3").get_json()
+    page = client.get("/failed?class=A").get_data(as_text=True)
+    client.get("/api/failed?class=A")
+    last = client.get("/api/failed?class=A&per_page=3").get_json()
+
+    assert first["coverage"] == {"indexed": 1000, "total": 2500, "complete": False}
+    assert [record["args"][0] for record in first["records"]] == [2499, 2496, 2493]
+    assert "Searched the newest 2,000 of 2,500 records so far" in page
+    assert last["coverage"]["complete"] is True
+    assert last["total"] == 834
