@@ -31,9 +31,7 @@ def seed(resque: Resque, jobs: int, failures: int) -> None:
     for queue, count in queues.items():
         for start in range(0, count, 100_000):
             batch = range(start, min(count, start + 100_000))
-            resque.enqueue_many(
-                "EmailJob", ((n, f"user{n}@example.com", {"locale": "en"}) for n in batch), queue=queue
-            )
+            resque.enqueue_many("EmailJob", ((n, f"user{n}@example.com", {"locale": "en"}) for n in batch), queue=queue)
     now = resque.clock.time()
     client = resque.redis
     records = []
@@ -139,9 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             p95 = warm[min(len(warm) - 1, round(0.95 * (len(warm) - 1)))]
             worst = max(worst, p95)
             verdict = "ok" if p95 < TARGET_MS else "SLOW"
-            print(
-                f"{name:<30} {cold:>9.1f} {statistics.median(warm):>10.1f} {p95:>8.1f} {size:>9,}  {verdict}"
-            )
+            print(f"{name:<30} {cold:>9.1f} {statistics.median(warm):>10.1f} {p95:>8.1f} {size:>9,}  {verdict}")
         print(f"\nworst p95 {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
     return 0
 

@@ -104,9 +104,7 @@ def _translating(method: Callable[..., Any], describe: Callable[[Any], str]) -> 
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise ResqueConnectionError(f"cannot reach {describe(self)}: {error}") from error
         except redis.exceptions.InvalidResponse as error:
-            raise ResqueConnectionError(
-                f"{describe(self)} does not answer like a Redis server: {error}"
-            ) from error
+            raise ResqueConnectionError(f"{describe(self)} does not answer like a Redis server: {error}") from error
 
     return call
 

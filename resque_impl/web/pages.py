@@ -52,9 +52,7 @@ def page_url(**changes: Any) -> str:
     return request.script_root + here(**changes)
 
 
-def page(
-    blueprint: Blueprint, rule: str, template: str, *, live: bool = False
-) -> Callable[[PageData], PageData]:
+def page(blueprint: Blueprint, rule: str, template: str, *, live: bool = False) -> Callable[[PageData], PageData]:
     """Serve the decorated data function at ``rule`` (HTML from ``template``) and ``/api`` + ``rule``.
 
     ``live`` pages refresh their body in place every ``?refresh=`` seconds (default 2).

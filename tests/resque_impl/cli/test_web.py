@@ -64,9 +64,7 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
-def test_refuses_to_listen_beyond_this_machine_without_credentials(
-    host: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_refuses_to_listen_beyond_this_machine_without_credentials(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RESQUE_WEB_HTTP_BASIC_AUTH", raising=False)
 
     result = CliRunner().invoke(main, ["web", "--host", host])

@@ -94,9 +94,7 @@ def seed_demo(resque: Resque, client: Any, now: float) -> None:
             heartbeat=now - 20 - n,
             processed=1000 * (n + 1),
             failed=n * 3,
-            working=working_record("email", now - 4 - n * 7, "EmailJob", [n, f"user{n}@example.com"])
-            if busy
-            else None,
+            working=working_record("email", now - 4 - n * 7, "EmailJob", [n, f"user{n}@example.com"]) if busy else None,
         )
     register_worker(client, keys, "old-box:999:*", started=now - 86400 * 3, heartbeat=now - 900)
     classes = [

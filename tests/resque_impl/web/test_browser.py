@@ -165,7 +165,8 @@ def test_screenshots_of_every_page(page: Any, served: Served) -> None:
 
     for name, path in PAGES.items():
         response = page.goto(served.url + path)
-        assert response is not None and response.status == 200, path
+        assert response is not None, path
+        assert response.status == 200, path
         if name == "failed":
             page.locator("details.trace summary").first.click()
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

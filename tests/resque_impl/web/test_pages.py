@@ -17,17 +17,12 @@ from tests.resque_impl.web.seed import load_ruby_fixtures, register_worker
 RUBY_WORKER = "vm:19891:high,email"
 
 
-def test_overview_shows_a_busy_ruby_worker_and_rubys_counts(
-    client: FlaskClient, redis_client: redis.Redis
-) -> None:
+def test_overview_shows_a_busy_ruby_worker_and_rubys_counts(client: FlaskClient, redis_client: redis.Redis) -> None:
     load_ruby_fixtures(redis_client)
 
     data = client.get("/api/overview").get_json()
 
-    assert (
-        data["stats"].items()
-        >= {"processed": 3, "failed": 2, "queues": 2, "workers": 1, "working": 1}.items()
-    )
+    assert data["stats"].items() >= {"processed": 3, "failed": 2, "queues": 2, "workers": 1, "working": 1}.items()
     assert data["queues"] == [{"name": "critical", "size": 0}, {"name": "email", "size": 0}]
     [job] = data["working"]
     assert (job["worker"], job["queue"], job["class"], job["args"]) == (
@@ -61,8 +56,7 @@ def test_workers_are_grouped_by_host_with_heartbeat_age(
     [worker] = host["workers"]
     assert host["host"] == "vm"
     assert (
-        worker.items()
-        >= {"id": RUBY_WORKER, "pid": "19891", "queues": ["high", "email"], "state": "working"}.items()
+        worker.items() >= {"id": RUBY_WORKER, "pid": "19891", "queues": ["high", "email"], "state": "working"}.items()
     )
     assert worker["started"] == "2026-11-27 23:43:29 +0000"
     assert (worker["heartbeat_age"], worker["stale"]) == (42.0, False)
@@ -108,9 +102,7 @@ def test_an_unknown_worker_says_so(client: FlaskClient) -> None:
     assert "No such worker" in client.get("/workers/nobody:1:q").get_data(as_text=True)
 
 
-def test_working_lists_only_busy_workers(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
-) -> None:
+def test_working_lists_only_busy_workers(client: FlaskClient, resque: Resque, redis_client: redis.Redis) -> None:
     load_ruby_fixtures(redis_client)
     register_worker(redis_client, resque.keys, "idle:1:q", started=0)
 
@@ -140,9 +132,7 @@ def test_failed_shows_rubys_records_newest_first_with_error_and_backtrace(
     assert newest["id"].startswith("failed:1:")
 
 
-def test_failed_page_shows_the_full_error_and_backtrace(
-    client: FlaskClient, redis_client: redis.Redis
-) -> None:
+def test_failed_page_shows_the_full_error_and_backtrace(client: FlaskClient, redis_client: redis.Redis) -> None:
     load_ruby_fixtures(redis_client)
 
     page = client.get("/failed").get_data(as_text=True)
@@ -228,9 +218,7 @@ def test_remove_acts_on_the_record_named_even_after_others_moved(client: FlaskCl
     assert [r.args[0] for r in resque.failures.all()] == [1, 2, 3]
 
 
-def test_acting_on_a_record_that_is_gone_changes_nothing_and_says_so(
-    client: FlaskClient, resque: Resque
-) -> None:
+def test_acting_on_a_record_that_is_gone_changes_nothing_and_says_so(client: FlaskClient, resque: Resque) -> None:
     _seed_failures(resque, 3)
     target = client.get("/api/failed").get_json()["records"][0]
     resque.failures.remove(target["id"])
@@ -342,9 +330,7 @@ def test_queues_list_sizes_and_pending(client: FlaskClient, resque: Resque) -> N
     assert data["pending"] == 4
 
 
-def test_stats_txt_uses_resque_webs_format(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
-) -> None:
+def test_stats_txt_uses_resque_webs_format(client: FlaskClient, resque: Resque, redis_client: redis.Redis) -> None:
     load_ruby_fixtures(redis_client)
     resque.enqueue_to("email", "EmailJob", 1)
 
@@ -379,9 +365,7 @@ def test_stats_page_shows_redis_info_from_a_real_server(redis_server: object) ->
     assert "redis_version" in client.get("/stats").get_data(as_text=True)
 
 
-def test_keys_browser_lists_only_this_namespace(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
-) -> None:
+def test_keys_browser_lists_only_this_namespace(client: FlaskClient, resque: Resque, redis_client: redis.Redis) -> None:
     resque.enqueue_to("email", "EmailJob", 1)
     redis_client.set("other-app:secret", "x")
     redis_client.set("resque*:x", "y")  # a glob character in another namespace
@@ -457,9 +441,7 @@ def test_live_pages_refresh_their_body_from_a_fragment(client: FlaskClient) -> N
     assert "Queues" in fragment
 
 
-@pytest.mark.parametrize(
-    ("refresh", "shown"), [("0", None), ("5", "5"), ("999", "60"), ("-1", None), ("x", "2")]
-)
+@pytest.mark.parametrize(("refresh", "shown"), [("0", None), ("5", "5"), ("999", "60"), ("-1", None), ("x", "2")])
 def test_the_refresh_interval_is_clamped(client: FlaskClient, refresh: str, shown: str | None) -> None:
     page = client.get(f"/overview?refresh={refresh}").get_data(as_text=True)
 

@@ -75,18 +75,14 @@ def test_post_on_every_page_is_405(app: Flask, client: FlaskClient) -> None:
     token = csrf_token(client)
     for route in routes(app):
         if not route.mutation:
-            response = client.post(
-                route.url, data={"csrf_token": token}, headers={"Origin": f"http://{HOST}"}
-            )
+            response = client.post(route.url, data={"csrf_token": token}, headers={"Origin": f"http://{HOST}"})
             assert response.status_code == 405, route
 
 
 def test_mutations_without_a_token_are_403(app: Flask, client: FlaskClient) -> None:
     for route in routes(app):
         if route.mutation:
-            response = client.post(
-                route.url, headers={"Origin": f"http://{HOST}", "Sec-Fetch-Site": "same-origin"}
-            )
+            response = client.post(route.url, headers={"Origin": f"http://{HOST}", "Sec-Fetch-Site": "same-origin"})
             assert response.status_code == 403, route
 
 
@@ -94,9 +90,7 @@ def test_mutations_with_a_wrong_token_are_403(app: Flask, client: FlaskClient) -
     csrf_token(client)
     for route in routes(app):
         if route.mutation:
-            response = client.post(
-                route.url, data={"csrf_token": "guessed"}, headers={"Origin": f"http://{HOST}"}
-            )
+            response = client.post(route.url, data={"csrf_token": "guessed"}, headers={"Origin": f"http://{HOST}"})
             assert response.status_code == 403, route
 
 
@@ -118,9 +112,7 @@ def test_cross_site_mutations_are_403_even_with_a_valid_token(
     token = csrf_token(client)
     for route in routes(app):
         if route.mutation:
-            assert client.post(route.url, data={"csrf_token": token}, headers=headers).status_code == 403, (
-                route
-            )
+            assert client.post(route.url, data={"csrf_token": token}, headers=headers).status_code == 403, route
 
 
 def test_a_same_origin_post_with_the_token_goes_through(client: FlaskClient, resque: Resque) -> None:
@@ -138,9 +130,7 @@ def test_a_token_from_another_session_is_refused(app: Flask, client: FlaskClient
     stolen = csrf_token(other)
     csrf_token(client)
 
-    response = client.post(
-        "/actions/clear-failed", data={"csrf_token": stolen}, headers={"Origin": f"http://{HOST}"}
-    )
+    response = client.post("/actions/clear-failed", data={"csrf_token": stolen}, headers={"Origin": f"http://{HOST}"})
 
     assert response.status_code == 403
 
