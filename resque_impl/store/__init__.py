@@ -1,9 +1,9 @@
 """``Store``: the one place that sends Redis commands.
 
-Commands are grouped by what they touch (queues, stats, failures, workers, the dashboard's read-only
-views), one module each; the groups combine into :class:`Store`. Everything is keyed through
-:class:`resque_impl.keys.Keys` and stays byte-compatible with Ruby Resque. Connection and timeout
-errors surface as :class:`resque_impl.errors.ResqueConnectionError`.
+Commands are grouped by what they touch (queues, stats, failures, workers), one module each; the
+groups combine into :class:`Store`. Everything is keyed through :class:`resque_impl.keys.Keys` and
+stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
+:class:`resque_impl.errors.ResqueConnectionError`.
 """
 
 from __future__ import annotations

@@ -3,13 +3,18 @@ does; every page is checked through its JSON twin, which carries exactly the dat
 
 from __future__ import annotations
 
+import re
+
 import fakeredis
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from resque_impl import ConfigurationError, ManualClock, Resque
 from resque_impl.memory_store import MemoryStore
+from resque_impl.testing import RedisServer
 from resque_impl.web import Limits, create_app
 from tests.resque_impl.web.conftest import post
 from tests.resque_impl.web.seed import load_ruby_fixtures, register_worker
@@ -352,10 +357,7 @@ def test_stats_page_shows_resque_numbers(client: FlaskClient, redis_client: redi
     assert client.get("/stats").status_code == 200
 
 
-def test_stats_page_shows_redis_info_from_a_real_server(redis_server: object) -> None:
-    from resque_impl.testing import RedisServer
-
-    assert isinstance(redis_server, RedisServer)
+def test_stats_page_shows_redis_info_from_a_real_server(redis_server: RedisServer) -> None:
     client = create_app(Resque(redis_server.url)).test_client()
 
     data = client.get("/api/stats").get_json()
@@ -487,3 +489,24 @@ def test_a_filter_over_many_failures_searches_newest_first_and_says_how_far_it_g
     assert "Searched the newest 2,000 of 2,500 records so far" in page
     assert last["coverage"]["complete"] is True
     assert last["total"] == 834
+
+
+def test_mounted_under_a_path_links_and_redirects_stay_under_it(resque: Resque) -> None:
+    host = Flask("host_app")
+    host.wsgi_app = DispatcherMiddleware(host.wsgi_app, {"/resque": create_app(resque, secret_key="k")})  # type: ignore[method-assign]
+    client = host.test_client()
+    resque.enqueue_to("mounted", "Job", 1)
+
+    page = client.get("/resque/queues").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token is not None
+    response = client.post(
+        "/resque/actions/remove-queue",
+        data={"csrf_token": token.group(1), "queue": "mounted", "next": "/queues"},
+        headers={"Origin": "http://localhost"},
+    )
+
+    assert 'href="/resque/queues/mounted"' in page
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/resque/queues"
+    assert resque.queues() == []
