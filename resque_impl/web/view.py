@@ -130,7 +130,8 @@ class DashboardView:
             }
         return {"position": position, "class": None, "args": [], "extras": {}, "raw": _text(raw)}
 
-    def _working(self, worker_id: str, raw: bytes | None) -> dict[str, Any] | None:
+    def _working(self, raw: bytes | None) -> dict[str, Any] | None:
+        """A working-on record as the pages show it (``None`` for an idle worker)."""
         if not raw:
             return None
         record = _loads(raw)
@@ -195,7 +196,7 @@ class DashboardView:
         host, pid, queues = _host_pid_queues(details.id)
         now = self.now()
         heartbeat_age = age(details.heartbeat, now)
-        job = self._working(details.id, details.working_on)
+        job = self._working(details.working_on)
         return {
             "id": details.id,
             "host": host,
@@ -236,7 +237,7 @@ class DashboardView:
         records = self.store.working_on(self.resque.workers())
         jobs = []
         for worker_id, raw in records.items():
-            job = self._working(worker_id, raw)
+            job = self._working(raw)
             if job is not None:
                 host, _, _ = _host_pid_queues(worker_id)
                 jobs.append({"worker": worker_id, "host": host, **job})
