@@ -14,8 +14,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from resque_impl import ConfigurationError, ManualClock, Resque
 from resque_impl.memory_store import MemoryStore
-from resque_impl.testing import RedisServer
+from resque_impl.testing import RedisServer, load_keys
 from resque_impl.web import Limits, create_app
+from tests.conftest import load_fixture
 from tests.resque_impl.web.conftest import post
 from tests.resque_impl.web.seed import load_ruby_fixtures, register_worker
 
@@ -510,3 +511,26 @@ def test_mounted_under_a_path_links_and_redirects_stay_under_it(resque: Resque) 
     assert response.status_code == 303
     assert response.headers["Location"] == "/resque/queues"
     assert resque.queues() == []
+
+
+def test_a_ruby_dirty_exit_failure_is_shown(client: FlaskClient, redis_client: redis.Redis) -> None:
+    load_keys(redis_client, load_fixture("worker_unregistered_while_busy.json")["keys"])
+
+    [record] = client.get("/api/failed").get_json()["records"]
+
+    assert (record["exception"], record["class"], record["queue"]) == ("Resque::DirtyExit", "EmailJob", "email")
+    assert "Resque::DirtyExit" in client.get("/failed").get_data(as_text=True)
+
+
+def test_the_key_browser_shows_resque_schedulers_keys(client: FlaskClient, redis_client: redis.Redis) -> None:
+    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+
+    listed = {key["short"]: key["type"] for key in client.get("/api/stats/keys").get_json()["keys"]}
+    schedule = client.get("/api/stats/key?name=resque:delayed_queue_schedule").get_json()
+
+    assert listed["delayed_queue_schedule"] == "zset"
+    assert listed["delayed:1893456000"] == "list"
+    assert [(item["field"], item["value"]) for item in schedule["items"]] == [
+        ("1796427809", "1796427809"),
+        ("1893456000", "1893456000"),
+    ]
