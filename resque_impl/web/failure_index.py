@@ -2,8 +2,9 @@
 
 Filtering 100,000 failure records by class or queue, or counting them per class, would otherwise read
 and parse every record on every request. The index remembers what it read: a contiguous range of
-positions ``[lo, hi)`` of each list, grown newest first by at most ``budget`` records per request, so
-no request does unbounded work and the first requests already cover the newest records.
+positions ``[lo, hi)`` of each list, grown newest first by at most ``budget`` records and about
+``seconds`` of work per request, so no request does unbounded work (even on a loaded machine) and the
+first requests already cover the newest records.
 
 Failure lists change in two ways: workers append (``RPUSH``) at the tail, and operators remove or
 rewrite records anywhere. Appends leave known positions where they were, so the index reads only the
@@ -18,8 +19,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from resque_impl.store import StoreProtocol
@@ -104,12 +106,22 @@ class ListIndex:
 class FailureIndex:
     """Indexes of the failure lists of one store, safe to share between request threads.
 
-    :param budget: most records read per :meth:`refresh` (bounds each request's work).
+    :param budget: most records read per :meth:`refresh`.
+    :param seconds: stop reading (after the current chunk of :data:`CHUNK` records) once a refresh
+        has taken this long; ``None`` for no time limit. Measured with ``timer``.
     """
 
-    def __init__(self, store: StoreProtocol, budget: int = 20_000) -> None:
+    def __init__(
+        self,
+        store: StoreProtocol,
+        budget: int = 20_000,
+        seconds: float | None = 0.1,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.store = store
         self.budget = max(CHUNK, budget)
+        self.seconds = seconds
+        self.timer = timer
         self._lists: dict[str, ListIndex] = {}
         self._lock = threading.Lock()
         self._interned: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
@@ -143,14 +155,19 @@ class FailureIndex:
         index.entries.extend([None] * (size - len(index.entries)))
         index.size = size
         left = self.budget
+        deadline = None if self.seconds is None else self.timer() + self.seconds
         while index.hi < size and left > 0:
             count = min(CHUNK, size - index.hi)
             self._read(list_key, index, index.hi, count)
             left -= count
+            if deadline is not None and self.timer() > deadline:
+                return index
         while index.lo > 0 and left > 0:
             count = min(CHUNK, index.lo, left)
             self._read(list_key, index, index.lo - count, count)
             left -= count
+            if deadline is not None and self.timer() > deadline:
+                return index
         return index
 
     def _still_valid(self, list_key: str, index: ListIndex, size: int) -> bool:

@@ -66,8 +66,10 @@ class Limits:
     scan_rounds: int = 20
     #: Bytes of a string value (or of one item) shown at once.
     max_value_bytes: int = 64 * 1024
-    #: Failure records indexed per request for filters and per-class counts.
+    #: Failure records indexed per request for filters and per-class counts, and the time that may
+    #: take (``None``: no time limit, e.g. for reproducible tests).
     index_budget: int = 20_000
+    index_seconds: float | None = 0.1
     #: Distinct classes / queues listed in the failure summary.
     max_groups: int = 100
 
@@ -108,7 +110,7 @@ class DashboardView:
         self.resque = resque
         self.store: Store = store
         self.limits = limits or Limits()
-        self.index = FailureIndex(resque.store, budget=self.limits.index_budget)
+        self.index = FailureIndex(resque.store, self.limits.index_budget, self.limits.index_seconds)
 
     def now(self) -> float:
         return self.resque.clock.time()

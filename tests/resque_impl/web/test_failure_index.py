@@ -38,7 +38,7 @@ def _push(client: Any, count: int, start: int = 0) -> None:
 
 def _index(redis_client: Any, budget: int) -> tuple[FailureIndex, CountingStore]:
     counting = CountingStore(Store(redis_client, Keys()))
-    return FailureIndex(counting, budget=budget), counting  # type: ignore[arg-type]
+    return FailureIndex(counting, budget=budget, seconds=None), counting  # type: ignore[arg-type]
 
 
 def test_counts_classes_and_queues(redis_client: Any) -> None:
@@ -107,3 +107,17 @@ def test_records_that_are_not_json_count_as_unknown(redis_client: Any) -> None:
     index, _ = _index(redis_client, 1000)
 
     assert dict(index.refresh(KEY).classes) == {None: 2}
+
+
+def test_a_refresh_stops_after_its_time_is_up_however_large_the_budget(redis_client: Any) -> None:
+    _push(redis_client, 5000)
+    ticks = iter(range(1_000_000))
+    counting = CountingStore(Store(redis_client, Keys()))
+    index = FailureIndex(counting, budget=100_000, seconds=1.5, timer=lambda: float(next(ticks)))  # type: ignore[arg-type]
+
+    first = index.refresh(KEY)
+    after_first = (first.lo, first.hi)
+    second = index.refresh(KEY)
+
+    assert after_first == (3000, 5000)  # two chunks: the clock passed the deadline after the second
+    assert (second.lo, second.hi) == (1000, 5000)
