@@ -534,3 +534,13 @@ def test_the_key_browser_shows_resque_schedulers_keys(client: FlaskClient, redis
         ("1796427809", "1796427809"),
         ("1893456000", "1893456000"),
     ]
+
+
+def test_bulk_actions_are_not_offered_under_a_class_filter(client: FlaskClient, resque: Resque) -> None:
+    _seed_failures(resque, 3)
+
+    assert "Clear all" in client.get("/failed").get_data(as_text=True)
+    assert "Clear qa" in client.get("/failed?queue=qa").get_data(as_text=True)
+    filtered = client.get("/failed?class=A").get_data(as_text=True)
+    assert "Clear" not in filtered
+    assert "Retry all" not in filtered
