@@ -11,6 +11,7 @@ from resque_impl.cli.failed import failed
 from resque_impl.cli.metrics import metrics
 from resque_impl.cli.queues import enqueue, info, queues
 from resque_impl.cli.scheduler import scheduler
+from resque_impl.cli.web import web
 
 main.add_command(enqueue)
 main.add_command(queues)
@@ -18,5 +19,6 @@ main.add_command(info)
 main.add_command(failed)
 main.add_command(scheduler)
 main.add_command(metrics)
+main.add_command(web)
 
 __all__ = ["main"]

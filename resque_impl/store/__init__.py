@@ -10,6 +10,7 @@ stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
 from __future__ import annotations
 
 from resque_impl.store.base import translate_connection_errors
+from resque_impl.store.dashboard import DashboardCommands
 from resque_impl.store.delayed import DelayedCommands
 from resque_impl.store.failures import FailureCommands
 from resque_impl.store.locks import LockCommands
@@ -29,6 +30,7 @@ class Store(
     StatCommands,
     FailureCommands,
     WorkerCommands,
+    DashboardCommands,
     DelayedCommands,
     ScheduleCommands,
     LockCommands,
