@@ -120,9 +120,7 @@ class Resque:
                 raise NoClassError("Jobs must be given a class (got an empty class name)")
             return job_class, self.registry.get(job_class)
         if not isinstance(job_class, type):
-            raise NoClassError(
-                f"Jobs must be given a class or a class name string, got {type(job_class).__name__}"
-            )
+            raise NoClassError(f"Jobs must be given a class or a class name string, got {type(job_class).__name__}")
         return self.registry.name_of(job_class), job_class
 
     def _queue_for(self, name: str, cls: type | None, queue: str | None) -> str:
@@ -165,9 +163,7 @@ class Resque:
             run_after_enqueue(cls, args)
         return True
 
-    def enqueue_many(
-        self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None
-    ) -> int:
+    def enqueue_many(self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None) -> int:
         """Push one job per argument list, pipelined; returns how many were pushed (vetoes excluded).
 
         Every payload is validated before anything is pushed, so a bad one pushes none.
@@ -268,19 +264,14 @@ class Resque:
         }
 
     # -- failures ----------------------------------------------------------------------------------
-    def record_failure(
-        self, queue: str, payload: Payload | bytes, error: BaseException, *, worker: str = ""
-    ) -> None:
+    def record_failure(self, queue: str, payload: Payload | bytes, error: BaseException, *, worker: str = "") -> None:
         """Write a failure record for a job from ``queue`` to the failure backend.
 
         ``payload`` may be raw bytes that were not a payload at all; the record then keeps their text
         (cut to 64 KB). Failure hooks are the caller's business (see :class:`hooks.Execution`).
         """
         body: dict[str, Any] | str
-        if isinstance(payload, Payload):
-            body = payload.to_dict()
-        else:
-            body = payload[:_RAW_KEEP].decode("utf-8", "replace")
+        body = payload.to_dict() if isinstance(payload, Payload) else payload[:_RAW_KEEP].decode("utf-8", "replace")
         record = build_record(body, error, worker=worker, queue=queue, now=self.clock.time())
         self.failures.save(record, queue)
 
@@ -305,7 +296,5 @@ def _same_job(raw: bytes, wanted: bytes, name: str) -> bool:
     except PayloadDecodeError:
         return False
     return (
-        bool(payload.extras)
-        and payload.class_name == name
-        and dumps({"class": name, "args": payload.args}) == wanted
+        bool(payload.extras) and payload.class_name == name and dumps({"class": name, "args": payload.args}) == wanted
     )

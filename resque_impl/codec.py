@@ -175,9 +175,13 @@ def validate_args(args: Sequence[Any], root: str = "args") -> None:
     Accepted: ``str``, ``int``, finite ``float``, ``bool``, ``None``, lists and tuples (they arrive as
     lists) and dicts with ``str`` keys, nested at most to Ruby's JSON limit.
     """
-    _Checker(root).container(
-        args if isinstance(args, (list, tuple)) else list(args), 2
-    )  # the payload object is level 1, its "args" array level 2
+    for value in args:
+        if type(value) not in _PLAIN_SCALARS:
+            break
+    else:
+        return  # the common case: only strings, integers, booleans and None
+    # The payload object is nesting level 1 and its "args" array level 2.
+    _Checker(root).container(args if isinstance(args, (list, tuple)) else list(args), 2)
 
 
 def _surrogate_path(value: Any, parts: list[str | int]) -> list[str | int] | None:

@@ -29,9 +29,7 @@ DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 DEFAULT_SOCKET_TIMEOUT = 5.0
 
 _URL_SCHEMES = ("redis", "rediss", "unix")
-_SHORT_FORM = re.compile(
-    r"^(?P<host>[^:/\s]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)(?::(?P<db>\d+))?(?:/(?P<ns>.*))?$"
-)
+_SHORT_FORM = re.compile(r"^(?P<host>[^:/\s]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)(?::(?P<db>\d+))?(?:/(?P<ns>.*))?$")
 _FORMS_HELP = (
     "use redis://host:port/db, rediss://host:port/db, unix:///path/to/redis.sock, "
     "or Ruby Resque's host:port[:db][/namespace]"
@@ -96,8 +94,7 @@ def connect(target: Any = None, *, socket_timeout: float = DEFAULT_SOCKET_TIMEOU
     if not isinstance(target, str):
         if not hasattr(target, "execute_command") or not hasattr(target, "connection_pool"):
             raise ConfigurationError(
-                f"redis= takes a redis-py client or a connection string, not {type(target).__name__}; "
-                + _FORMS_HELP
+                f"redis= takes a redis-py client or a connection string, not {type(target).__name__}; " + _FORMS_HELP
             )
         return Connection(_bytes_client(target), None, describe_client(target))
     text = target.strip()
@@ -105,9 +102,7 @@ def connect(target: Any = None, *, socket_timeout: float = DEFAULT_SOCKET_TIMEOU
     if scheme in _URL_SCHEMES:
         return Connection(_from_url(text, socket_timeout), None, _redact(text))
     if scheme:
-        raise ConfigurationError(
-            f"unsupported Redis URL scheme {scheme!r} in {_redact(text)!r}; {_FORMS_HELP}"
-        )
+        raise ConfigurationError(f"unsupported Redis URL scheme {scheme!r} in {_redact(text)!r}; {_FORMS_HELP}")
     match = _SHORT_FORM.match(text)
     if match is None:
         raise ConfigurationError(f"malformed Redis address {text!r}; {_FORMS_HELP}")

@@ -302,9 +302,7 @@ class _ListBackend:
         if requeue_to is not None:
             payload = dumps({"class": record.class_name, "args": record.args})
             push = (requeue_to, payload)
-        if not self.store.failure_update(
-            self._key(record.list_name), record.index, record.raw, replacement, push
-        ):
+        if not self.store.failure_update(self._key(record.list_name), record.index, record.raw, replacement, push):
             raise FailureNotFoundError("that failure record was removed or changed by someone else")
 
     def _target_queue(self, record: FailureRecord, queue: str | None) -> str:

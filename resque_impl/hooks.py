@@ -34,7 +34,6 @@ from __future__ import annotations
 import inspect
 import reprlib
 import threading
-import weakref
 from collections.abc import Generator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
@@ -51,30 +50,23 @@ __all__ = [
     "run_before_enqueue",
 ]
 
-_Cached = tuple[tuple[int, ...], tuple[str, ...]]
-_cache: weakref.WeakKeyDictionary[type, dict[str, _Cached]] = weakref.WeakKeyDictionary()
+_cache: dict[tuple[type, str], tuple[tuple[int, ...], tuple[str, ...]]] = {}
 _cache_lock = threading.Lock()
-
-
-def _shape(cls: type) -> tuple[int, ...]:
-    """Changes whenever an attribute is added to or removed from the class or a base class."""
-    return tuple(len(vars(klass)) for klass in cls.__mro__)
 
 
 def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
     """Names of ``cls``'s callable attributes starting with ``prefix``, sorted.
 
-    Cached per class; the cache notices hooks added or removed later (e.g. by a test's monkeypatch).
+    Cached per class; the cache notices hooks added or removed later (e.g. by a test's monkeypatch)
+    because the number of attributes of the class or one of its bases changes.
     """
-    shape = _shape(cls)
-    cached = _cache.get(cls, {}).get(prefix)
+    shape = tuple(map(len, map(vars, cls.__mro__)))
+    cached = _cache.get((cls, prefix))
     if cached is not None and cached[0] == shape:
         return cached[1]
-    found = tuple(
-        name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None))
-    )
+    found = tuple(name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None)))
     with _cache_lock:
-        _cache.setdefault(cls, {})[prefix] = (shape, found)
+        _cache[(cls, prefix)] = (shape, found)
     return found
 
 
@@ -143,9 +135,7 @@ def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | Non
     """Resume one around hook with the inner outcome; return the error it lets through (if any)."""
     if isinstance(wrapper, AbstractContextManager):
         try:
-            suppressed = wrapper.__exit__(
-                type(error) if error else None, error, error.__traceback__ if error else None
-            )
+            suppressed = wrapper.__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
         except BaseException as raised:
             return raised
         return None if suppressed else error

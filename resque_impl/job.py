@@ -52,9 +52,7 @@ def job(cls: T, /) -> T: ...
 
 
 @overload
-def job(
-    *, name: str | None = None, queue: str | None = None, registry: Registry | None = None
-) -> Callable[[T], T]: ...
+def job(*, name: str | None = None, queue: str | None = None, registry: Registry | None = None) -> Callable[[T], T]: ...
 
 
 def job(
@@ -72,7 +70,7 @@ def job(
             raise NoClassError(f"{target.__qualname__} has no perform method; a job class needs one")
         if queue is not None:
             target.queue = queue  # type: ignore[attr-defined]
-        return (registry or default_registry).register(target, name)
+        return (default_registry if registry is None else registry).register(target, name)
 
     return apply if cls is None else apply(cls)
 

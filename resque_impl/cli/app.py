@@ -52,4 +52,5 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, redis: str | None, namespace: str | None) -> None:
     """Ruby-Resque-compatible background jobs: workers, scheduler, dashboard and admin commands."""
-    ctx.obj = Context(redis, namespace)
+    if ctx.obj is None:  # tests and embedding programs may pass a ready Context
+        ctx.obj = Context(redis, namespace)

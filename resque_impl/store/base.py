@@ -12,7 +12,7 @@ from redis.commands.core import Script
 from resque_impl.errors import ResqueConnectionError
 from resque_impl.keys import Keys
 
-__all__ = ["Command", "StoreBase", "translate_connection_errors"]
+__all__ = ["Command", "StoreBase", "resp", "resp_bulk", "translate_connection_errors"]
 
 #: One Redis command as its words, e.g. ``("RPUSH", "resque:queue:email", b"{...}")``.
 Command = Sequence[str | bytes | int | float]
@@ -29,6 +29,8 @@ class StoreBase:
         self.keys = keys
         self.description = description or "Redis"
         self._scripts: dict[str, Script] = {}
+        #: Hot-path commands packed once (see :func:`resp`), keyed by what they are for.
+        self._packed: dict[tuple[str, str], tuple[bytes, ...]] = {}
 
     def _script(self, source: str) -> Script:
         """A registered Lua script; redis-py reloads it if the server forgot it (NOSCRIPT)."""
@@ -46,23 +48,52 @@ class StoreBase:
         pool = self.client.connection_pool
         connection: Any = pool.get_connection()
         try:
-            connection.send_packed_command(connection.pack_commands(commands))
-            replies: list[Any] = []
+            return self._exchange(connection, connection.pack_commands(commands), len(commands))
+        finally:
+            pool.release(connection)
+
+    def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
+        """Like :meth:`_round_trip` for commands already in the wire format (see :func:`resp`)."""
+        pool = self.client.connection_pool
+        connection: Any = pool.get_connection()
+        try:
+            return self._exchange(connection, [packed], replies)
+        finally:
+            pool.release(connection)
+
+    @staticmethod
+    def _exchange(connection: Any, packed: list[bytes], replies: int) -> list[Any]:
+        try:
+            connection.send_packed_command(packed)
+            results: list[Any] = []
             first_error: redis.ResponseError | None = None
-            for _ in commands:
+            for _ in range(replies):
                 try:
-                    replies.append(connection.read_response())
+                    results.append(connection.read_response())
                 except redis.ResponseError as error:
-                    replies.append(error)
+                    results.append(error)
                     first_error = first_error or error
         except BaseException:
             connection.disconnect()
             raise
-        finally:
-            pool.release(connection)
         if first_error is not None:
             raise first_error
-        return replies
+        return results
+
+
+def resp_bulk(word: str | bytes) -> bytes:
+    """One word of a command in Redis's wire format (RESP)."""
+    data = word.encode() if isinstance(word, str) else word
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
+def resp(*words: str | bytes, arity: int | None = None) -> bytes:
+    """A command in Redis's wire format, for hot-path commands packed once and reused.
+
+    With ``arity`` larger than ``len(words)``, the command is left open for its last words, to be
+    completed with :func:`resp_bulk`.
+    """
+    return b"*%d\r\n" % (arity or len(words)) + b"".join(map(resp_bulk, words))
 
 
 def _translating(method: Callable[..., Any], describe: Callable[[Any], str]) -> Callable[..., Any]:

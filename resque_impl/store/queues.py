@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from resque_impl.store.base import Command, StoreBase
+from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
 __all__ = ["QueueCommands"]
 
@@ -16,19 +16,24 @@ SCAN_PAGE = 1000
 
 
 class QueueCommands(StoreBase):
+    def _push_frame(self, queue: str) -> tuple[bytes, ...]:
+        """The packed commands around a payload for :meth:`push`, built once per queue."""
+        frame = self._packed.get(("push", queue))
+        if frame is None:
+            keys = self.keys
+            before = resp("SADD", keys.queues, queue) + resp("RPUSH", keys.queue(queue), arity=3)
+            after = resp("PUBLISH", keys.notify_channel, queue)
+            frame = self._packed[("push", queue)] = (before, after)
+        return frame
+
     def push(self, queue: str, payload: bytes) -> None:
         """Append ``payload`` to ``queue`` and record the queue name, in one round trip.
 
-        Also publishes the queue name on the notify channel so idle workers wake at once.
+        Also publishes the queue name on the notify channel so idle workers wake at once. This is the
+        hottest producer path, so its commands are packed once per queue and reused.
         """
-        keys = self.keys
-        self._round_trip(
-            (
-                ("SADD", keys.queues, queue),
-                ("RPUSH", keys.queue(queue), payload),
-                ("PUBLISH", keys.notify_channel, queue),
-            )
-        )
+        before, after = self._push_frame(queue)
+        self._send_packed(before + resp_bulk(payload) + after, 3)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
         """Append many payloads per queue, :data:`BULK_CHUNK` per command, pipelined."""

@@ -27,9 +27,7 @@ def dump_keys(client: Any, pattern: str = "*") -> dict[str, Any]:
         elif kind == "set":
             value = sorted(_text(member) for member in client.smembers(raw_key))
         elif kind == "zset":
-            value = [
-                [_text(member), score] for member, score in client.zrange(raw_key, 0, -1, withscores=True)
-            ]
+            value = [[_text(member), score] for member, score in client.zrange(raw_key, 0, -1, withscores=True)]
         elif kind == "hash":
             value = {_text(field): _text(item) for field, item in sorted(client.hgetall(raw_key).items())}
         elif kind == "string":

@@ -86,11 +86,7 @@ class RedisServer:
                 self.port = port
                 return self
             self._terminate()
-        log = (
-            (self.dir / "redis.log").read_text(errors="replace")[-2000:]
-            if (self.dir / "redis.log").exists()
-            else ""
-        )
+        log = (self.dir / "redis.log").read_text(errors="replace")[-2000:] if (self.dir / "redis.log").exists() else ""
         raise RedisServerUnavailable(f"redis-server did not start; its log ends with:\n{log}")
 
     def _wait_ready(self, port: int, timeout: float) -> bool:
@@ -139,7 +135,5 @@ class RedisServer:
     def __enter__(self) -> RedisServer:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()

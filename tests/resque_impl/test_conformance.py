@@ -91,9 +91,7 @@ def test_remove_of_a_ruby_failure_record(resque: Resque, redis_client: redis.Red
     assert dump_keys(redis_client) == _expected(load_fixture("failure_removed.json"))
 
 
-def test_failure_record_bytes_match_ruby_except_the_backtrace(
-    resque: Resque, redis_client: redis.Redis
-) -> None:
+def test_failure_record_bytes_match_ruby_except_the_backtrace(resque: Resque, redis_client: redis.Redis) -> None:
     ruby = load_fixture("worker_processed_and_failed.json")["keys"]["resque:failed"]["value"][0]
     payload = decode_payload(b'{"class":"FailingJob","args":[7,{"k":"v"}]}')
     try:

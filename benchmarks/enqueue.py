@@ -1,0 +1,89 @@
+"""Enqueue throughput against a local redis-server, beside a bare redis-py RPUSH loop.
+
+Targets (issue 2): a single ``enqueue`` at >= 0.9x the rate of a bare ``rpush`` loop measured in the
+same run, and ``enqueue_many`` >= 100,000 jobs/s.
+
+    python -m benchmarks.enqueue [--jobs 20000] [--bulk-jobs 200000] [--runs 5] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from benchmarks._common import Measurement, median_rates, per_second, print_table
+from resque_impl import Registry, Resque, job
+from resque_impl.testing import RedisServer
+
+__all__ = ["run"]
+
+_registry = Registry()
+
+
+@job(queue="email", registry=_registry)
+class EmailJob:
+    @staticmethod
+    def perform(user_id: int, message: str) -> None: ...
+
+
+def run(jobs: int = 20_000, bulk_jobs: int = 200_000, runs: int = 5) -> list[Measurement]:
+    """Measure on a private redis-server; returns the figures with their targets."""
+    with RedisServer() as server:
+        client = server.client()
+        resque = Resque(client, registry=_registry)
+        payload = resque.encode(EmailJob, (42, "Welcome"))
+        key = resque.keys.queue("email")
+
+        def bare_rpush() -> float:
+            def body() -> None:
+                for _ in range(jobs):
+                    client.rpush(key, payload)
+
+            return per_second(jobs, body, client.flushdb)
+
+        def enqueue() -> float:
+            def body() -> None:
+                for _ in range(jobs):
+                    resque.enqueue(EmailJob, 42, "Welcome")
+
+            return per_second(jobs, body, client.flushdb)
+
+        def enqueue_many() -> float:
+            batch = [(n, "Welcome") for n in range(bulk_jobs)]
+            return per_second(bulk_jobs, lambda: resque.enqueue_many(EmailJob, batch), client.flushdb)
+
+        rates = median_rates(runs, {"rpush": bare_rpush, "enqueue": enqueue, "enqueue_many": enqueue_many})
+        client.close()
+    ratio = rates["enqueue"] / rates["rpush"]
+    return [
+        Measurement("bare redis-py rpush loop", rates["rpush"], "ops/s"),
+        Measurement("Resque.enqueue", rates["enqueue"], "jobs/s"),
+        Measurement("enqueue / bare rpush", ratio, "x", ">= 0.9x", ratio >= 0.9),
+        Measurement(
+            "Resque.enqueue_many",
+            rates["enqueue_many"],
+            "jobs/s",
+            ">= 100,000",
+            rates["enqueue_many"] >= 100_000,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=20_000, help="jobs per single-enqueue run")
+    parser.add_argument("--bulk-jobs", type=int, default=200_000, help="jobs per enqueue_many run")
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs; medians are reported")
+    parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
+    options = parser.parse_args(argv)
+    rows = run(options.jobs, options.bulk_jobs, options.runs)
+    print_table(f"enqueue benchmark (median of {options.runs} interleaved runs)", rows)
+    if options.json_path:
+        with open(options.json_path, "w") as handle:
+            json.dump([row.as_dict() for row in rows], handle, indent=2)
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""``python -m resque_impl.cli`` runs ``resque-impl``."""
+
+from resque_impl.cli import main
+
+main()
