@@ -22,6 +22,7 @@ object is embedded as a JSON string, so the record always parses), exactly as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Sequence
@@ -263,10 +264,9 @@ class Subscription:
         """Drop the connection (a later :meth:`wait` reconnects)."""
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            try:
+            # An error here means the connection is already gone; nothing else to release.
+            with contextlib.suppress(redis.RedisError, OSError):
                 pubsub.close()
-            except (redis.RedisError, OSError):
-                pass  # the connection is already gone; nothing else to release
 
 
 class FetchCommands(StoreBase):

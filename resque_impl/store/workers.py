@@ -28,9 +28,7 @@ class WorkerCommands(StoreBase):
     def register_worker(self, worker_id: str, started: str) -> None:
         """``SADD workers`` and ``SET worker:<id>:started``, in one round trip."""
         keys = self.keys
-        self._round_trip(
-            (("SADD", keys.workers, worker_id), ("SET", keys.worker_started(worker_id), started))
-        )
+        self._round_trip((("SADD", keys.workers, worker_id), ("SET", keys.worker_started(worker_id), started)))
 
     def worker_exists(self, worker_id: str) -> bool:
         """Whether ``worker_id`` is in the ``workers`` set."""
