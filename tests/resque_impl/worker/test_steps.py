@@ -74,7 +74,7 @@ def make_worker(resque: Resque, queues: Any = ("critical", "email"), **options: 
         options=WorkerOptions(**options),
         hostname="host",
         pid=1,
-        local_pids=lambda: set(),
+        local_pids=set,
     )
 
 
