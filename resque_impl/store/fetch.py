@@ -23,15 +23,18 @@ object is embedded as a JSON string, so the record always parses), exactly as
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import redis
 
 from resque_impl.errors import ResqueConnectionError
-from resque_impl.store.base import Command, StoreBase
+from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
 __all__ = ["Ack", "FetchCommands", "Fetched", "Subscription", "encode_working_on", "json_string"]
 
@@ -136,7 +139,6 @@ if ARGV[1] == '1' then
     if redis.call('EXISTS', KEYS[9]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
     redis.call('HDEL', KEYS[7], ARGV[3])
   end
-  redis.call('DEL', KEYS[1])
   redis.call('INCRBY', KEYS[3], 1)
   redis.call('INCRBY', KEYS[4], 1)
   if ARGV[4] == '1' then
@@ -144,9 +146,15 @@ if ARGV[1] == '1' then
     redis.call('INCRBY', KEYS[6], 1)
   end
 end
-if ARGV[6] ~= '1' then return {'acked'} end
+if ARGV[6] ~= '1' then
+  redis.call('DEL', KEYS[1])
+  return {'acked'}
+end
 local pause = redis.call('GET', KEYS[8])
-if pause and string.lower(string.match(pause, '^%s*(.-)%s*$')) == 'true' then return {'paused'} end
+if pause and string.lower(string.match(pause, '^%s*(.-)%s*$')) == 'true' then
+  redis.call('DEL', KEYS[1])
+  return {'paused'}
+end
 for i = 10, #KEYS, 2 do
   local payload = redis.call('LPOP', KEYS[i])
   if payload then
@@ -160,9 +168,12 @@ for i = 10, #KEYS, 2 do
     return {'job', queue, payload}
   end
 end
+redis.call('DEL', KEYS[1])
 return {'empty'}
 """
 )
+
+_FETCH_SHA = hashlib.sha1(_FETCH.encode(), usedforsecurity=False).hexdigest()
 
 # KEYS: 1 worker:<id>, 2 inflight:<id>, 3 queues, 4 the queue list, 5 its in-flight list.
 # ARGV: 1 queue, 2 payload, 3 "1" = reliable, 4 notify channel.
@@ -282,11 +293,58 @@ class FetchCommands(StoreBase):
     ) -> Fetched:
         """Acknowledge ``ack`` (if given), then (if ``reserve``) pop the first job of ``queues``.
 
-        One round trip. The popped job's working-on record says it started at ``run_at``.
+        One round trip, packed by hand (see :meth:`_fetch_frame`): redis-py's command machinery would
+        cost more than the round trip itself. The popped job's working-on record says it started at
+        ``run_at``.
         """
+        head, middle, flags, tail = self._fetch_frame(worker_id, tuple(queues) if reserve else (), reliable, reserve)
         keys = self.keys
-        ack_list = keys.inflight(ack.queue, worker_id) if ack is not None else keys.worker(worker_id)
-        script_keys: list[str] = [
+        packed = b"".join(
+            (
+                head,
+                resp_bulk(keys.inflight(ack.queue, worker_id) if ack is not None else keys.worker(worker_id)),
+                middle,
+                b"$1\r\n1\r\n" if ack is not None else b"$1\r\n0\r\n",
+                resp_bulk(ack.queue if ack is not None else b""),
+                resp_bulk(ack.payload if ack is not None else b""),
+                b"$1\r\n1\r\n" if ack is not None and ack.failed else b"$1\r\n0\r\n",
+                flags,
+                resp_bulk(run_at),
+                tail,
+            )
+        )
+        try:
+            reply = self._hot_exchange(packed)
+        except redis.exceptions.NoScriptError:
+            self.client.script_load(_FETCH)
+            reply = self._hot_exchange(packed)
+        state = reply[0].decode()
+        if state == "job":
+            return Fetched("job", reply[1].decode(), bytes(reply[2]))
+        return Fetched(state)
+
+    def _hot_exchange(self, packed: bytes) -> Any:
+        """Send one packed command on this thread's own connection and read the reply.
+
+        A worker calls :meth:`fetch` once per job; taking a connection from the pool and giving it back
+        each time would cost a good part of a round trip. Each thread (and each forked process) gets its
+        own connection, made by the pool with the client's settings.
+        """
+        local: threading.local = self.__dict__.setdefault("_fetch_local", threading.local())
+        connection = getattr(local, "connection", None)
+        if connection is None or getattr(connection, "pid", None) != os.getpid():
+            connection = local.connection = self.client.connection_pool.make_connection()
+        return self._exchange(connection, [packed], 1)[0]
+
+    def _fetch_frame(self, worker_id: str, queues: tuple[str, ...], reliable: bool, reserve: bool) -> tuple[bytes, ...]:
+        """The unchanging parts of a worker's ``EVALSHA`` of :data:`_FETCH`, packed once (the hot path
+        then only packs the acknowledged job and the time)."""
+        cache_key = ("fetch", "\0".join((worker_id, str(reliable), str(reserve), *queues)))
+        frame = self._packed.get(cache_key)
+        if frame is not None:
+            return frame
+        keys = self.keys
+        fixed_keys = [
             keys.worker(worker_id),
             keys.inflight_queues(worker_id),
             keys.stat("processed"),
@@ -295,27 +353,20 @@ class FetchCommands(StoreBase):
             keys.worker_stat("failed", worker_id),
             keys.recoveries,
             keys.pause_all,
-            ack_list,
         ]
-        args: list[str | bytes] = [
-            "1" if ack is not None else "0",
-            ack.queue if ack is not None else "",
-            ack.payload if ack is not None else b"",
-            "1" if ack is not None and ack.failed else "0",
-            "1" if reliable else "0",
-            "1" if reserve else "0",
-            run_at,
-        ]
-        if reserve:
-            for queue in queues:
-                script_keys.append(keys.queue(queue))
-                script_keys.append(keys.inflight(queue, worker_id))
-                args.append(queue)
-        reply = self._script(_FETCH)(keys=script_keys, args=args)
-        state = reply[0].decode()
-        if state == "job":
-            return Fetched("job", reply[1].decode(), bytes(reply[2]))
-        return Fetched(state)
+        pair_keys = [key for queue in queues for key in (keys.queue(queue), keys.inflight(queue, worker_id))]
+        numkeys = len(fixed_keys) + 1 + len(pair_keys)
+        words = 3 + numkeys + 7 + len(queues)
+        frame = (
+            resp("EVALSHA", _FETCH_SHA, str(numkeys), *fixed_keys, arity=words),
+            b"".join(map(resp_bulk, pair_keys)),
+            resp_bulk("1" if reliable else "0") + resp_bulk("1" if reserve else "0"),
+            b"".join(map(resp_bulk, queues)),
+        )
+        if len(self._packed) > 256:  # wildcard workers see changing queue lists; keep the cache small
+            self._packed.clear()
+        self._packed[cache_key] = frame
+        return frame
 
     def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:
         """Put a reserved but unstarted job back at the head of its queue and clear the working-on record."""

@@ -93,6 +93,8 @@ class Worker:
         #: Jobs acknowledged (and of those, failed) by this object.
         self.processed = 0
         self.failed = 0
+        self._run_at_second = -1
+        self._run_at_text = ""
 
     def __repr__(self) -> str:
         return f"<Worker {self.id}>"
@@ -101,6 +103,13 @@ class Worker:
     def now(self) -> float:
         """The clock's time."""
         return self.clock.time()
+
+    def _run_at(self) -> str:
+        """The working-on record's ``run_at`` for now, formatted once per second."""
+        second = int(self.now())
+        if second != self._run_at_second:
+            self._run_at_second, self._run_at_text = second, format_run_at(second)
+        return self._run_at_text
 
     def heartbeat_time(self) -> float:
         """The time heartbeats are written with and compared against: Redis ``TIME`` or the clock."""
@@ -138,7 +147,7 @@ class Worker:
         fetched = self.store.fetch(
             self.id,
             queues,
-            format_run_at(self.now()),
+            self._run_at(),
             reliable=self.options.reliable,
             ack=ack,
             reserve=reserve,
