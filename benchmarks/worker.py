@@ -67,9 +67,9 @@ def _fill(resque: Resque, jobs: int) -> None:
     resque.enqueue_many(Noop, [(n,) for n in range(jobs)])
 
 
-def _worker(resque: Resque, fork: bool) -> Worker:
+def _worker(resque: Resque, fork: bool, reliable: bool = True) -> Worker:
     # No push notifications: burst runs never idle, and the subscription would be one more connection.
-    options = WorkerOptions(fork_per_job=fork, burst=True, notify=False)
+    options = WorkerOptions(fork_per_job=fork, burst=True, notify=False, reliable=reliable)
     return Worker(["bench"], resque=resque, options=options, hooks=WorkerHooks())
 
 
@@ -96,6 +96,9 @@ def run(jobs: int = 20_000, fork_jobs: int = 2_000, memory_jobs: int = 100_000, 
         def no_fork() -> float:
             return per_second(jobs, lambda: _worker(resque, False).work(), lambda: _fill(resque, jobs))
 
+        def no_fork_plain() -> float:
+            return per_second(jobs, lambda: _worker(resque, False, False).work(), lambda: _fill(resque, jobs))
+
         def bare_fork() -> float:
             def body() -> None:
                 for _ in range(fork_jobs):
@@ -110,7 +113,14 @@ def run(jobs: int = 20_000, fork_jobs: int = 2_000, memory_jobs: int = 100_000, 
             return per_second(fork_jobs, lambda: _worker(resque, True).work(), lambda: _fill(resque, fork_jobs))
 
         rates = median_rates(
-            runs, {"lpop": bare_lpop, "no_fork": no_fork, "bare_fork": bare_fork, "fork": forked}
+            runs,
+            {
+                "lpop": bare_lpop,
+                "no_fork": no_fork,
+                "no_fork_plain": no_fork_plain,
+                "bare_fork": bare_fork,
+                "fork": forked,
+            },
         )
 
         # Round trips and server-side commands per job, over one no-fork run.
@@ -140,6 +150,8 @@ def run(jobs: int = 20_000, fork_jobs: int = 2_000, memory_jobs: int = 100_000, 
         Measurement("bare loop, one redis-py LPOP per job", rates["lpop"], "jobs/s"),
         Measurement("worker, no fork (reliable fetch)", rates["no_fork"], "jobs/s"),
         Measurement("no-fork worker / bare LPOP loop", no_fork_ratio, "x", ">= 0.8x", no_fork_ratio >= 0.8),
+        Measurement("worker, no fork, --no-reliable (plain LPOP)", rates["no_fork_plain"], "jobs/s"),
+        Measurement("  ... / bare LPOP loop", rates["no_fork_plain"] / rates["lpop"], "x"),
         Measurement("bare fork/_exit/waitpid loop", rates["bare_fork"], "forks/s"),
         Measurement("worker, fork per job", rates["fork"], "jobs/s"),
         Measurement("fork worker / bare fork loop", fork_ratio, "x", ">= 0.5x", fork_ratio >= 0.5),

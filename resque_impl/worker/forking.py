@@ -26,7 +26,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, TermException
-from resque_impl.worker.outcome import Outcome, ReservedJob
+from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, reset_in_child
 
 if TYPE_CHECKING:
@@ -45,6 +45,10 @@ class ChildResult:
     timeout: float | None = None
 
 
+_SHORT_OUTCOMES = {"performed": b"P", "skipped": b"S"}
+_FROM_SHORT = {b"P": PERFORMED, b"S": SKIPPED}
+
+
 def _raise_term(signum: int, frame: FrameType | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not interrupt the cleanup
     raise TermException("SIGTERM")
@@ -60,7 +64,10 @@ def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: boo
             outcome = worker.fail(job, error)
         else:
             outcome = worker.perform(job)
-        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        # The common outcomes travel as one byte: pickling touches (and so copies) more of the parent's
+        # memory than the job itself often does.
+        data = _SHORT_OUTCOMES.get(outcome.status, b"") if not outcome.failed else b""
+        data = data or pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
             view = view[os.write(write_fd, view) :]
@@ -207,6 +214,8 @@ def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome
     not report one)."""
     if result.timed_out:
         return worker.fail(job, JobTimeoutError(f"job ran longer than its {result.timeout:g} s timeout and was killed"))
+    if result.data in _FROM_SHORT:
+        return _FROM_SHORT[result.data]
     if result.data:
         try:
             outcome = pickle.loads(result.data)

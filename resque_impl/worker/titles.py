@@ -8,6 +8,7 @@ then works on, and says so once in its log.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -20,9 +21,14 @@ __all__ = ["set_title", "title_for"]
 logger = logging.getLogger("resque_impl.worker")
 
 
+@functools.cache
+def _prefix() -> str:
+    return f"{os.environ.get('RESQUE_PROCLINE_PREFIX', '')}resque-{__version__}: "
+
+
 def title_for(state: str) -> str:
-    """``<RESQUE_PROCLINE_PREFIX>resque-<version>: <state>``."""
-    return f"{os.environ.get('RESQUE_PROCLINE_PREFIX', '')}resque-{__version__}: {state}"
+    """``<RESQUE_PROCLINE_PREFIX>resque-<version>: <state>`` (the prefix variable is read once)."""
+    return _prefix() + state
 
 
 def set_title(state: str) -> None:
