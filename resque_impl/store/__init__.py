@@ -10,6 +10,7 @@ stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
 from __future__ import annotations
 
 from resque_impl.store.base import translate_connection_errors
+from resque_impl.store.dashboard import DashboardCommands
 from resque_impl.store.failures import FailureCommands
 from resque_impl.store.fetch import Ack, FetchCommands, Fetched, Subscription
 from resque_impl.store.protocol import StoreProtocol
@@ -21,5 +22,5 @@ __all__ = ["Ack", "Fetched", "Store", "StoreProtocol", "Subscription"]
 
 
 @translate_connection_errors
-class Store(QueueCommands, StatCommands, FailureCommands, WorkerCommands, FetchCommands):
+class Store(QueueCommands, StatCommands, FailureCommands, WorkerCommands, FetchCommands, DashboardCommands):
     """Every Redis command the library sends, for one client and namespace."""
