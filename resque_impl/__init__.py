@@ -28,16 +28,19 @@ from resque_impl.errors import (
     FailureHookError,
     FailureNotFoundError,
     JobRegistrationError,
+    JobTimeoutError,
     NoClassError,
     NoQueueError,
     NotSerializableError,
     PayloadDecodeError,
     PayloadError,
     PayloadTooLargeError,
+    PoisonJobError,
     PruneDeadWorkerDirtyExit,
     ResqueConnectionError,
     ResqueError,
     ScheduleError,
+    TermException,
     UnknownJobClassError,
 )
 from resque_impl.failure import (
@@ -54,6 +57,7 @@ from resque_impl.keys import Keys
 from resque_impl.registry import Registry, default_registry
 from resque_impl.store import Store
 from resque_impl.version import __version__
+from resque_impl.worker import Worker, WorkerHooks, WorkerOptions, default_worker_hooks
 
 __all__ = [
     # producer API
@@ -80,6 +84,11 @@ __all__ = [
     "Registry",
     "default_registry",
     "job",
+    # workers
+    "Worker",
+    "WorkerHooks",
+    "WorkerOptions",
+    "default_worker_hooks",
     # payloads
     "Payload",
     "decode_payload",
@@ -112,10 +121,13 @@ __all__ = [
     "PayloadDecodeError",
     "PayloadError",
     "PayloadTooLargeError",
+    "JobTimeoutError",
+    "PoisonJobError",
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
     "ScheduleError",
+    "TermException",
     "UnknownJobClassError",
     # metadata
     "__version__",

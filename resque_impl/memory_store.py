@@ -1,7 +1,7 @@
 """The in-memory twin of :class:`resque_impl.store.Store`: the same methods and results, no Redis.
 
-It keeps the same keys a Redis database would hold (lists, sets, sorted sets, hashes, strings, and
-expiring strings timed by its clock), so its state can be
+It keeps the same keys a Redis database would hold (lists, sets, sorted sets, hashes, strings, some
+expiring by its clock), so its state can be
 dumped and compared with a real server's (:meth:`MemoryStore.dump`); the shared tests run every
 store operation against fakeredis, a real redis-server and this twin. It exists for speed (the
 simulator's ``memory`` backend) and is meant for one thread.
@@ -17,8 +17,9 @@ from typing import Any
 from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.keys import Keys
 from resque_impl.store.delayed import RELEASE_CHANGED
+from resque_impl.store.fetch import Ack, Fetched, encode_working_on
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "MemorySubscription"]
 
 
 class MemoryStore:
@@ -27,15 +28,16 @@ class MemoryStore:
     def __init__(self, keys: Keys | None = None, clock: Clock | None = None) -> None:
         self.keys = keys or Keys()
         self.description = "memory"
-        #: Times the expiry of keys with a TTL (Redis uses its own clock).
+        #: Stands in for Redis's ``TIME`` and key expiry, and for waiting on notifications.
         self.clock = clock if clock is not None else SYSTEM_CLOCK
         self.lists: dict[str, deque[bytes]] = {}
         self.sets: dict[str, set[str]] = {}
         self.strings: dict[str, bytes] = {}
+        self.hashes: dict[str, dict[bytes, bytes]] = {}
         self.zsets: dict[str, dict[str, float]] = {}
-        self.hashes: dict[str, dict[str, bytes]] = {}
-        self.expires_at: dict[str, float] = {}
+        self.expiries: dict[str, float] = {}
         self.published: int = 0
+        self._subscribers: list[MemorySubscription] = []
 
     # -- primitives ----------------------------------------------------------------------------------
     def _list(self, key: str) -> deque[bytes]:
@@ -45,18 +47,21 @@ class MemoryStore:
         return found
 
     def _prune(self, key: str) -> None:
-        """Redis deletes empty lists, sets, sorted sets and hashes; so do we, so dumps compare equal."""
-        for kind in (self.lists, self.sets, self.zsets, self.hashes):
+        """Redis deletes empty lists, sets, hashes and sorted sets; so do we, so dumps compare equal."""
+        for kind in (self.lists, self.sets, self.hashes, self.zsets):
             if key in kind and not kind[key]:
                 del kind[key]
 
-    def _string(self, key: str) -> bytes | None:
-        """A string's value, once its expiry (if any) has not passed."""
-        deadline = self.expires_at.get(key)
-        if deadline is not None and self.clock.time() >= deadline:
-            del self.expires_at[key]
+    def _expire_due(self) -> None:
+        now = self.clock.time()
+        for key in [key for key, when in self.expiries.items() if when <= now]:
+            del self.expiries[key]
             self.strings.pop(key, None)
-        return self.strings.get(key)
+
+    def _publish(self, queue: str) -> None:
+        self.published += 1
+        for subscriber in self._subscribers:
+            subscriber.pending.append(queue)
 
     def _sadd(self, key: str, member: str) -> None:
         self.sets.setdefault(key, set()).add(member)
@@ -72,32 +77,28 @@ class MemoryStore:
             out[key] = {"type": "list", "value": [item.decode() for item in items]}
         for key, members in self.sets.items():
             out[key] = {"type": "set", "value": sorted(members)}
-        for key in list(self.strings):
-            value = self._string(key)
-            if value is not None:
-                out[key] = {"type": "string", "value": value.decode()}
+        self._expire_due()
+        for key, value in self.strings.items():
+            out[key] = {"type": "string", "value": value.decode()}
+        for key, fields in self.hashes.items():
+            out[key] = {"type": "hash", "value": {f.decode(): v.decode() for f, v in sorted(fields.items())}}
         for key, scores in self.zsets.items():
             ranked = sorted(scores.items(), key=lambda pair: (pair[1], pair[0]))
             out[key] = {"type": "zset", "value": [[member, score] for member, score in ranked]}
-        for key, fields in self.hashes.items():
-            out[key] = {
-                "type": "hash",
-                "value": {name: value.decode() for name, value in sorted(fields.items())},
-            }
         return dict(sorted(out.items()))
 
     # -- queues --------------------------------------------------------------------------------------
     def push(self, queue: str, payload: bytes) -> None:
         self._sadd(self.keys.queues, queue)
         self._list(self.keys.queue(queue)).append(payload)
-        self.published += 1
+        self._publish(queue)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
         for queue, payloads in batches.items():
             if payloads:
                 self._sadd(self.keys.queues, queue)
                 self._list(self.keys.queue(queue)).extend(payloads)
-                self.published += 1
+                self._publish(queue)
 
     def queue_size(self, queue: str) -> int:
         return len(self.lists.get(self.keys.queue(queue), ()))
@@ -134,10 +135,10 @@ class MemoryStore:
 
     # -- stats ---------------------------------------------------------------------------------------
     def stat(self, name: str) -> int:
-        return int(self._string(self.keys.stat(name)) or b"0")
+        return int(self.strings.get(self.keys.stat(name), b"0"))
 
     def worker_stat(self, name: str, worker_id: str) -> int:
-        return int(self._string(self.keys.worker_stat(name, worker_id)) or b"0")
+        return int(self.strings.get(self.keys.worker_stat(name, worker_id), b"0"))
 
     def _incr(self, key: str, by: int) -> None:
         self.strings[key] = str(int(self.strings.get(key, b"0")) + by).encode()
@@ -206,7 +207,161 @@ class MemoryStore:
         return sorted(self.sets.get(self.keys.workers, ()))
 
     def working_on(self, worker_ids: Sequence[str]) -> dict[str, bytes | None]:
-        return {worker_id: self._string(self.keys.worker(worker_id)) for worker_id in worker_ids}
+        return {worker_id: self.strings.get(self.keys.worker(worker_id)) for worker_id in worker_ids}
+
+    def register_worker(self, worker_id: str, started: str) -> None:
+        self._sadd(self.keys.workers, worker_id)
+        self.strings[self.keys.worker_started(worker_id)] = started.encode()
+
+    def worker_exists(self, worker_id: str) -> bool:
+        return worker_id in self.sets.get(self.keys.workers, ())
+
+    def set_working_on(self, worker_id: str, record: bytes) -> None:
+        self.strings[self.keys.worker(worker_id)] = record
+
+    def unregister_worker(self, worker_id: str) -> None:
+        keys = self.keys
+        self._srem(keys.workers, worker_id)
+        for key in (
+            keys.worker(worker_id),
+            keys.worker_started(worker_id),
+            keys.worker_stat("processed", worker_id),
+            keys.worker_stat("failed", worker_id),
+        ):
+            self.strings.pop(key, None)
+        self.remove_heartbeat(worker_id)
+
+    def heartbeat(self, worker_id: str, when: str) -> None:
+        self.hashes.setdefault(self.keys.heartbeats, {})[worker_id.encode()] = when.encode()
+
+    def remove_heartbeat(self, worker_id: str) -> None:
+        self.hashes.get(self.keys.heartbeats, {}).pop(worker_id.encode(), None)
+        self._prune(self.keys.heartbeats)
+
+    def heartbeats(self) -> dict[str, str]:
+        return {f.decode(): v.decode() for f, v in self.hashes.get(self.keys.heartbeats, {}).items()}
+
+    def server_time(self) -> float:
+        return self.clock.time()
+
+    def acquire_pruning_lock(self, worker_id: str, seconds: int) -> bool:
+        self._expire_due()
+        key = self.keys.pruning_lock
+        if key in self.strings:
+            return False
+        self.strings[key] = worker_id.encode()
+        self.expiries[key] = self.clock.time() + max(1, int(seconds))
+        return True
+
+    # -- reserve / acknowledge (see resque_impl.store.fetch for the semantics) --------------------------
+    def _hdel(self, key: str, field: bytes) -> None:
+        self.hashes.get(key, {}).pop(field, None)
+        self._prune(key)
+
+    def _drop_inflight(self, worker_id: str, queue: str, payload: bytes, count: int) -> int:
+        """LREM of ``payload`` from the in-flight list (``count`` < 0: from the tail), then SREM if empty."""
+        key = self.keys.inflight(queue, worker_id)
+        items = self.lists.get(key)
+        removed = 0
+        if items:
+            positions = [i for i, item in enumerate(items) if item == payload]
+            if count < 0:
+                positions.reverse()
+            for position in sorted(positions[: abs(count)], reverse=True):
+                del items[position]
+                removed += 1
+            self._prune(key)
+        if key not in self.lists:
+            self._srem(self.keys.inflight_queues(worker_id), queue)
+        return removed
+
+    def fetch(
+        self,
+        worker_id: str,
+        queues: Sequence[str],
+        run_at: str,
+        *,
+        reliable: bool = True,
+        ack: Ack | None = None,
+        reserve: bool = True,
+    ) -> Fetched:
+        keys = self.keys
+        if ack is not None:
+            if reliable:
+                self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
+                self._hdel(keys.recoveries, ack.payload)
+            self.strings.pop(keys.worker(worker_id), None)
+            self.incr_stat("processed", 1, worker_id)
+            if ack.failed:
+                self.incr_stat("failed", 1, worker_id)
+        if not reserve:
+            return Fetched("acked")
+        if self.strings.get(keys.pause_all, b"").strip().lower() == b"true":
+            return Fetched("paused")
+        for queue in queues:
+            items = self.lists.get(keys.queue(queue))
+            if not items:
+                continue
+            payload = items.popleft()
+            self._prune(keys.queue(queue))
+            if reliable:
+                self._list(keys.inflight(queue, worker_id)).append(payload)
+                self._sadd(keys.inflight_queues(worker_id), queue)
+            self.strings[keys.worker(worker_id)] = encode_working_on(queue, run_at, payload)
+            return Fetched("job", queue, payload)
+        return Fetched("empty")
+
+    def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:
+        if reliable:
+            self._drop_inflight(worker_id, queue, payload, -1)
+        self._sadd(self.keys.queues, queue)
+        self._list(self.keys.queue(queue)).appendleft(payload)
+        self.strings.pop(self.keys.worker(worker_id), None)
+        self._publish(queue)
+
+    def inflight(self, worker_id: str) -> list[tuple[str, bytes]]:
+        names = sorted(self.sets.get(self.keys.inflight_queues(worker_id), ()))
+        return [(name, item) for name in names for item in self.lists.get(self.keys.inflight(name, worker_id), ())]
+
+    def recover_inflight(self, worker_id: str, max_recoveries: int) -> tuple[int, list[tuple[str, bytes]]]:
+        keys = self.keys
+        recovered = 0
+        poison: list[tuple[str, bytes]] = []
+        counts = self.hashes.setdefault(keys.recoveries, {})
+        for name in sorted(self.sets.get(keys.inflight_queues(worker_id), ())):
+            key = keys.inflight(name, worker_id)
+            items = list(self.lists.pop(key, ()))
+            keep: deque[bytes] = deque()
+            pushed = False
+            for payload in reversed(items):
+                count = int(counts.get(payload, b"0")) + 1
+                counts[payload] = str(count).encode()
+                if count <= max_recoveries:
+                    self._list(keys.queue(name)).appendleft(payload)
+                    pushed = True
+                    recovered += 1
+                else:
+                    keep.appendleft(payload)
+            if keep:
+                self.lists[key] = keep
+                poison.extend((name, payload) for payload in keep)
+            else:
+                self._srem(keys.inflight_queues(worker_id), name)
+            if pushed:
+                self._sadd(keys.queues, name)
+                self._publish(name)
+        self._prune(keys.recoveries)
+        return recovered, poison
+
+    def discard_inflight(self, worker_id: str, queue: str, payload: bytes) -> bool:
+        removed = self._drop_inflight(worker_id, queue, payload, 1)
+        self._hdel(self.keys.recoveries, payload)
+        return removed > 0
+
+    def subscribe(self) -> MemorySubscription:
+        subscription = MemorySubscription(self)
+        self._subscribers.append(subscription)
+        return subscription
 
     # -- delayed jobs --------------------------------------------------------------------------------
     def _timestamps_key(self, item: bytes) -> str:
@@ -300,82 +455,90 @@ class MemoryStore:
         return len(pushes)
 
     # -- recurring schedules -------------------------------------------------------------------------
-    def _hash(self, key: str) -> dict[str, bytes]:
+    def _hash(self, key: str) -> dict[bytes, bytes]:
         return self.hashes.setdefault(key, {})
 
     def schedule_ticks(self, names: list[str]) -> dict[str, float | None]:
         ticks = self.hashes.get(self.keys.schedule_ticks, {})
-        return {name: float(ticks[name]) if name in ticks else None for name in names}
+        return {name: float(ticks[name.encode()]) if name.encode() in ticks else None for name in names}
 
     def schedule_anchor(self, name: str, anchor: float) -> float:
-        return float(self._hash(self.keys.schedule_ticks).setdefault(name, repr(anchor).encode()))
+        return float(self._hash(self.keys.schedule_ticks).setdefault(name.encode(), repr(anchor).encode()))
 
     def schedule_fire(self, name: str, tick: float, enqueued_at: str, push: tuple[str, bytes] | None) -> bool:
         ticks = self._hash(self.keys.schedule_ticks)
-        last = ticks.get(name)
+        last = ticks.get(name.encode())
         if last is not None and float(last) >= tick:
             self._prune(self.keys.schedule_ticks)
             return False
-        ticks[name] = repr(tick).encode()
-        self._hash(self.keys.last_enqueued_at)[name] = enqueued_at.encode()
+        ticks[name.encode()] = repr(tick).encode()
+        self._hash(self.keys.last_enqueued_at)[name.encode()] = enqueued_at.encode()
         if push is not None:
             self.push(*push)
         return True
 
     def persistent_schedules(self) -> dict[str, bytes]:
-        return dict(self.hashes.get(self.keys.schedules, {}))
+        return {name.decode(): value for name, value in self.hashes.get(self.keys.schedules, {}).items()}
 
     def persistent_schedule_set(self, name: str, definition: bytes) -> None:
-        self._hash(self.keys.schedules)[name] = definition
+        self._hash(self.keys.schedules)[name.encode()] = definition
         self._sadd(self.keys.schedules_changed, name)
 
     def persistent_schedule_remove(self, name: str) -> None:
-        self.hashes.get(self.keys.schedules, {}).pop(name, None)
-        self._prune(self.keys.schedules)
+        self._hdel(self.keys.schedules, name.encode())
         self._sadd(self.keys.schedules_changed, name)
 
     def schedules_changed_take(self) -> list[str]:
         return sorted(self.sets.pop(self.keys.schedules_changed, ()))
 
     def last_enqueued_at(self) -> dict[str, str]:
-        return {name: value.decode() for name, value in self.hashes.get(self.keys.last_enqueued_at, {}).items()}
+        return {
+            name.decode(): value.decode() for name, value in self.hashes.get(self.keys.last_enqueued_at, {}).items()
+        }
 
     # -- locks ---------------------------------------------------------------------------------------
+    def _live(self, key: str) -> bytes | None:
+        self._expire_due()
+        return self.strings.get(key)
+
     def lock_acquire(self, key: str, owner: str, ttl: float) -> bool:
-        if self._string(key) is not None:
+        if self._live(key) is not None:
             return False
         self.strings[key] = owner.encode()
-        self.expires_at[key] = self.clock.time() + math.ceil(ttl * 1000) / 1000
+        self.expiries[key] = self.clock.time() + math.ceil(ttl * 1000) / 1000
         return True
 
     def lock_refresh(self, key: str, owner: str, ttl: float) -> bool:
-        if self._string(key) != owner.encode():
+        if self._live(key) != owner.encode():
             return False
-        self.expires_at[key] = self.clock.time() + math.ceil(ttl * 1000) / 1000
+        self.expiries[key] = self.clock.time() + math.ceil(ttl * 1000) / 1000
         return True
 
     def lock_release(self, key: str, owner: str) -> bool:
-        if self._string(key) != owner.encode():
+        if self._live(key) != owner.encode():
             return False
         del self.strings[key]
-        self.expires_at.pop(key, None)
+        self.expiries.pop(key, None)
         return True
 
     def lock_owner(self, key: str) -> str | None:
-        value = self._string(key)
+        value = self._live(key)
         return value.decode("utf-8", "replace") if value is not None else None
 
     # -- metrics -------------------------------------------------------------------------------------
     def record_duration(self, class_name: str, seconds: float, bucket: str) -> None:
         self._sadd(self.keys.job_duration_classes, class_name)
         fields = self._hash(self.keys.job_durations(class_name))
-        for name in (bucket, "count"):
+        for name in (bucket.encode(), b"count"):
             fields[name] = str(int(fields.get(name, b"0")) + 1).encode()
-        fields["sum"] = repr(float(fields.get("sum", b"0")) + float(seconds)).encode()
+        fields[b"sum"] = repr(float(fields.get(b"sum", b"0")) + float(seconds)).encode()
 
     def durations(self) -> dict[str, dict[str, str]]:
         return {
-            name: {field: value.decode() for field, value in self.hashes.get(self.keys.job_durations(name), {}).items()}
+            name: {
+                field.decode(): value.decode()
+                for field, value in self.hashes.get(self.keys.job_durations(name), {}).items()
+            }
             for name in sorted(self.sets.get(self.keys.job_duration_classes, ()))
         }
 
@@ -385,6 +548,24 @@ class MemoryStore:
             items = self.lists.get(self.keys.queue(queue))
             heads[queue] = items[0] if items else None
         return heads
+
+
+class MemorySubscription:
+    """Push notifications from a :class:`MemoryStore`; waiting sleeps on the store's clock."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.pending: list[str] = []
+
+    def wait(self, timeout: float) -> list[str]:
+        if not self.pending and timeout > 0:
+            self.store.clock.sleep(timeout)
+        names, self.pending = self.pending, []
+        return names
+
+    def close(self) -> None:
+        if self in self.store._subscribers:
+            self.store._subscribers.remove(self)
 
 
 def _slice(items: deque[bytes] | None, start: int, count: int) -> list[bytes]:

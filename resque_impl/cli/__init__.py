@@ -12,6 +12,7 @@ from resque_impl.cli.metrics import metrics
 from resque_impl.cli.queues import enqueue, info, queues
 from resque_impl.cli.scheduler import scheduler
 from resque_impl.cli.web import web
+from resque_impl.cli.work import work
 
 main.add_command(enqueue)
 main.add_command(queues)
@@ -19,6 +20,7 @@ main.add_command(info)
 main.add_command(failed)
 main.add_command(scheduler)
 main.add_command(metrics)
+main.add_command(work)
 main.add_command(web)
 
 __all__ = ["main"]

@@ -1,7 +1,7 @@
 """``Store``: the one place that sends Redis commands.
 
-Commands are grouped by what they touch (queues, stats, failures, workers, delayed jobs, recurring
-schedules, locks, metrics), one module each; the
+Commands are grouped by what they touch (queues, stats, failures, workers, the worker's reserve and
+acknowledge path, delayed jobs, recurring schedules, locks, metrics), one module each; the
 groups combine into :class:`Store`. Everything is keyed through :class:`resque_impl.keys.Keys` and
 stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
 :class:`resque_impl.errors.ResqueConnectionError`.
@@ -13,6 +13,7 @@ from resque_impl.store.base import translate_connection_errors
 from resque_impl.store.dashboard import DashboardCommands
 from resque_impl.store.delayed import DelayedCommands
 from resque_impl.store.failures import FailureCommands
+from resque_impl.store.fetch import Ack, FetchCommands, Fetched, Subscription
 from resque_impl.store.locks import LockCommands
 from resque_impl.store.metrics import MetricCommands
 from resque_impl.store.protocol import StoreProtocol
@@ -21,7 +22,7 @@ from resque_impl.store.schedules import ScheduleCommands
 from resque_impl.store.stats import StatCommands
 from resque_impl.store.workers import WorkerCommands
 
-__all__ = ["Store", "StoreProtocol"]
+__all__ = ["Ack", "Fetched", "Store", "StoreProtocol", "Subscription"]
 
 
 @translate_connection_errors
@@ -30,6 +31,7 @@ class Store(
     StatCommands,
     FailureCommands,
     WorkerCommands,
+    FetchCommands,
     DashboardCommands,
     DelayedCommands,
     ScheduleCommands,

@@ -12,6 +12,8 @@ EXPECTED = {
     "DelayedJob",
     # declaring and running jobs
     "Execution", "current_job", "Job", "QueuedJob", "Registry", "default_registry", "job",
+    # workers
+    "Worker", "WorkerHooks", "WorkerOptions", "default_worker_hooks",
     # payloads
     "Payload", "decode_payload", "encode_payload", "validate_args",
     # failures
@@ -22,7 +24,7 @@ EXPECTED = {
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
     "JobRegistrationError", "NoClassError", "NoQueueError", "NotSerializableError", "PayloadDecodeError",
     "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError", "ResqueError",
-    "ScheduleError", "UnknownJobClassError",
+    "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
     # metadata
     "__version__",
 }  # fmt: skip
