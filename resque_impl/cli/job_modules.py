@@ -5,6 +5,8 @@ commands whose dependencies come with an optional extra."""
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -39,12 +41,17 @@ def require_extra(module: str, extra: str) -> Any:
 
 
 def import_job_modules(values: Iterable[str]) -> list[str]:
-    """Import each module named in ``values`` (items may hold several, comma-separated); returns the
-    names imported. A module that fails to import is a usage error naming it."""
+    """Import each module named in ``values`` (items may hold several, comma-separated), from the
+    current directory too, so their job classes register; returns the names imported. A module that
+    fails to import stops the command with an error naming it."""
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if names and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception as error:
-            raise click.UsageError(f"cannot import job module {name!r}: {type(error).__name__}: {error}") from None
+        except Exception as error:  # an import error, or any error the module raised while loading
+            raise click.ClickException(
+                f"cannot import job module {name!r} (from --jobs): {type(error).__name__}: {error}"
+            ) from None
     return names

@@ -112,9 +112,9 @@ def test_a_bad_schedule_file_is_an_error_naming_the_entry(resque: Resque, tmp_pa
     assert f"{path}: entry 'nightly': cron '0 25 * * *' is invalid: Bad hour" in output
 
 
-def test_a_job_module_that_does_not_import_is_a_usage_error(resque: Resque) -> None:
+def test_a_job_module_that_does_not_import_is_an_error_naming_it(resque: Resque) -> None:
     code, output = run(resque, "scheduler", "--jobs", "no_such_module_anywhere", "--once")
-    assert code == 2
+    assert code == 1
     assert "cannot import job module 'no_such_module_anywhere'" in output
 
 
