@@ -8,22 +8,16 @@ import pytest
 
 from resque_impl import ManualClock, Resque
 from resque_impl.codec import Payload
-from resque_impl.memory_store import MemoryStore
 from tests.conftest import FIXTURE_EPOCH
 
 WORKERS = ("vm:1:email", "vm:2:*")
 
 
 def register_workers(store: Any, busy: str) -> None:
-    """Worker keys as Ruby's ``Worker#register_worker`` and ``working_on`` leave them."""
-    record = b'{"queue":"email","run_at":"2026-11-27T23:43:29Z","payload":{"class":"EmailJob","args":[1]}}'
-    if isinstance(store, MemoryStore):
-        for worker in WORKERS:
-            store._sadd(store.keys.workers, worker)
-        store.strings[store.keys.worker(busy)] = record
-    else:
-        store.client.sadd(store.keys.workers, *WORKERS)
-        store.client.set(store.keys.worker(busy), record)
+    """Two registered workers, one of them working on a job."""
+    for worker in WORKERS:
+        store.register_worker(worker, "2026-11-27 23:43:29 +0000")
+    store.set_working_on(busy, b'{"queue":"email","run_at":"2026-11-27T23:43:29Z","payload":{"class":"J","args":[1]}}')
 
 
 @pytest.fixture
