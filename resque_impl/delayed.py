@@ -55,7 +55,9 @@ __all__ = ["DEFAULT_BATCH_SIZE", "DelayedJob", "DelayedJobs", "When", "job_argum
 When = datetime | float | int
 #: Items moved per atomic step, as resque-scheduler's ``DELAYED_REQUEUE_BATCH_SIZE``.
 DEFAULT_BATCH_SIZE = 100
-_ITEM_KEYS = ("class", "args", "queue")
+#: Keys of a delayed item that are not carried over to the payload pushed when it is due: the item's
+#: own, and an enqueue stamp, which is restamped (or left out) when the job really is enqueued.
+_NOT_CARRIED = ("class", "args", "queue", "enqueued_at")
 _PAGE = 1000
 
 
@@ -181,14 +183,13 @@ class DelayedJobs:
         """Schedule a ready-made payload (extra keys kept, e.g. a retry count) on ``queue`` at ``when``,
         without hooks; a time already past pushes it now. The delayed counterpart of ``push``."""
         if not isinstance(item, Payload):
-            extras = {key: value for key, value in item.items() if key not in _ITEM_KEYS}
-            item = Payload(str(item.get("class") or ""), item.get("args") or [], extras)
+            item = Payload(str(item.get("class") or ""), item.get("args") or [], item)
         if not item.class_name:
             raise NoClassError('a scheduled item needs a "class"')
         if not queue:
             raise NoQueueError("push_at needs a queue name")
         timestamp = math.floor(to_epoch(when))
-        extras = {key: value for key, value in item.extras.items() if key not in _ITEM_KEYS}
+        extras = {key: value for key, value in item.extras.items() if key not in _NOT_CARRIED}
         if timestamp < math.floor(self.clock.time()):
             self.store.push(queue, self._encode(item.class_name, item.args, extras))
         else:
@@ -358,7 +359,7 @@ class DelayedJobs:
                 run_before_delayed_enqueue(cls, args)
                 if not run_before_enqueue(cls, args):
                     return
-            extras = {key: value for key, value in data.items() if key not in _ITEM_KEYS}
+            extras = {key: value for key, value in data.items() if key not in _NOT_CARRIED}
             release.pushes.append((queue, self._encode(name, args, extras)))
             if cls is not None:
                 release.enqueued.append((cls, args))

@@ -417,3 +417,14 @@ def test_enqueued_at_stamps_every_payload_written(clock: ManualClock) -> None:
     assert stamps == [{"enqueued_at": FIXTURE_EPOCH}] * 3 + [{"enqueued_at": FIXTURE_EPOCH + 5}]
     assert queue_items(r, "email")[0] == b'{"class":"EmailJob","args":[1],"enqueued_at":%r}' % FIXTURE_EPOCH
     assert r.dequeue(EmailJob, 1) == 1
+
+
+def test_a_stale_enqueue_stamp_does_not_travel_through_the_delayed_queue(r: Resque, clock: ManualClock) -> None:
+    r.push_at(FIXTURE_EPOCH + 5, "q", {"class": "EmailJob", "args": [1], "enqueued_at": 1.0, "trace": "t"})
+    r.store.delayed_push(int(FIXTURE_EPOCH) + 5, b'{"class":"EmailJob","args":[2],"queue":"q","enqueued_at":1.0}')
+    clock.advance(5)
+    r.release_due()
+    assert queue_items(r, "q") == [
+        b'{"class":"EmailJob","args":[1],"trace":"t"}',
+        b'{"class":"EmailJob","args":[2]}',
+    ]
