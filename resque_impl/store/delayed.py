@@ -11,7 +11,7 @@ a batch is either wholly moved or untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from resque_impl.store.base import Command, StoreBase
 
@@ -19,7 +19,8 @@ __all__ = ["RELEASE_CHANGED", "DelayedCommands"]
 
 #: What :meth:`DelayedCommands.delayed_release` returns when the batch is no longer at the head.
 RELEASE_CHANGED = -1
-_PAGE = 100
+#: Timestamps read (and their lists counted or deleted) per round trip when scanning the schedule.
+_PAGE = 1000
 
 # KEYS: timestamps:<item> set, schedule zset.  ARGV: item, namespace prefix ("resque:"),
 #       bucket-name prefix ("delayed:").
@@ -177,9 +178,13 @@ class DelayedCommands(StoreBase):
         )
         return int(found[0]) if found else None
 
-    def _timestamp_pages(self) -> list[list[int]]:
-        stamps = [int(ts) for ts in self.client.zrange(self.keys.delayed_schedule, 0, -1)]
-        return [stamps[start : start + _PAGE] for start in range(0, len(stamps), _PAGE)]
+    def _timestamp_pages(self) -> Iterator[list[int]]:
+        """The whole schedule, a page of timestamps at a time (by position: one added or removed meanwhile
+        may be missed or seen twice, which a count or a reset can live with)."""
+        start = 0
+        while page := [int(ts) for ts in self.client.zrange(self.keys.delayed_schedule, start, start + _PAGE - 1)]:
+            yield page
+            start += len(page)
 
     def delayed_reset(self) -> None:
         """Delete every delayed item, its ``timestamps:`` set and the schedule."""

@@ -66,11 +66,12 @@ def test_remove_from_one_timestamp_leaves_the_others(store: Any) -> None:
     assert store.delayed_timestamps(0, 10) == [200]
 
 
-def test_reset_deletes_every_delayed_key(store: Any) -> None:
-    for timestamp in range(250):
+def test_count_and_reset_cover_a_schedule_longer_than_a_page(store: Any) -> None:
+    for timestamp in range(2500):
         store.delayed_push(timestamp, A if timestamp % 2 else B)
     store.push("q", b"kept")
 
+    assert store.delayed_count() == 2500
     store.delayed_reset()
 
     assert set(snapshot(store)) == {"resque:queue:q", "resque:queues"}
