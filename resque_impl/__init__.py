@@ -12,11 +12,14 @@ from resque_impl.default import (
     current,
     dequeue,
     enqueue,
+    enqueue_at,
+    enqueue_in,
     enqueue_many,
     enqueue_to,
     info,
     peek,
     queues,
+    remove_delayed,
     remove_queue,
     size,
 )
@@ -76,6 +79,9 @@ __all__ = [
     "size",
     # delayed jobs (the scheduler process is resque_impl.scheduler)
     "DelayedJob",
+    "enqueue_at",
+    "enqueue_in",
+    "remove_delayed",
     # declaring and running jobs
     "Execution",
     "current_job",

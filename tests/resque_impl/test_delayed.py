@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
+import resque_impl
+import resque_impl.default
 from resque_impl import Job, ManualClock, Resque, decode_payload
 from resque_impl.delayed import DelayedJob, job_arguments
 from resque_impl.errors import NoQueueError, NotSerializableError, PayloadTooLargeError, ScheduleError
@@ -428,3 +430,12 @@ def test_a_stale_enqueue_stamp_does_not_travel_through_the_delayed_queue(r: Resq
         b'{"class":"EmailJob","args":[1],"trace":"t"}',
         b'{"class":"EmailJob","args":[2]}',
     ]
+
+
+def test_module_level_calls_use_the_default_instance(r: Resque, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resque_impl.default, "_current", r)
+
+    assert resque_impl.enqueue_in(60, EmailJob, 1) is True
+    assert resque_impl.enqueue_at(LATER, EmailJob, 2) is True
+    assert r.count_all_scheduled_jobs() == 2
+    assert resque_impl.remove_delayed(EmailJob, 1) == 1

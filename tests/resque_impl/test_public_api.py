@@ -9,7 +9,7 @@ EXPECTED = {
     "JobClass", "Resque", "configure", "current", "dequeue", "enqueue", "enqueue_many", "enqueue_to",
     "info", "peek", "queues", "remove_queue", "size",
     # delayed jobs
-    "DelayedJob",
+    "DelayedJob", "enqueue_at", "enqueue_in", "remove_delayed",
     # declaring and running jobs
     "Execution", "current_job", "Job", "QueuedJob", "Registry", "default_registry", "job",
     # workers
