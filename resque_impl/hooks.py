@@ -49,6 +49,7 @@ __all__ = [
     "run_before_enqueue",
 ]
 
+
 class _ClassHooks:
     """What one class offers: hook names per prefix (found lazily) and how to call its methods."""
 
