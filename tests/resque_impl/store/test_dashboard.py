@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fakeredis
+import pytest
 import redis
 
 from resque_impl import Keys
-from resque_impl.store import Store
+from resque_impl.store import Store, dashboard
 from resque_impl.testing import RedisServer, load_keys
 from tests.conftest import load_fixture
 
@@ -189,3 +190,16 @@ def test_delayed_count_first_sums_the_earliest_timestamps_only(redis_client: red
     assert store.delayed_count_first(10) == (sum(n % 3 + 1 for n in range(10)), 10)
     assert store.delayed_count_first(1000) == (store.delayed_count(), 30)
     assert store.delayed_count_first(0) == (0, 0)
+
+
+def test_delayed_count_first_counts_a_chunk_of_timestamps_per_script_call(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "_COUNT_CHUNK", 7)
+    store = _store(redis_client)
+    for n in range(30):
+        store.delayed_push(1000 + n, b'{"class":"J","args":[%d],"queue":"q"}' % n)
+
+    assert store.delayed_count_first(1000) == (30, 30)
+    assert store.delayed_count_first(10) == (10, 10)
+    assert store.delayed_count_first(14) == (14, 14)

@@ -168,7 +168,7 @@ def seed_scheduler(resque: Resque, client: Any, now: float) -> int:
             start + 90 * (n + 1),
             dumps({"class": "ReminderEmailJob", "args": [n, f"user{n}@example.com"], "queue": "email"}),
         )
-    batch = start + 3600
+    batch = start + 600
     for n in range(25):
         item = {
             "class": "DigestEmailJob",
