@@ -13,6 +13,7 @@ still found, and a job that changed or went is never mistaken for another.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ __all__ = ["DYNAMIC", "FILE", "SchedulerViews", "delayed_item_id"]
 FILE, DYNAMIC = "file", "dynamic"
 #: Items read per ``LRANGE`` while looking for a delayed job that moved.
 _SEARCH_PAGE = 1000
+_DYNAMIC_SOURCE = "persistent_schedules"
 
 
 def _digest(raw: bytes) -> str:
@@ -53,6 +55,17 @@ def _parse_item_id(item_id: str) -> tuple[int, int, str] | None:
         return None
     timestamp, position = int(parts[0]), int(parts[1])
     return (timestamp, position, parts[2]) if timestamp <= MAX_EPOCH else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_dynamic(name: str, raw: bytes) -> ScheduleEntry | str:
+    """A dynamic schedule as the scheduler reads it, or why it cannot. Remembered by its bytes, so a
+    definition is parsed, and its warnings logged, once rather than on every refresh."""
+    try:
+        parsed = parse_schedule({name: loads(raw)}, source=_DYNAMIC_SOURCE)
+    except (ValueError, ResqueError) as error:
+        return str(error).removeprefix(f"{_DYNAMIC_SOURCE}: entry {name!r}: ")
+    return parsed[0] if parsed else "not loaded: its env setting leaves out the environment schedulers run in"
 
 
 def _trigger(entry: ScheduleEntry) -> tuple[str | None, str | None]:
@@ -161,17 +174,12 @@ class SchedulerViews:
         it would skip, with why."""
         entries = {entry.name: (entry, FILE) for entry in self.file_schedule}
         problems = []
-        source = "persistent_schedules"
         for name, raw in sorted(self.store.persistent_schedules().items()):
-            why = "not loaded: its env setting leaves out the environment schedulers run in"
-            try:
-                parsed = parse_schedule({name: loads(raw)}, source=source)
-            except (ValueError, ResqueError) as error:
-                parsed, why = [], str(error).removeprefix(f"{source}: entry {name!r}: ")
-            if not parsed:
-                problems.append({"name": name, "definition": raw.decode("utf-8", "replace"), "error": why})
-            for entry in parsed:
-                entries[entry.name] = (entry, DYNAMIC)
+            found = _read_dynamic(name, raw)
+            if isinstance(found, ScheduleEntry):
+                entries[name] = (found, DYNAMIC)
+            else:
+                problems.append({"name": name, "definition": raw.decode("utf-8", "replace"), "error": found})
         return entries, problems
 
     def schedule_entry(self, name: str) -> ScheduleEntry | None:

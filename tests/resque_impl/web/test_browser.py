@@ -2,10 +2,11 @@
 served by waitress on a free port over a real redis-server.
 
 Checks the live overview update, retrying a failed job, removing a queue through its confirmation
-dialog, queueing a delayed timestamp now, running a schedule entry now, and that no page logs a script
-error or a Content-Security-Policy violation; saves a screenshot of every page under
-``test-artifacts/web/``. The dashboard is started with a schedule file, as ``--schedule`` does.
-Without Chromium these tests skip, saying how to install it, except under ``CI=true``, where they fail.
+dialog, queueing a delayed timestamp now, running a schedule entry now, live refresh holding off while
+the pointer rests on an action, and that no page logs a script error or a Content-Security-Policy
+violation; saves a screenshot of every page under ``test-artifacts/web/``. The dashboard is started
+with a schedule file, as ``--schedule`` does. Without Chromium these tests skip, saying how to install
+it, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -159,6 +160,21 @@ def test_queue_a_delayed_timestamp_now_from_the_delayed_page(page: Any, served: 
     ]
     assert served.resque.delayed_queue_schedule_size() == 0
     assert page.locator("text=No delayed jobs").count() == 1
+
+
+def test_live_refresh_waits_while_the_pointer_rests_on_an_action(page: Any, served: Served) -> None:
+    now = int(served.resque.clock.time())
+    served.resque.store.delayed_push(now + 3600, b'{"class":"FirstJob","args":[],"queue":"q"}')
+    page.goto(f"{served.url}/delayed?refresh=1")
+    page.hover("button:has-text('Queue now')")
+
+    served.resque.store.delayed_push(now + 60, b'{"class":"ArrivedJob","args":[],"queue":"q"}')
+    page.wait_for_timeout(2_500)
+    while_hovering = page.locator("text=ArrivedJob").count()
+    page.mouse.move(5, 5)
+    page.wait_for_selector("text=ArrivedJob", timeout=8_000)
+
+    assert while_hovering == 0
 
 
 def test_run_a_schedule_entry_now_from_the_schedule_page(page: Any, served: Served) -> None:

@@ -4,6 +4,8 @@ actions; each page checked through its JSON twin."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any, ClassVar
 
 import pytest
@@ -349,6 +351,21 @@ def test_dynamic_schedules_the_scheduler_cannot_read_are_listed_with_why(
     assert problems["not_json"]["definition"] == "{oops"
     assert problems["elsewhere"]["error"].startswith("not loaded: its env setting")
     assert "Dynamic schedules the scheduler skips" in client.get("/schedule").get_data(as_text=True)
+
+
+def test_a_dynamic_definition_is_read_once_so_its_warnings_do_not_repeat_on_every_refresh(
+    client: FlaskClient, resque: Resque, caplog: pytest.LogCaptureFixture
+) -> None:
+    definition = {"class": "X", "every": "1h", "queue": "q", "custom_job_class": "Y", "description": uuid.uuid4().hex}
+    resque.set_schedule("ruby_style", definition)
+
+    with caplog.at_level(logging.WARNING, logger="resque_impl.scheduler"):
+        for _ in range(3):
+            client.get("/schedule?partial=1")
+
+    assert [record.getMessage() for record in caplog.records if "custom_job_class" in record.getMessage()] == [
+        "persistent_schedules: entry 'ruby_style': ignoring unknown key(s) custom_job_class"
+    ]
 
 
 def test_an_entry_whose_queue_is_unknown_here_offers_no_run_now(client: FlaskClient, resque: Resque) -> None:
