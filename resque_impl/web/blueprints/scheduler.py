@@ -60,11 +60,19 @@ def _timestamp() -> int:
 @blueprint.post("/actions/queue-delayed-now")
 def queue_now() -> Response:
     timestamp = _timestamp()
-    count = view().resque.enqueue_delayed_timestamp(timestamp, worker=DASHBOARD)
+    resque = view().resque
+    waiting = resque.delayed_timestamp_size(timestamp)
+    count = resque.enqueue_delayed_timestamp(timestamp, worker=DASHBOARD)
     when = format_epoch(timestamp)
-    if not count:
+    if not waiting:
         return done(f"Nothing queued: no job is due at {when} any more.", "scheduler.delayed", category="error")
-    return done(f"Queued {count:,} job(s) due at {when}.", "scheduler.delayed")
+    message = f"Queued {count:,} job(s) due at {when}."
+    if count < waiting:
+        message += (
+            f" {waiting - count:,} other(s) were not: vetoed by a hook, recorded as failed, or taken by a scheduler"
+            " first."
+        )
+    return done(message, "scheduler.delayed", category="ok" if count else "error")
 
 
 @blueprint.post("/actions/cancel-delayed")

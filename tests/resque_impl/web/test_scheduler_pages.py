@@ -204,6 +204,17 @@ def test_queue_now_on_a_timestamp_already_gone_says_so(client: FlaskClient) -> N
     assert "Nothing queued: no job is due at" in client.get("/delayed").get_data(as_text=True)
 
 
+def test_queue_now_says_how_many_jobs_could_not_be_queued(client: FlaskClient, resque: Resque) -> None:
+    resque.store.delayed_push(RUBY_LATER, _item("EmailJob", [1], "email"))
+    resque.store.delayed_push(RUBY_LATER, b"not a payload")
+
+    post(client, "/actions/queue-delayed-now", {"timestamp": str(RUBY_LATER)})
+
+    page = client.get("/delayed").get_data(as_text=True)
+    assert "Queued 1 job(s) due at 2030-01-01 00:00:00 UTC. 1 other(s) were not: vetoed by a hook, recorded" in page
+    assert [record.worker for record in resque.failures.all()] == ["resque-impl web"]
+
+
 @pytest.mark.parametrize("value", ["", "-1", "soon", "1e9", "253402300800"])
 def test_queue_now_wants_epoch_seconds(client: FlaskClient, value: str) -> None:
     assert post(client, "/actions/queue-delayed-now", {"timestamp": value}).status_code == 400  # type: ignore[attr-defined]
