@@ -15,6 +15,7 @@
     ├── UnknownJobClassError        a payload names a class nobody registered
     ├── FailureNotFoundError        a failure record moved or was removed by someone else
     ├── FailureHookError            an ``on_failure`` hook raised (carries the original error)
+    ├── ModeConflictError           a test mode was activated from a second thread, or left out of order
     ├── DirtyExit                   a job's process died or its worker vanished mid-job
     │   └── PruneDeadWorkerDirtyExit
     └── DontPerform                 raised by a ``before_perform`` hook to skip the job quietly
@@ -32,6 +33,7 @@ __all__ = [
     "FailureHookError",
     "FailureNotFoundError",
     "JobRegistrationError",
+    "ModeConflictError",
     "NoClassError",
     "NoQueueError",
     "NotSerializableError",
@@ -163,6 +165,11 @@ class FailureHookError(ResqueError):
             f"{type(original).__name__}: {exception_message(original)}"
         )
         self.original = original
+
+
+class ModeConflictError(ResqueError):
+    """A test mode (see :mod:`resque_impl.testmode`) was activated while another thread's mode was
+    active, or deactivated out of order; the message names both."""
 
 
 class DirtyExit(ResqueError):

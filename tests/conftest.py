@@ -1,8 +1,9 @@
 """Shared fixtures: every test that touches Redis runs against fakeredis and a real redis-server.
 
-The real server is started once per session on a free loopback port and stopped by its pid; each
-test gets it flushed (it is ours). Without a ``redis-server`` binary those runs skip, saying how to
-install one, except under ``CI=true``, where a missing server fails the run.
+The real server is the resque plugin's ``redis_server`` fixture (pytest_resque_impl.py): started once
+per session on a free loopback port and stopped by its pid; each test gets it flushed (it is ours).
+Without a ``redis-server`` binary those runs skip, saying how to install one, except under
+``CI=true``, where a missing server fails the run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from resque_impl.keys import Keys
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
 from resque_impl.testing import RedisServer
-from resque_impl.testing.redis_server import INSTALL_HINT
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ruby-resque-3.0"
 #: Fixed start time for clocks in tests: 2026-11-27 23:43:29 UTC, as in the Ruby fixtures.
@@ -38,17 +38,11 @@ def load_fixture(name: str) -> dict[str, Any]:
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A private redis-server for the whole session."""
-    if not RedisServer.available():
-        message = f"redis-server is not installed; {INSTALL_HINT}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = RedisServer().start()
-    yield server
-    server.close()
+def pytest_configure(config: pytest.Config) -> None:
+    # The resque plugin's session-scoped ``redis_server`` fixture skips without a redis-server binary;
+    # in CI a missing server must fail the run instead.
+    if os.environ.get("CI") == "true":
+        config.option.resque_require_redis = True
 
 
 @pytest.fixture(params=["fake", "real"])

@@ -18,9 +18,9 @@ EXPECTED = {
     "SYSTEM_CLOCK", "Clock", "Keys", "ManualClock", "Store", "SystemClock",
     # errors
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
-    "JobRegistrationError", "NoClassError", "NoQueueError", "NotSerializableError", "PayloadDecodeError",
-    "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError", "ResqueError",
-    "UnknownJobClassError",
+    "JobRegistrationError", "ModeConflictError", "NoClassError", "NoQueueError", "NotSerializableError",
+    "PayloadDecodeError", "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError",
+    "ResqueError", "UnknownJobClassError",
     # metadata
     "__version__",
 }  # fmt: skip
