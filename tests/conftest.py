@@ -25,6 +25,8 @@ from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
 from resque_impl.testing import RedisServer
 
+pytest_plugins = ["pytester"]
+
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ruby-resque-3.0"
 #: Fixed start time for clocks in tests: 2026-11-27 23:43:29 UTC, as in the Ruby fixtures.
 FIXTURE_EPOCH = 1795823009.0
