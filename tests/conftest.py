@@ -17,6 +17,7 @@ from typing import Any
 import fakeredis
 import pytest
 import redis
+from hypothesis import settings
 
 from resque_impl import Registry, Resque
 from resque_impl.clock import ManualClock
@@ -24,8 +25,13 @@ from resque_impl.keys import Keys
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
 from resque_impl.testing import RedisServer
+from resque_impl.testing.statemachine import register_profiles
 
 pytest_plugins = ["pytester"]
+
+# Hypothesis profiles: ``ci`` unless another is chosen (``--hypothesis-profile=thorough`` for long runs).
+register_profiles()
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ruby-resque-3.0"
 #: Fixed start time for clocks in tests: 2026-11-27 23:43:29 UTC, as in the Ruby fixtures.
