@@ -8,7 +8,7 @@ Choose it, strongest first: request ``resque_fake`` or ``resque_inline``; mark t
 ``@pytest.mark.resque(mode="inline", record_failures=True, delayed="now", start=datetime(...))``;
 pass ``--resque-inline`` / ``--resque-mode=inline|fake|real``; or set ``resque_mode = inline`` in the
 ini file. Fixtures: ``resque``, ``resque_fake``, ``resque_inline``, ``resque_worker``,
-``resque_clock``, ``redis_server``.
+``resque_clock``, ``resque_faults``, ``redis_server``.
 
 This module imports nothing of ``resque_impl`` until a test needs it (each fixture imports what it
 uses), so installing the package does not slow test suites that do not use it; a test gets a mode
@@ -27,7 +27,9 @@ import pytest
 if TYPE_CHECKING:
     from resque_impl.client import Resque
     from resque_impl.testing import RedisServer, Sandbox, VirtualClock
+    from resque_impl.testing.faults import FaultInjector
     from resque_impl.testing.plugin import PluginSettings, RealWorld
+    from resque_impl.testing.runner import InProcessWorker
 
 _OPTIONS: list[tuple[str, dict[str, Any], str, str]] = [
     # (command-line flag, argparse options, ini type, help)
@@ -45,7 +47,7 @@ _OPTIONS: list[tuple[str, dict[str, Any], str, str]] = [
      "fail, rather than skip, tests needing redis-server when it is not installed"),
 ]  # fmt: skip
 
-_FIXTURES = ("resque", "resque_fake", "resque_inline", "resque_clock")
+_FIXTURES = ("resque", "resque_fake", "resque_inline", "resque_worker", "resque_clock", "resque_faults")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -143,6 +145,25 @@ def resque_clock(request: pytest.FixtureRequest, _resque_test_mode: Sandbox | No
         return _resque_test_mode.clock
     world: RealWorld = request.getfixturevalue("_resque_real_world")
     return world.clock
+
+
+@pytest.fixture
+def resque_worker(resque: Resque, _resque_test_mode: Sandbox | None) -> InProcessWorker:
+    """A worker running the ``resque`` fixture's jobs in this process with the real worker steps:
+    ``resque_worker.drain("high", "*")``, ``resque_worker.perform_one()``."""
+    from resque_impl.testing.runner import InProcessWorker
+
+    log = None if _resque_test_mode is None else _resque_test_mode.performed.append
+    return InProcessWorker(resque, log=log)
+
+
+@pytest.fixture
+def resque_faults(resque: Resque) -> FaultInjector:
+    """Kill workers of the ``resque`` fixture's instance at chosen points of a job, then ``recover()``
+    as pruning would: ``resque_faults.kill_during("app.gateway.Gateway.charge")``."""
+    from resque_impl.testing.faults import FaultInjector
+
+    return FaultInjector(resque)
 
 
 @pytest.fixture(scope="session")

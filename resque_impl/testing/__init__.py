@@ -15,13 +15,15 @@ With pytest, the plugin does this for you (``pytest --resque-inline``, fixtures 
 
 from resque_impl.testing.clock import VirtualClock
 from resque_impl.testing.dump import dump_keys, load_keys
-from resque_impl.testing.errors import DrainLimitError, InlineDepthError, JobFailedError
+from resque_impl.testing.errors import DrainLimitError, InlineDepthError, JobFailedError, SandboxInactiveError
 from resque_impl.testing.performed import Performed
 from resque_impl.testing.redis_server import RedisServer, RedisServerUnavailable
+from resque_impl.testing.runner import InProcessWorker
 from resque_impl.testing.sandbox import Sandbox, active_sandbox, fake_mode, inline_mode
 
 __all__ = [
     # test modes
+    "InProcessWorker",
     "Performed",
     "Sandbox",
     "VirtualClock",
@@ -32,6 +34,7 @@ __all__ = [
     "DrainLimitError",
     "InlineDepthError",
     "JobFailedError",
+    "SandboxInactiveError",
     # a private redis-server and database snapshots
     "RedisServer",
     "RedisServerUnavailable",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from resque_impl.errors import ResqueError
 
-__all__ = ["DrainLimitError", "InlineDepthError", "JobFailedError"]
+__all__ = ["DrainLimitError", "InlineDepthError", "JobFailedError", "SandboxInactiveError"]
 
 
 class InlineDepthError(ResqueError):
@@ -42,3 +42,7 @@ class JobFailedError(ResqueError):
         trace = "".join(f"\n    {line}" for line in backtrace)
         super().__init__(f"{description}{trace}")
         self.backtrace = backtrace
+
+
+class SandboxInactiveError(ResqueError):
+    """A sandbox was asked to run jobs while it was not the active test mode."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from resque_impl.codec import Payload
+from resque_impl.testing.assertions import describe_call
 
 __all__ = ["Performed", "Status"]
 
@@ -41,7 +42,7 @@ class Performed:
         return self.status == "failed"
 
     def describe(self) -> str:
-        """``EmailJob(42, 'hi') from email: failed (ValueError: boom)``."""
-        call = f"{self.class_name or '<unreadable payload>'}({', '.join(map(repr, self.args))})"
+        """``EmailJob(42, "hi") from email: failed (ValueError: boom)``."""
+        call = describe_call(self.class_name or "<unreadable payload>", self.args)
         outcome = f"failed ({self.exception}: {self.error})" if self.failed else self.status
         return f"{call} from {self.queue}: {outcome}"

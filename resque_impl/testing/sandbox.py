@@ -50,8 +50,10 @@ from resque_impl.registry import Registry
 from resque_impl.store import Store
 from resque_impl.testing.assertions import Expectation, Seen, times
 from resque_impl.testing.clock import VirtualClock
+from resque_impl.testing.errors import DrainLimitError, SandboxInactiveError
 from resque_impl.testing.inline import InlineRunner, InlineStore
 from resque_impl.testing.performed import Performed
+from resque_impl.testing.runner import DEFAULT_MAX_JOBS, InProcessWorker
 
 __all__ = ["DelayedPolicy", "ModeName", "Sandbox", "active_sandbox", "fake_mode", "inline_mode"]
 
@@ -255,6 +257,48 @@ class Sandbox:
         if self.mode == "inline":
             return "\n(inline mode performs jobs instead of enqueueing them: use assert_performed)"
         return ""
+
+    # -- running jobs ------------------------------------------------------------------------------
+    def _workers(self, action: str) -> list[InProcessWorker]:
+        """An in-process worker per namespace in use. Jobs run through the application's own
+        ``Resque`` instances, which use this sandbox only while it is in force."""
+        if testmode.active is not self:
+            raise SandboxInactiveError(
+                f"{action}() runs jobs through the application's Resque instances, which use this sandbox "
+                "only while it is the active test mode; call it inside `with sandbox:`"
+            )
+        return [InProcessWorker(resque, log=self.performed.append) for resque, _ in self._instances()]
+
+    def perform_one(self, *queues: str, raise_errors: bool = True) -> Performed | None:
+        """Run the next job (from ``queues`` in priority order; default ``*``) with the real worker
+        steps; ``None`` when there is none. A failure is recorded as a worker records it, then raised
+        as :class:`JobFailedError` unless ``raise_errors`` is false."""
+        for worker in self._workers("perform_one"):
+            ran = worker.perform_one(*queues, raise_errors=raise_errors)
+            if ran is not None:
+                return ran
+        return None
+
+    def drain(self, *queues: str, max_jobs: int = DEFAULT_MAX_JOBS, raise_errors: bool = True) -> list[Performed]:
+        """Run jobs (from ``queues`` in priority order; default ``*``) with the real worker steps until
+        none is left, including jobs enqueued by jobs; returns what ran.
+
+        A failing job is recorded as a worker records it; then the drain stops with
+        :class:`JobFailedError`, unless ``raise_errors`` is false. After ``max_jobs`` jobs with more
+        waiting (a job that enqueues itself), :class:`DrainLimitError`.
+        """
+        ran: list[Performed] = []
+        while True:
+            progress = False
+            for worker in self._workers("drain"):
+                try:
+                    batch = worker.drain(*queues, max_jobs=max_jobs - len(ran), raise_errors=raise_errors)
+                except DrainLimitError as error:
+                    raise DrainLimitError(max_jobs, error.waiting) from None
+                ran.extend(batch)
+                progress = progress or bool(batch)
+            if not progress:
+                return ran
 
     # -- time --------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> float:

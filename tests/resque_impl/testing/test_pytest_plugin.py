@@ -270,3 +270,34 @@ def test_redis_server_skips_with_the_reason_when_none_is_installed(
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*redis-server is not installed; install it with*"])
     pytester.runpytest(*QUIET, "--resque-require-redis").assert_outcomes(errors=1)
+
+
+WORKER_TESTS = '''
+import app
+
+def test_worker_drains(resque, resque_worker):
+    resque.enqueue(app.WelcomeEmail, "ann", {})
+    ran = resque_worker.drain("email")
+    assert [run.args for run in ran] == [["ann", {}]]
+    assert resque.info()["processed"] == 1
+
+def test_a_redelivered_job_runs_twice(resque, resque_faults, resque_worker):
+    app.SENT.clear()
+    resque.enqueue(app.WelcomeEmail, "bob", {})
+    resque_faults.kill_after_perform()
+    assert [job.args for job in resque_faults.recover().requeued] == [["bob", {}]]
+    resque_worker.drain()
+    assert app.SENT == [("bob", {}), ("bob", {})]
+'''
+
+
+@pytest.mark.parametrize("mode", ["fake", "real"])
+def test_the_worker_and_fault_fixtures_work_in_each_mode(
+    project: pytest.Pytester, mode: str, request: pytest.FixtureRequest
+) -> None:
+    project.makepyfile(test_app=WORKER_TESTS)
+    options = [f"--resque-mode={mode}"]
+    if mode == "real":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        options.append(f"--resque-redis-url={server.url}")
+    project.runpytest(*QUIET, *options).assert_outcomes(passed=2)
