@@ -27,6 +27,7 @@ from resque_impl.errors import (
     FailureHookError,
     FailureNotFoundError,
     JobRegistrationError,
+    JobTimeoutError,
     ModeConflictError,
     NoClassError,
     NoQueueError,
@@ -34,9 +35,11 @@ from resque_impl.errors import (
     PayloadDecodeError,
     PayloadError,
     PayloadTooLargeError,
+    PoisonJobError,
     PruneDeadWorkerDirtyExit,
     ResqueConnectionError,
     ResqueError,
+    TermException,
     UnknownJobClassError,
 )
 from resque_impl.failure import (
@@ -53,6 +56,7 @@ from resque_impl.keys import Keys
 from resque_impl.registry import Registry, default_registry
 from resque_impl.store import Store
 from resque_impl.version import __version__
+from resque_impl.worker import Worker, WorkerHooks, WorkerOptions, default_worker_hooks
 
 __all__ = [
     # producer API
@@ -76,6 +80,11 @@ __all__ = [
     "Registry",
     "default_registry",
     "job",
+    # workers
+    "Worker",
+    "WorkerHooks",
+    "WorkerOptions",
+    "default_worker_hooks",
     # payloads
     "Payload",
     "decode_payload",
@@ -109,9 +118,12 @@ __all__ = [
     "PayloadDecodeError",
     "PayloadError",
     "PayloadTooLargeError",
+    "JobTimeoutError",
+    "PoisonJobError",
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "TermException",
     "UnknownJobClassError",
     # metadata
     "__version__",

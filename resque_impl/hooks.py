@@ -39,7 +39,6 @@ from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from resque_impl.errors import DontPerform, FailureHookError
-from resque_impl.job import job_target
 
 __all__ = [
     "Execution",
@@ -50,39 +49,65 @@ __all__ = [
     "run_before_enqueue",
 ]
 
-_cache: dict[tuple[type, str], tuple[tuple[int, ...], tuple[str, ...]]] = {}
+
+class _ClassHooks:
+    """What one class offers: hook names per prefix (found lazily) and how to call its methods."""
+
+    __slots__ = ("instance_style", "names", "shape")
+
+    def __init__(self, cls: type, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.names: dict[str, tuple[str, ...]] = {}
+        self.instance_style = inspect.isfunction(inspect.getattr_static(cls, "perform", None))
+
+    def find(self, cls: type, prefix: str) -> tuple[str, ...]:
+        found = self.names.get(prefix)
+        if found is None:
+            found = self.names[prefix] = tuple(
+                name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None))
+            )
+        return found
+
+    def target(self, cls: type) -> Any:
+        return cls() if self.instance_style else cls
+
+
+_cache: dict[type, _ClassHooks] = {}
 _cache_lock = threading.Lock()
 
 
-def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
-    """Names of ``cls``'s callable attributes starting with ``prefix``, sorted.
-
-    Cached per class; the cache notices hooks added or removed later (e.g. by a test's monkeypatch)
-    because the number of attributes of the class or one of its bases changes.
-    """
+def _class_hooks(cls: type) -> _ClassHooks:
+    """The cached hooks of ``cls``, rebuilt when an attribute was added to or removed from the class or
+    a base class since (e.g. by a test's monkeypatch)."""
     shape = tuple(map(len, map(vars, cls.__mro__)))
-    cached = _cache.get((cls, prefix))
-    if cached is not None and cached[0] == shape:
-        return cached[1]
-    found = tuple(name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None)))
-    with _cache_lock:
-        _cache[(cls, prefix)] = (shape, found)
-    return found
+    cached = _cache.get(cls)
+    if cached is None or cached.shape != shape:
+        cached = _ClassHooks(cls, shape)
+        with _cache_lock:
+            _cache[cls] = cached
+    return cached
+
+
+def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
+    """Names of ``cls``'s callable attributes starting with ``prefix``, sorted (cached per class)."""
+    return _class_hooks(cls).find(cls, prefix)
 
 
 def _run_vetoable(cls: type, prefix: str, args: Sequence[Any]) -> bool:
-    names = hook_names(cls, prefix)
+    hooks = _class_hooks(cls)
+    names = hooks.find(cls, prefix)
     if not names:
         return True
-    target = job_target(cls)
+    target = hooks.target(cls)
     results = [getattr(target, name)(*args) for name in names]
     return not any(result is False for result in results)
 
 
 def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
-    names = hook_names(cls, prefix)
+    hooks = _class_hooks(cls)
+    names = hooks.find(cls, prefix)
     if names:
-        target = job_target(cls)
+        target = hooks.target(cls)
         for name in names:
             getattr(target, name)(*args)
 
@@ -158,8 +183,12 @@ class Execution:
     def __init__(self, job_class: type, args: Sequence[Any]) -> None:
         self.job_class = job_class
         self.args = args
-        self.target = job_target(job_class)
+        self._hooks = _class_hooks(job_class)
+        self.target = self._hooks.target(job_class)
         self._failure_hooks_ran = False
+
+    def _names(self, prefix: str) -> tuple[str, ...]:
+        return self._hooks.find(self.job_class, prefix)
 
     def perform(self) -> bool:
         """Run the hooks and ``perform``; ``True`` if ``perform`` ran to completion.
@@ -170,12 +199,12 @@ class Execution:
         """
         try:
             try:
-                for name in hook_names(self.job_class, "before_perform"):
+                for name in self._names("before_perform"):
                     getattr(self.target, name)(*self.args)
             except DontPerform:
                 return False
             performed = self._perform_wrapped()
-            for name in hook_names(self.job_class, "after_perform"):
+            for name in self._names("after_perform"):
                 getattr(self.target, name)(*self.args)
             return performed
         except BaseException as error:
@@ -183,7 +212,7 @@ class Execution:
             raise
 
     def _perform_wrapped(self) -> bool:
-        names = hook_names(self.job_class, "around_perform")
+        names = self._names("around_perform")
         if not names:
             self.target.perform(*self.args)
             return True
@@ -216,7 +245,7 @@ class Execution:
             return
         self._failure_hooks_ran = True
         try:
-            for name in hook_names(self.job_class, "on_failure"):
+            for name in self._names("on_failure"):
                 getattr(self.target, name)(error, *self.args)
         except Exception as hook_error:
             description = f"{self.job_class.__qualname__}({reprlib.repr(list(self.args))[1:-1]})"
