@@ -272,7 +272,7 @@ def test_redis_server_skips_with_the_reason_when_none_is_installed(
     pytester.runpytest(*QUIET, "--resque-require-redis").assert_outcomes(errors=1)
 
 
-WORKER_TESTS = '''
+WORKER_TESTS = """
 import app
 
 def test_worker_drains(resque, resque_worker):
@@ -288,7 +288,7 @@ def test_a_redelivered_job_runs_twice(resque, resque_faults, resque_worker):
     assert [job.args for job in resque_faults.recover().requeued] == [["bob", {}]]
     resque_worker.drain()
     assert app.SENT == [("bob", {}), ("bob", {})]
-'''
+"""
 
 
 @pytest.mark.parametrize("mode", ["fake", "real"])
