@@ -1,10 +1,13 @@
 """A Hypothesis state machine of Resque's queue semantics, checked against a plain-Python model.
 
 Hypothesis runs random sequences of operations (enqueue, enqueue_to, dequeue by class or by
-arguments, remove a queue, record/requeue/remove failures ...) against a real ``Resque`` and against
-:class:`QueueModel`, a few lines of Python that say what Resque means, and checks after every step
-that the two agree: every queue in FIFO order (so nothing lost, nothing doubled), the set of known
-queues, the failure list, the stats. A failing sequence is shrunk to a minimal one and printed.
+arguments, remove a queue, record/requeue/remove failures, workers reserving in priority order with
+wildcards and exclusions, finishing or failing jobs, dying while holding one ...) against a real
+``Resque`` and its workers and against :class:`QueueModel`, a page of plain Python that says what
+Resque means, and checks after every step that the two agree: every queue in FIFO order (nothing
+lost, nothing doubled), the set of known queues, the failure list, the workers, the stats. The one
+stated duplication: a job whose worker dies is delivered again (reliable fetch, at least once), until
+it has been recovered too often. A failing sequence is shrunk to a minimal one and printed.
 
 Check your own store (or a fork of ours) by subclassing::
 
@@ -27,20 +30,22 @@ fakeredis and a real server) and fails on the first call whose results differ.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import fakeredis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from resque_impl.client import Resque
 from resque_impl.clock import ManualClock
-from resque_impl.codec import Payload
+from resque_impl.codec import Payload, dumps
 from resque_impl.registry import Registry
 from resque_impl.store import StoreProtocol
+from resque_impl.worker import Worker, WorkerOptions
 
 __all__ = [
     "PROFILES",
@@ -60,8 +65,8 @@ START = 1_795_823_009.0
 
 PROFILES: dict[str, settings] = {
     "ci": settings(
-        max_examples=25,
-        stateful_step_count=25,
+        max_examples=40,
+        stateful_step_count=40,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     ),
@@ -117,10 +122,50 @@ class QueueModel:
     failures: list[Failure] = field(default_factory=list)
     processed: int = 0
     failed: int = 0
+    #: Reliable fetch: worker id -> (queue, class name, args) of the job it holds.
+    holding: dict[str, tuple[str, str, list[Any]]] = field(default_factory=dict)
+    #: Reliable fetch: how often each payload was recovered from a dead worker.
+    recoveries: dict[bytes, int] = field(default_factory=dict)
 
     def push(self, queue: str, class_name: str, args: list[Any]) -> None:
         self.known.add(queue)
         self.queues.setdefault(queue, []).append((class_name, args))
+
+    def push_front(self, queue: str, class_name: str, args: list[Any]) -> None:
+        self.known.add(queue)
+        self.queues.setdefault(queue, []).insert(0, (class_name, args))
+
+    def reserve(self, worker_id: str, patterns: list[str]) -> tuple[str, str, list[Any]] | None:
+        """The head of the first non-empty queue in the worker's list, now held by the worker."""
+        for queue in self.expand(patterns):
+            if self.queues.get(queue):
+                class_name, args = self.queues[queue].pop(0)
+                self.holding[worker_id] = (queue, class_name, args)
+                return self.holding[worker_id]
+        return None
+
+    def finish(self, worker_id: str, failed: bool) -> None:
+        """The worker acknowledged its job: counted, its recovery count forgotten, a failure recorded."""
+        queue, class_name, args = self.holding.pop(worker_id)
+        self.recoveries.pop(_identity(class_name, args), None)
+        self.processed += 1
+        if failed:
+            self.failed += 1
+            self.failures.append(Failure(class_name, args, queue))
+
+    def recover(self, worker_id: str, max_recoveries: int) -> bool:
+        """A dead worker's job goes back to the head of its queue, unless it was recovered too often
+        (then it is a poison failure). Returns whether it was requeued."""
+        queue, class_name, args = self.holding.pop(worker_id)
+        identity = _identity(class_name, args)
+        count = self.recoveries.get(identity, 0) + 1
+        if count > max_recoveries:
+            self.recoveries.pop(identity, None)
+            self.failures.append(Failure(class_name, args, queue))
+            return False
+        self.recoveries[identity] = count
+        self.push_front(queue, class_name, args)
+        return True
 
     def dequeue(self, queue: str, class_name: str, args: list[Any] | None) -> int:
         """Remove every entry of the class (with exactly ``args``, if given); how many."""
@@ -137,18 +182,23 @@ class QueueModel:
         return {queue: entries for queue, entries in self.queues.items() if entries}
 
     def expand(self, patterns: list[str]) -> list[str]:
-        """Ruby Resque's queue list: each pattern's matches among known queues, sorted; in pattern order;
-        without duplicates; minus ``!`` exclusions. Without wildcards, the list as given."""
+        """Ruby Resque's queue list: each pattern's matches among known queues, sorted, in pattern order,
+        without duplicates (without wildcards: the names as given); minus ``!`` exclusions."""
         includes = [pattern for pattern in patterns if not pattern.startswith("!")]
         excludes = [pattern[1:] for pattern in patterns if pattern.startswith("!")]
-        if not any(set(pattern) & set("*?[") for pattern in patterns):
-            return [queue for queue in includes if queue not in excludes]
-        ordered: list[str] = []
-        for pattern in includes:
-            for queue in sorted(self.known):
-                if fnmatch.fnmatchcase(queue, pattern) and queue not in ordered:
-                    ordered.append(queue)
+        if any(set(pattern) & set("*?[") for pattern in includes):
+            matches = [
+                queue for pattern in includes for queue in sorted(self.known) if fnmatch.fnmatchcase(queue, pattern)
+            ]
+        else:
+            matches = includes
+        ordered = list(dict.fromkeys(matches))
         return [queue for queue in ordered if not any(fnmatch.fnmatchcase(queue, ex) for ex in excludes)]
+
+
+def _identity(class_name: str, args: list[Any]) -> bytes:
+    """A payload's identity as reliable fetch counts recoveries: its exact bytes."""
+    return dumps({"class": class_name, "args": args})
 
 
 class DifferentialStore:
@@ -195,6 +245,22 @@ def _settled(result: Any) -> Any:
     return list(result) if isinstance(result, Iterator) else result
 
 
+#: Worker queue lists: names, wildcards and exclusions, as ``resque-impl work --queues`` takes them.
+_PATTERNS = st.sampled_from(
+    [
+        ("high",),
+        ("low", "high"),
+        ("*",),
+        ("mail-*", "low"),
+        ("*", "!low"),
+        ("!mail-b", "mail-*", "*"),
+        ("high", "!mail-*", "mail-a"),
+    ]
+)
+#: Workers alive at once; recoveries before a job counts as poison (small, so the machine reaches it).
+MAX_WORKERS = 3
+MAX_RECOVERIES = 1
+
 _ARG = st.one_of(st.integers(-2, 2), st.sampled_from(["a", "b", "fail", "ü"]))
 _ARGS = st.lists(_ARG, max_size=2).map(tuple)
 _CLASSES = st.sampled_from(["Machine::Alpha", "Machine::Beta"])
@@ -213,6 +279,10 @@ class ResqueStateMachine(RuleBasedStateMachine):
         self.registry = machine_registry()
         self.resque = self.make_resque(self.clock, self.registry)
         self.model = QueueModel()
+        self.worker_options = WorkerOptions(fork_per_job=False, max_recoveries=MAX_RECOVERIES)
+        #: Live workers by id; a worker holds a job while its id is in ``model.holding``.
+        self.workers: dict[str, Worker] = {}
+        self._pids = itertools.count(1)
 
     def make_resque(self, clock: ManualClock, registry: Registry) -> Resque:
         """The ``Resque`` under test, on an empty store, using ``clock`` and ``registry``."""
@@ -278,6 +348,89 @@ class ResqueStateMachine(RuleBasedStateMachine):
         self.resque.failures.remove(index)
         del self.model.failures[index]
 
+    # -- workers (reliable fetch) ------------------------------------------------------------------
+    def _worker(self, patterns: Sequence[str]) -> Worker:
+        return Worker(
+            list(patterns),
+            resque=self.resque,
+            options=self.worker_options,
+            hostname="machine",
+            pid=next(self._pids),
+            local_pids=lambda: (),
+        )
+
+    def _pick(self, data: st.DataObject, busy: bool) -> Worker:
+        ids = sorted(worker_id for worker_id in self.workers if (worker_id in self.model.holding) == busy)
+        return self.workers[data.draw(st.sampled_from(ids), label="worker")]
+
+    def _has(self, busy: bool) -> bool:
+        return any((worker_id in self.model.holding) == busy for worker_id in self.workers)
+
+    @initialize(patterns=st.lists(_PATTERNS, min_size=1, max_size=2))
+    def start_workers(self, patterns: list[tuple[str, ...]]) -> None:
+        for queues in patterns:
+            self.start_worker(queues)
+
+    @precondition(lambda self: len(self.workers) < MAX_WORKERS)
+    @rule(patterns=_PATTERNS)
+    def start_worker(self, patterns: tuple[str, ...]) -> None:
+        worker = self._worker(patterns)
+        worker.register()
+        self.workers[worker.id] = worker
+
+    @precondition(lambda self: self._has(busy=False))
+    @rule(data=st.data())
+    def reserve(self, data: st.DataObject) -> None:
+        self._reserve(self._pick(data, busy=False))
+
+    def _reserve(self, worker: Worker) -> None:
+        job = worker.reserve()
+        expected = self.model.reserve(worker.id, list(worker.queues.patterns))
+        _agree("reserved job", None if job is None else (job.queue, job.class_name, job.args), expected)
+
+    @precondition(lambda self: self._has(busy=False))
+    @rule(data=st.data())
+    def work_one(self, data: st.DataObject) -> None:
+        """Reserve and finish a job in one go, as a worker's loop does."""
+        worker = self._pick(data, busy=False)
+        self._reserve(worker)
+        if worker.id in self.model.holding:
+            self._finish(worker)
+
+    @precondition(lambda self: self._has(busy=True))
+    @rule(data=st.data())
+    def finish(self, data: st.DataObject) -> None:
+        self._finish(self._pick(data, busy=True))
+
+    def _finish(self, worker: Worker) -> None:
+        job = worker.current
+        assert job is not None
+        outcome = worker.perform(job)
+        worker.done(job, outcome)
+        _, _, args = self.model.holding[worker.id]
+        _agree("job failed", outcome.failed, bool(args) and args[0] == "fail")
+        self.model.finish(worker.id, outcome.failed)
+
+    @precondition(lambda self: self.workers)
+    @rule(data=st.data())
+    def kill_worker(self, data: st.DataObject) -> None:
+        """A worker dies (an idle one just after reserving); a survivor retires it as pruning does.
+        At least once: its job runs again, unless it has been recovered too often (poison)."""
+        worker = self.workers[data.draw(st.sampled_from(sorted(self.workers)), label="worker")]
+        if worker.id not in self.model.holding:
+            self._reserve(worker)
+        del self.workers[worker.id]
+        self._worker(["*"]).retire(worker.id)
+        if worker.id in self.model.holding:
+            self.model.recover(worker.id, MAX_RECOVERIES)
+
+    @precondition(lambda self: self._has(busy=False))
+    @rule(data=st.data())
+    def stop_worker(self, data: st.DataObject) -> None:
+        worker = self._pick(data, busy=False)
+        worker.unregister()
+        del self.workers[worker.id]
+
     # -- what must always hold ---------------------------------------------------------------------
     @invariant()
     def queues_hold_exactly_the_model_jobs_in_fifo_order(self) -> None:
@@ -299,6 +452,11 @@ class ResqueStateMachine(RuleBasedStateMachine):
             for record in self.resque.failures.all()
         ]
         _agree("failure records", records, self.model.failures)
+
+    @invariant()
+    def workers_match(self) -> None:
+        _agree("registered workers", self.resque.workers(), sorted(self.workers))
+        _agree("busy workers", sorted(self.resque.working()), sorted(self.model.holding))
 
     @invariant()
     def stats_match(self) -> None:

@@ -66,7 +66,17 @@ class ForgetfulStore(Store):
         self.client.rpush(self.keys.queue(queue), payload)
 
 
-@pytest.mark.parametrize(("broken", "symptom"), [(LifoStore, "queue contents"), (ForgetfulStore, "known queues")])
+class LosingStore(Store):
+    """Planted bug: a dead worker's in-flight jobs are never given back (the job Ruby Resque loses)."""
+
+    def recover_inflight(self, worker_id: str, max_recoveries: int) -> tuple[int, list[tuple[str, bytes]]]:
+        return 0, []
+
+
+@pytest.mark.parametrize(
+    ("broken", "symptom"),
+    [(LifoStore, "queue contents"), (ForgetfulStore, "known queues"), (LosingStore, "queue contents")],
+)
 def test_the_machine_finds_a_planted_bug(broken: type[Store], symptom: str) -> None:
     class BrokenMachine(ResqueStateMachine):
         def make_resque(self, clock: ManualClock, registry: Registry) -> Resque:
