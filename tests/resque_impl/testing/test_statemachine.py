@@ -67,7 +67,8 @@ class ForgetfulStore(Store):
 
 
 class LosingStore(Store):
-    """Planted bug: a dead worker's in-flight jobs are never given back (the job Ruby Resque loses)."""
+    """Planted bug: a dead worker's in-flight jobs are never given back, so each becomes a DirtyExit
+    failure (what Ruby Resque does) instead of running again."""
 
     def recover_inflight(self, worker_id: str, max_recoveries: int) -> tuple[int, list[tuple[str, bytes]]]:
         return 0, []
@@ -75,7 +76,7 @@ class LosingStore(Store):
 
 @pytest.mark.parametrize(
     ("broken", "symptom"),
-    [(LifoStore, "queue contents"), (ForgetfulStore, "known queues"), (LosingStore, "queue contents")],
+    [(LifoStore, "queue contents"), (ForgetfulStore, "known queues"), (LosingStore, "failure records")],
 )
 def test_the_machine_finds_a_planted_bug(broken: type[Store], symptom: str) -> None:
     class BrokenMachine(ResqueStateMachine):
