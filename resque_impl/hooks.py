@@ -16,6 +16,14 @@ hooks receive the exception first.
 ``on_failure``      once per failed job, with ``(exception, *args)``, before the failure is recorded
 ==================  =================================================================================
 
+resque-scheduler's hooks, for ``enqueue_at`` / ``enqueue_in`` and the scheduler process:
+
+==========================  =========================================================================
+``before_schedule``         all run; if any returns exactly ``False`` the job is not scheduled
+``after_schedule``          after it was scheduled (or, for a time already past, enqueued)
+``before_delayed_enqueue``  in the scheduler, before a due job is enqueued (its result is ignored)
+==========================  =========================================================================
+
 ``around_perform`` hooks are generator functions that ``yield`` once where ``perform`` (and the hooks
 inside them) should run, like ``contextlib.contextmanager``::
 
@@ -27,6 +35,10 @@ inside them) should run, like ``contextlib.contextmanager``::
 
 A hook that returns without yielding skips ``perform`` (and the hooks inside it). A hook may also
 return a context manager instead of being a generator.
+
+While an :class:`Execution` made with ``job=`` runs, :func:`current_job` returns that job (its queue
+and whole payload, extra keys included), so hooks can read what their arguments do not carry, such as
+a retry count.
 """
 
 from __future__ import annotations
@@ -36,17 +48,23 @@ import reprlib
 import threading
 from collections.abc import Generator, Sequence
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Any, cast
 
 from resque_impl.errors import DontPerform, FailureHookError
+from resque_impl.job import QueuedJob
 
 __all__ = [
     "Execution",
+    "current_job",
     "hook_names",
     "run_after_dequeue",
     "run_after_enqueue",
+    "run_after_schedule",
+    "run_before_delayed_enqueue",
     "run_before_dequeue",
     "run_before_enqueue",
+    "run_before_schedule",
 ]
 
 
@@ -132,6 +150,29 @@ def run_after_dequeue(cls: type, args: Sequence[Any]) -> None:
     _run_all(cls, "after_dequeue", args)
 
 
+def run_before_schedule(cls: type, args: Sequence[Any]) -> bool:
+    """Run every ``before_schedule*`` hook; ``False`` if any vetoed scheduling the job."""
+    return _run_vetoable(cls, "before_schedule", args)
+
+
+def run_after_schedule(cls: type, args: Sequence[Any]) -> None:
+    """Run every ``after_schedule*`` hook."""
+    _run_all(cls, "after_schedule", args)
+
+
+def run_before_delayed_enqueue(cls: type, args: Sequence[Any]) -> None:
+    """Run every ``before_delayed_enqueue*`` hook (results are ignored, as in resque-scheduler)."""
+    _run_all(cls, "before_delayed_enqueue", args)
+
+
+_current_job: ContextVar[QueuedJob | None] = ContextVar("resque_impl_current_job", default=None)
+
+
+def current_job() -> QueuedJob | None:
+    """The job whose :class:`Execution` is running in this thread or task, if it was given one."""
+    return _current_job.get()
+
+
 class _DidNotYield:
     """Marks an around hook that returned without yielding."""
 
@@ -178,11 +219,16 @@ def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | Non
 
 
 class Execution:
-    """One attempt at running a job: Ruby's ``Job#perform`` and its failure-hook bookkeeping."""
+    """One attempt at running a job: Ruby's ``Job#perform`` and its failure-hook bookkeeping.
 
-    def __init__(self, job_class: type, args: Sequence[Any]) -> None:
+    ``job`` is the queued job being run; hooks read it through :func:`current_job` while
+    :meth:`perform` and :meth:`run_failure_hooks` run.
+    """
+
+    def __init__(self, job_class: type, args: Sequence[Any], job: QueuedJob | None = None) -> None:
         self.job_class = job_class
         self.args = args
+        self.job = job
         self._hooks = _class_hooks(job_class)
         self.target = self._hooks.target(job_class)
         self._failure_hooks_ran = False
@@ -197,6 +243,13 @@ class Execution:
         did not yield. Any exception runs the ``on_failure`` hooks and is re-raised (or replaced by a
         :class:`FailureHookError` if a failure hook raised).
         """
+        token = _current_job.set(self.job)
+        try:
+            return self._perform()
+        finally:
+            _current_job.reset(token)
+
+    def _perform(self) -> bool:
         try:
             try:
                 for name in self._names("before_perform"):
@@ -244,9 +297,12 @@ class Execution:
         if self._failure_hooks_ran:
             return
         self._failure_hooks_ran = True
+        token = _current_job.set(self.job)
         try:
             for name in self._names("on_failure"):
                 getattr(self.target, name)(error, *self.args)
         except Exception as hook_error:
             description = f"{self.job_class.__qualname__}({reprlib.repr(list(self.args))[1:-1]})"
             raise FailureHookError(hook_error, error, description) from hook_error
+        finally:
+            _current_job.reset(token)
