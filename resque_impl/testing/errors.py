@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from resque_impl.errors import ResqueError
 
-__all__ = ["DrainLimitError", "InlineDepthError", "JobFailedError", "SandboxInactiveError"]
+__all__ = ["DrainLimitError", "InlineDepthError", "JobFailedError", "SandboxInactiveError", "TimelineLimitError"]
 
 
 class InlineDepthError(ResqueError):
@@ -46,3 +46,15 @@ class JobFailedError(ResqueError):
 
 class SandboxInactiveError(ResqueError):
     """A sandbox was asked to run jobs while it was not the active test mode."""
+
+
+class TimelineLimitError(ResqueError):
+    """Moving the virtual clock stopped at more due moments than the limit: most likely a job that
+    schedules itself again at once, or a recurring schedule far finer than the span moved."""
+
+    def __init__(self, limit: int, target: float) -> None:
+        super().__init__(
+            f"moving the clock to {target} stopped at {limit} due moments on the way; a job probably "
+            "schedules itself again at once. Move the clock in smaller steps, or look at what is scheduled"
+        )
+        self.limit = limit

@@ -4,9 +4,10 @@
 everything but pushing behaves as in production (sizes, failures, stats, delayed jobs). Every way a job
 reaches a queue ends here: ``enqueue``/``enqueue_to`` (between the ``before_enqueue`` and
 ``after_enqueue`` hooks, as in Ruby's ``Resque.inline``), ``enqueue_many``, ``push``, requeuing a
-failure, and delayed jobs falling due. The job then runs from the exact bytes a worker would read:
-decoded from the encoded payload, so ``(1, 2)`` arrives as ``[1, 2]``, and an argument JSON cannot
-carry has already failed at enqueue with the production error.
+failure, delayed jobs falling due (or, with ``delayed_now``, being scheduled) and recurring ticks.
+The job then runs from the exact bytes a worker would read: decoded from the encoded payload, so
+``(1, 2)`` arrives as ``[1, 2]``, and an argument JSON cannot carry has already failed at enqueue
+with the production error.
 
 A payload naming a class this process does not know (a job only a Ruby worker runs) is pushed as
 usual, so the test can still assert it was enqueued.
@@ -18,10 +19,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from resque_impl.codec import decode_payload
+from resque_impl.codec import decode_payload, dumps, loads
 from resque_impl.errors import exception_message, exception_name
 from resque_impl.hooks import Execution
+from resque_impl.job import QueuedJob
 from resque_impl.store import Store
+from resque_impl.store.delayed import RELEASE_CHANGED
 from resque_impl.testing.errors import InlineDepthError
 from resque_impl.testing.performed import Performed
 
@@ -70,7 +73,7 @@ class InlineRunner:
             raise InlineDepthError(self.max_depth, payload.class_name)
         self._depth.value = depth + 1
         try:
-            performed = Execution(job_class, payload.args).perform()
+            performed = Execution(job_class, payload.args, job=QueuedJob(queue, payload)).perform()
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # SystemExit from a job is a failure too, as in a worker
@@ -86,20 +89,50 @@ class InlineRunner:
 
 
 class InlineStore(Store):
-    """A fakeredis-backed store whose pushes perform jobs instead of queueing them."""
+    """A fakeredis-backed store whose pushes perform jobs instead of queueing them.
 
-    def __init__(self, client: redis.Redis, keys: Keys, runner: InlineRunner, description: str) -> None:
+    :param delayed_now: run delayed jobs at once, as Ruby's inline mode does (else they wait in the
+        delayed queue for the virtual clock, and run when they are moved to their queue).
+    """
+
+    def __init__(
+        self, client: redis.Redis, keys: Keys, runner: InlineRunner, description: str, *, delayed_now: bool
+    ) -> None:
         super().__init__(client, keys, description)
         self.runner = runner
+        self.delayed_now = delayed_now
 
     def push(self, queue: str, payload: bytes) -> None:
         if not self.runner.run(queue, payload):
             super().push(queue, payload)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
-        for queue, payloads in batches.items():
-            for payload in payloads:
-                self.push(queue, payload)
+        _each([(queue, payload) for queue, payloads in batches.items() for payload in payloads], self.push)
+
+    def delayed_push(self, timestamp: int, item: bytes) -> None:
+        """With ``delayed_now``, run the job at once (as resque-scheduler's ``enqueue_at`` does under
+        ``Resque.inline``: no enqueue hooks); else schedule it."""
+        if self.delayed_now:
+            data = loads(item)
+            queue = data.pop("queue", None)
+            if isinstance(queue, str) and self.runner.run(queue, dumps(data)):
+                return
+        super().delayed_push(timestamp, item)
+
+    def delayed_release(self, timestamp: int, expected: Sequence[bytes], pushes: Sequence[tuple[str, bytes]]) -> int:
+        """Take the due jobs off the delayed queue, then run them (rather than queue them)."""
+        moved = super().delayed_release(timestamp, expected, ())
+        if moved == RELEASE_CHANGED:
+            return moved
+        _each(pushes, self.push)
+        return len(pushes)
+
+    def schedule_fire(self, name: str, tick: float, enqueued_at: str, push: tuple[str, bytes] | None) -> bool:
+        """Record a recurring schedule's tick, then run its job (rather than queue it)."""
+        fired = super().schedule_fire(name, tick, enqueued_at, None)
+        if fired and push is not None:
+            self.push(*push)
+        return fired
 
     def failure_update(
         self,
@@ -117,3 +150,18 @@ class InlineStore(Store):
 
     def __repr__(self) -> str:
         return f"<InlineStore {self.description} namespace={self.keys.namespace!r}>"
+
+
+def _each(pushes: Sequence[tuple[str, bytes]], push: Callable[[str, bytes], None]) -> None:
+    """Push (run) every job, even when one raises; then raise the first error. A batch taken off the
+    delayed queue is not lost because its first job failed."""
+    first: BaseException | None = None
+    for queue, payload in pushes:
+        try:
+            push(queue, payload)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:
+            first = first or error
+    if first is not None:
+        raise first

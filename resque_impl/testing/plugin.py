@@ -22,8 +22,10 @@ from typing import Any, Literal, cast
 
 from resque_impl.client import Resque
 from resque_impl.errors import ConfigurationError
+from resque_impl.scheduler import Scheduler
 from resque_impl.testing.clock import VirtualClock
 from resque_impl.testing.sandbox import DelayedPolicy, ModeName, Sandbox
+from resque_impl.testing.timeline import Timeline
 
 __all__ = ["MODES", "PluginSettings", "RealWorld", "open_sandbox", "real_world", "test_namespace"]
 
@@ -108,10 +110,15 @@ def test_namespace() -> str:
 
 @dataclass
 class RealWorld:
-    """Real mode: a ``Resque`` on a real Redis, in a namespace of its own, with a virtual clock."""
+    """Real mode: a ``Resque`` on a real Redis, in a namespace of its own, with a virtual clock that
+    moves its delayed jobs as a scheduler would (see :class:`~resque_impl.testing.timeline.Timeline`)."""
 
     resque: Resque
     clock: VirtualClock
+
+    def __post_init__(self) -> None:
+        scheduler = Scheduler(self.resque)
+        self.clock.on_move(Timeline(self.clock, lambda: [scheduler]).step_to)
 
     def cleanup(self) -> None:
         """Delete every key of the namespace (and nothing else: the server may be shared)."""

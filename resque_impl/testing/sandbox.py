@@ -33,7 +33,9 @@ one is active raises :class:`~resque_impl.ModeConflictError`.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
@@ -42,18 +44,21 @@ import fakeredis
 from resque_impl import testmode
 from resque_impl.client import JobClass, Resque
 from resque_impl.codec import decode_payload, encode_payload
+from resque_impl.delayed import DelayedJob
 from resque_impl.errors import ConfigurationError
 from resque_impl.failure import FailureRecord
 from resque_impl.job import QueuedJob
 from resque_impl.keys import DEFAULT_NAMESPACE, Keys
 from resque_impl.registry import Registry
-from resque_impl.store import Store
+from resque_impl.scheduler import Recurring, ScheduleEntry, Scheduler, load_schedule_file, parse_schedule
+from resque_impl.store import Store, StoreProtocol
 from resque_impl.testing.assertions import Expectation, Seen, times
 from resque_impl.testing.clock import VirtualClock
 from resque_impl.testing.errors import DrainLimitError, SandboxInactiveError
 from resque_impl.testing.inline import InlineRunner, InlineStore
 from resque_impl.testing.performed import Performed
 from resque_impl.testing.runner import DEFAULT_MAX_JOBS, InProcessWorker
+from resque_impl.testing.timeline import Timeline
 
 __all__ = ["DelayedPolicy", "ModeName", "Sandbox", "active_sandbox", "fake_mode", "inline_mode"]
 
@@ -104,6 +109,10 @@ class Sandbox:
         self.client = fakeredis.FakeRedis(server=self.server)
         self.clock = VirtualClock(start)
         self.clock.on_move(self._step_to)
+        self.timeline = Timeline(self.clock, self._schedulers)
+        self._schedule: list[ScheduleEntry] = []
+        self._dynamic = False
+        self._scheduler_by_namespace: dict[str, Scheduler] = {}
         #: Every job this sandbox ran (drained, or performed inline), oldest first.
         self.performed: list[Performed] = []
         self._lock = threading.Lock()
@@ -156,7 +165,7 @@ class Sandbox:
                 max_depth=self.max_depth,
                 depth=self._depth,
             )
-            store = InlineStore(self.client, resque.keys, runner, DESCRIPTION)
+            store = InlineStore(self.client, resque.keys, runner, DESCRIPTION, delayed_now=self.delayed == "now")
         else:
             store = Store(self.client, resque.keys, DESCRIPTION)
         return testmode.Overrides(store, self.clock, resque.failure_backend_for(store, self.clock))
@@ -219,9 +228,42 @@ class Sandbox:
         if (found == count) if count is not None else found > 0:
             return
         wanted = "at least once" if count is None else times(count)
+        scheduled = self._scheduled_seen()
+        later = f"\n{expected.listing('scheduled for later (advance the clock)', scheduled)}" if scheduled else ""
         raise AssertionError(
             f"expected {expected.describe()} enqueued {wanted}, found it {times(found)}\n"
-            f"{expected.listing('enqueued', seen)}{self._mode_hint()}"
+            f"{expected.listing('enqueued', seen)}{later}{self._mode_hint()}"
+        )
+
+    def _scheduled_seen(self, at: float | datetime | None = None) -> list[Seen]:
+        when = None if at is None else int(at.timestamp() if isinstance(at, datetime) else at)
+        return [
+            Seen(f"{job.queue} at {_iso(job.timestamp)}", job.class_name, job.args, job.queue or "")
+            for job in self.scheduled()
+            if when is None or job.timestamp == when
+        ]
+
+    def assert_scheduled(
+        self,
+        job_class: JobClass,
+        *args: Any,
+        queue: str | None = None,
+        at: float | datetime | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Assert the job waits in the delayed queue (due at ``at``'s whole second, if given):
+        ``count`` times exactly, or at least once."""
+        expected = self._expect(job_class, args or None, queue)
+        seen = self._scheduled_seen()
+        matching = self._scheduled_seen(at) if at is not None else seen
+        found = sum(1 for job in matching if expected.matches(job))
+        if (found == count) if count is not None else found > 0:
+            return
+        wanted = "at least once" if count is None else times(count)
+        moment = "" if at is None else f" at {_iso(int(at.timestamp() if isinstance(at, datetime) else at))}"
+        raise AssertionError(
+            f"expected {expected.describe()} scheduled{moment} {wanted}, found it {times(found)}\n"
+            f"{expected.listing('scheduled', seen)}"
         )
 
     def assert_not_enqueued(self, job_class: JobClass, *args: Any, queue: str | None = None) -> None:
@@ -259,21 +301,25 @@ class Sandbox:
         return ""
 
     # -- running jobs ------------------------------------------------------------------------------
-    def _workers(self, action: str) -> list[InProcessWorker]:
-        """An in-process worker per namespace in use. Jobs run through the application's own
-        ``Resque`` instances, which use this sandbox only while it is in force."""
+    def _require_active(self, action: str) -> None:
         if testmode.active is not self:
             raise SandboxInactiveError(
-                f"{action}() runs jobs through the application's Resque instances, which use this sandbox "
+                f"{action}() works through the application's Resque instances, which use this sandbox "
                 "only while it is the active test mode; call it inside `with sandbox:`"
             )
+
+    def _workers(self, action: str) -> list[InProcessWorker]:
+        """An in-process worker per namespace in use."""
+        self._require_active(action)
         return [InProcessWorker(resque, log=self.performed.append) for resque, _ in self._instances()]
 
     def perform_one(self, *queues: str, raise_errors: bool = True) -> Performed | None:
         """Run the next job (from ``queues`` in priority order; default ``*``) with the real worker
         steps; ``None`` when there is none. A failure is recorded as a worker records it, then raised
         as :class:`JobFailedError` unless ``raise_errors`` is false."""
-        for worker in self._workers("perform_one"):
+        workers = self._workers("perform_one")
+        self.timeline.poll()
+        for worker in workers:
             ran = worker.perform_one(*queues, raise_errors=raise_errors)
             if ran is not None:
                 return ran
@@ -290,6 +336,7 @@ class Sandbox:
         ran: list[Performed] = []
         while True:
             progress = False
+            self.timeline.poll()
             for worker in self._workers("drain"):
                 try:
                     batch = worker.drain(*queues, max_jobs=max_jobs - len(ran), raise_errors=raise_errors)
@@ -310,7 +357,61 @@ class Sandbox:
         return self.clock.travel_to(when)
 
     def _step_to(self, target: float) -> None:
-        self.clock.set(target)
+        self._require_active("advance")
+        self.timeline.step_to(target)
+
+    # -- the scheduler -----------------------------------------------------------------------------
+    def load_schedule(
+        self, schedule: Mapping[str, Any] | str | Path, *, env: str | None = None, dynamic: bool = False
+    ) -> None:
+        """Run recurring schedules (a mapping as in a schedule file, or the file's path) as the
+        ``resque-impl scheduler`` process would, on :attr:`resque`'s namespace, as the clock moves.
+        ``dynamic`` also runs the schedules the application keeps in Redis (``set_schedule``)."""
+        entries = (
+            load_schedule_file(schedule, env=env)
+            if isinstance(schedule, (str, Path))
+            else parse_schedule(schedule, env=env)
+        )
+        Recurring(self.resque, entries)  # a class without a queue is refused now, not at the first tick
+        with self._lock:
+            self._schedule, self._dynamic = entries, dynamic
+            self._scheduler_by_namespace.pop(self.resque.namespace, None)
+
+    def _schedulers(self) -> list[Scheduler]:
+        """A scheduler per namespace in use, as ``resque-impl scheduler`` runs one per namespace."""
+        self._require_active("advance")
+        schedulers = []
+        for resque, _ in self._instances():
+            with self._lock:
+                scheduler = self._scheduler_by_namespace.get(resque.namespace)
+                if scheduler is None:
+                    own = resque.namespace == self.resque.namespace
+                    scheduler = self._scheduler_by_namespace[resque.namespace] = Scheduler(
+                        resque, self._schedule if own else (), dynamic=own and self._dynamic
+                    )
+            schedulers.append(scheduler)
+        return schedulers
+
+    def scheduled(self, job_class: JobClass | None = None) -> list[DelayedJob]:
+        """Delayed jobs (of ``job_class``, if given), earliest first."""
+        found: list[DelayedJob] = []
+        for resque, used in self._instances():
+            wanted = None if job_class is None else _class_name(resque, job_class)
+            found.extend(job for job in _delayed(used.store) if wanted is None or job.class_name == wanted)
+        return sorted(found, key=lambda job: job.timestamp)
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _delayed(store: StoreProtocol) -> Iterator[DelayedJob]:
+    start = 0
+    while stamps := store.delayed_timestamps(start, 100):
+        start += len(stamps)
+        for timestamp in stamps:
+            for raw in store.delayed_range(timestamp, 0, store.delayed_timestamp_size(timestamp)):
+                yield DelayedJob.read(timestamp, raw)
 
 
 def _class_name(resque: Resque, job_class: JobClass) -> str:

@@ -1,13 +1,14 @@
 """A Hypothesis state machine of Resque's queue semantics, checked against a plain-Python model.
 
 Hypothesis runs random sequences of operations (enqueue, enqueue_to, dequeue by class or by
-arguments, remove a queue, record/requeue/remove failures, workers reserving in priority order with
-wildcards and exclusions, finishing or failing jobs, dying while holding one ...) against a real
-``Resque`` and its workers and against :class:`QueueModel`, a page of plain Python that says what
-Resque means, and checks after every step that the two agree: every queue in FIFO order (nothing
-lost, nothing doubled), the set of known queues, the failure list, the workers, the stats. The one
-stated duplication: a job whose worker dies is delivered again (reliable fetch, at least once), until
-it has been recovered too often. A failing sequence is shrunk to a minimal one and printed.
+arguments, remove a queue, record/requeue/remove failures, schedule, remove and release delayed jobs,
+workers reserving in priority order with wildcards and exclusions, finishing or failing jobs, dying
+while holding one ...) against a real ``Resque`` and its workers and against :class:`QueueModel`, a
+page of plain Python that says what Resque means, and checks after every step that the two agree:
+every queue in FIFO order (nothing lost, nothing doubled), the delayed jobs, the set of known queues,
+the failure list, the workers, the stats. The one stated duplication: a job whose worker dies is
+delivered again (reliable fetch, at least once), until it has been recovered too often. A failing
+sequence is shrunk to a minimal one and printed.
 
 Check your own store (or a fork of ours) by subclassing::
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -126,6 +128,35 @@ class QueueModel:
     holding: dict[str, tuple[str, str, list[Any]]] = field(default_factory=dict)
     #: Reliable fetch: how often each payload was recovered from a dead worker.
     recoveries: dict[bytes, int] = field(default_factory=dict)
+    #: Delayed jobs: epoch second -> (queue, class name, args), in the order they were scheduled.
+    delayed: dict[int, list[tuple[str, str, list[Any]]]] = field(default_factory=dict)
+
+    def schedule(self, timestamp: int, queue: str, class_name: str, args: list[Any]) -> None:
+        self.delayed.setdefault(timestamp, []).append((queue, class_name, args))
+
+    def release(self, now: float) -> int:
+        """Move every delayed job due by ``now`` to its queue: earliest second first, then in order."""
+        moved = 0
+        for timestamp in sorted(stamp for stamp in self.delayed if stamp <= math.floor(now)):
+            for queue, class_name, args in self.delayed.pop(timestamp):
+                self.push(queue, class_name, args)
+                moved += 1
+        return moved
+
+    def remove_delayed(self, queue: str, class_name: str, args: list[Any]) -> int:
+        """Remove every delayed copy of this exact job; how many."""
+        removed = 0
+        for timestamp in list(self.delayed):
+            kept = [item for item in self.delayed[timestamp] if item != (queue, class_name, args)]
+            removed += len(self.delayed[timestamp]) - len(kept)
+            if kept:
+                self.delayed[timestamp] = kept
+            else:
+                del self.delayed[timestamp]
+        return removed
+
+    def scheduled(self) -> list[tuple[int, str, str, list[Any]]]:
+        return [(stamp, *item) for stamp in sorted(self.delayed) for item in self.delayed[stamp]]
 
     def push(self, queue: str, class_name: str, args: list[Any]) -> None:
         self.known.add(queue)
@@ -348,6 +379,28 @@ class ResqueStateMachine(RuleBasedStateMachine):
         self.resque.failures.remove(index)
         del self.model.failures[index]
 
+    # -- delayed jobs (resque-scheduler) -----------------------------------------------------------
+    @rule(delay=st.integers(0, 3), class_name=_CLASSES, args=_ARGS)
+    def enqueue_in(self, delay: int, class_name: str, args: tuple[Any, ...]) -> None:
+        assert self.resque.enqueue_in(delay, self.registry.resolve(class_name), *args) is True
+        when = math.floor(self.clock.time() + delay)
+        self.model.schedule(when, self._queue_of(class_name), class_name, list(args))
+
+    @rule(seconds=st.integers(0, 3))
+    def release_due(self, seconds: int) -> None:
+        """Time passes and the scheduler moves what is due, as on each of its polls."""
+        self.clock.advance(seconds)
+        _agree("delayed jobs moved", self.resque.release_due(), self.model.release(self.clock.time()))
+
+    @rule(class_name=_CLASSES, args=_ARGS)
+    def remove_delayed(self, class_name: str, args: tuple[Any, ...]) -> None:
+        removed = self.resque.remove_delayed(self.registry.resolve(class_name), *args)
+        _agree(
+            "delayed jobs removed",
+            removed,
+            self.model.remove_delayed(self._queue_of(class_name), class_name, list(args)),
+        )
+
     # -- workers (reliable fetch) ------------------------------------------------------------------
     def _worker(self, patterns: Sequence[str]) -> Worker:
         return Worker(
@@ -452,6 +505,11 @@ class ResqueStateMachine(RuleBasedStateMachine):
             for record in self.resque.failures.all()
         ]
         _agree("failure records", records, self.model.failures)
+
+    @invariant()
+    def delayed_jobs_match(self) -> None:
+        found = [(job.timestamp, job.queue, job.class_name, job.args) for job in self.resque.find_delayed()]
+        _agree("delayed jobs", found, self.model.scheduled())
 
     @invariant()
     def workers_match(self) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from resque_impl import Job, NotSerializableError, Resque
 from resque_impl.codec import encode_payload
+from resque_impl.plugins import Retry
 from resque_impl.testing import JobFailedError, fake_mode, inline_mode
 
 APP_RESQUE = Resque("redis://127.0.0.1:1/0")
@@ -129,3 +130,84 @@ def test_no_mode_ever_waits_in_wall_clock_time(monkeypatch: pytest.MonkeyPatch) 
         fake.advance(24 * 3600)
         fake.drain()
     assert Recorder.received == [[1]]
+
+
+class Nightly(Job):
+    queue = "nightly"
+    runs: ClassVar[list[float]] = []
+
+    @classmethod
+    def perform(cls) -> None:
+        cls.runs.append(APP_RESQUE.clock.time())
+
+
+class Flaky(Retry, Job):
+    """Fails twice, then succeeds; retried after an hour, then two (exponential backoff)."""
+
+    queue = "flaky"
+    retry_limit = 5
+    retry_delay = 3600
+    runs: ClassVar[int] = 0
+
+    @classmethod
+    def perform(cls) -> None:
+        cls.runs += 1
+        if cls.runs <= 2:
+            raise ConnectionError("upstream down")
+
+
+def test_sidekiq_drain_ignores_scheduled_times_ours_runs_only_what_is_due() -> None:
+    """Sidekiq's Worker.drain runs scheduled jobs at once, whatever their time. Ours runs a delayed
+    job only once the virtual clock has reached its time."""
+    Nightly.runs.clear()
+    with fake_mode(start=1_800_000_000) as fake:
+        APP_RESQUE.enqueue_in(3600, Nightly)
+        assert fake.drain() == []
+        fake.advance(3599)
+        assert fake.drain() == []
+        fake.advance(1)
+        assert len(fake.drain()) == 1
+    assert Nightly.runs == [1_800_003_600]
+
+
+def test_sidekiq_fake_mode_skips_retries_ours_retries_with_backoff() -> None:
+    """Sidekiq's fake mode drops a failed job; its retry middleware never runs. Our drain goes through
+    the Retry plugin's hooks: the failure is scheduled again with its backoff."""
+    Flaky.runs = 0
+    with fake_mode() as fake:
+        APP_RESQUE.enqueue(Flaky)
+        fake.drain()
+        assert fake.scheduled(Flaky)[0].payload.extras == {"retry_attempt": 1}
+        fake.advance(3600)
+        fake.drain()
+        fake.advance(7200)
+        fake.drain()
+        assert fake.failures == []
+    assert Flaky.runs == 3
+
+
+def test_rq_never_runs_scheduled_jobs_synchronously_inline_mode_does() -> None:
+    """RQ's synchronous mode ignores enqueue_in/enqueue_at jobs. Inline mode runs them when the virtual
+    clock reaches them (default), or at once with delayed="now", as Ruby's Resque.inline does."""
+    Nightly.runs.clear()
+    with inline_mode(start=1_800_000_000) as inline:
+        APP_RESQUE.enqueue_in(60, Nightly)
+        inline.advance(60)
+    with inline_mode(delayed="now", start=1_800_000_000):
+        APP_RESQUE.enqueue_in(60, Nightly)
+    assert Nightly.runs == [1_800_000_060, 1_800_000_000]
+
+
+def test_dramatiq_stub_broker_retries_wait_in_wall_clock_time_ours_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dramatiq's StubBroker makes a retry wait out its real backoff. Here three hours of backoff pass
+    in virtual time, and nothing sleeps."""
+
+    def no_sleeping(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s of wall-clock time")
+
+    monkeypatch.setattr(time, "sleep", no_sleeping)
+    Flaky.runs = 0
+    with inline_mode() as inline:
+        APP_RESQUE.enqueue(Flaky)
+        inline.advance(3 * 3600)
+    assert Flaky.runs == 3
