@@ -141,7 +141,7 @@ class Nightly(Job):
         cls.runs.append(APP_RESQUE.clock.time())
 
 
-class Flaky(Retry, Job):
+class FlakyUpstream(Retry, Job):
     """Fails twice, then succeeds; retried after an hour, then two (exponential backoff)."""
 
     queue = "flaky"
@@ -173,17 +173,17 @@ def test_sidekiq_drain_ignores_scheduled_times_ours_runs_only_what_is_due() -> N
 def test_sidekiq_fake_mode_skips_retries_ours_retries_with_backoff() -> None:
     """Sidekiq's fake mode drops a failed job; its retry middleware never runs. Our drain goes through
     the Retry plugin's hooks: the failure is scheduled again with its backoff."""
-    Flaky.runs = 0
+    FlakyUpstream.runs = 0
     with fake_mode() as fake:
-        APP_RESQUE.enqueue(Flaky)
+        APP_RESQUE.enqueue(FlakyUpstream)
         fake.drain()
-        assert fake.scheduled(Flaky)[0].payload.extras == {"retry_attempt": 1}
+        assert fake.scheduled(FlakyUpstream)[0].payload.extras == {"retry_attempt": 1}
         fake.advance(3600)
         fake.drain()
         fake.advance(7200)
         fake.drain()
         assert fake.failures == []
-    assert Flaky.runs == 3
+    assert FlakyUpstream.runs == 3
 
 
 def test_rq_never_runs_scheduled_jobs_synchronously_inline_mode_does() -> None:
@@ -206,8 +206,8 @@ def test_dramatiq_stub_broker_retries_wait_in_wall_clock_time_ours_do_not(monkey
         raise AssertionError(f"slept {seconds} s of wall-clock time")
 
     monkeypatch.setattr(time, "sleep", no_sleeping)
-    Flaky.runs = 0
+    FlakyUpstream.runs = 0
     with inline_mode() as inline:
-        APP_RESQUE.enqueue(Flaky)
+        APP_RESQUE.enqueue(FlakyUpstream)
         inline.advance(3 * 3600)
-    assert Flaky.runs == 3
+    assert FlakyUpstream.runs == 3

@@ -51,7 +51,7 @@ class HourlyReport(Job):
         cls.made.append(APP_RESQUE.clock.time())
 
 
-class RebuildIndex(Unique, Job):
+class RebuildSearchIndex(Unique, Job):
     queue = "index"
 
     @staticmethod
@@ -177,11 +177,11 @@ def test_recurring_jobs_run_at_their_ticks_in_inline_mode() -> None:
 
 def test_unique_plugin_deduplicates_in_fake_mode() -> None:
     with fake_mode() as fake:
-        assert APP_RESQUE.enqueue(RebuildIndex, "products") is True
-        assert APP_RESQUE.enqueue(RebuildIndex, "products") is False
-        fake.assert_enqueued(RebuildIndex, "products", count=1)
+        assert APP_RESQUE.enqueue(RebuildSearchIndex, "products") is True
+        assert APP_RESQUE.enqueue(RebuildSearchIndex, "products") is False
+        fake.assert_enqueued(RebuildSearchIndex, "products", count=1)
         fake.drain()
-        assert APP_RESQUE.enqueue(RebuildIndex, "products") is True
+        assert APP_RESQUE.enqueue(RebuildSearchIndex, "products") is True
 
 
 def test_moving_time_needs_the_sandbox_in_force() -> None:
