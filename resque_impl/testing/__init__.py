@@ -15,7 +15,14 @@ With pytest, the plugin does this for you (``pytest --resque-inline``, fixtures 
 
 from resque_impl.testing.clock import VirtualClock
 from resque_impl.testing.dump import dump_keys, load_keys
-from resque_impl.testing.errors import DrainLimitError, InlineDepthError, JobFailedError, SandboxInactiveError
+from resque_impl.testing.errors import (
+    DrainLimitError,
+    InlineDepthError,
+    JobFailedError,
+    SandboxInactiveError,
+    TimelineLimitError,
+)
+from resque_impl.testing.faults import FaultInjectionError, FaultInjector, Killed, Recovery
 from resque_impl.testing.performed import Performed
 from resque_impl.testing.redis_server import RedisServer, RedisServerUnavailable
 from resque_impl.testing.runner import InProcessWorker
@@ -30,11 +37,17 @@ __all__ = [
     "active_sandbox",
     "fake_mode",
     "inline_mode",
+    # fault injection
+    "FaultInjector",
+    "Killed",
+    "Recovery",
     # errors
     "DrainLimitError",
+    "FaultInjectionError",
     "InlineDepthError",
     "JobFailedError",
     "SandboxInactiveError",
+    "TimelineLimitError",
     # a private redis-server and database snapshots
     "RedisServer",
     "RedisServerUnavailable",

@@ -301,3 +301,25 @@ def test_the_worker_and_fault_fixtures_work_in_each_mode(
         server: RedisServer = request.getfixturevalue("redis_server")
         options.append(f"--resque-redis-url={server.url}")
     project.runpytest(*QUIET, *options).assert_outcomes(passed=2)
+
+
+@pytest.mark.skipif(not RedisServer.available(), reason="redis-server is not installed")
+def test_real_mode_moves_delayed_jobs_with_the_virtual_clock(
+    project: pytest.Pytester, redis_server: RedisServer
+) -> None:
+    project.makepyfile(
+        test_app="""
+import app
+
+def test_later(resque, resque_clock, resque_worker):
+    app.SENT.clear()
+    resque.enqueue_in(600, app.WelcomeEmail, "ann", {})
+    assert resque.size("email") == 0
+    resque_clock.advance(600)
+    assert resque.size("email") == 1
+    resque_worker.drain()
+    assert app.SENT == [("ann", {})]
+"""
+    )
+    result = project.runpytest(*QUIET, "--resque-mode=real", f"--resque-redis-url={redis_server.url}")
+    result.assert_outcomes(passed=1)

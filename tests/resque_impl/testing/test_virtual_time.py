@@ -197,3 +197,25 @@ def test_travelling_back_moves_nothing() -> None:
         fake.travel_to(START - timedelta(days=1))
         assert fake.clock.now() == START - timedelta(days=1)
         fake.assert_scheduled(Reminder, "x")
+
+
+class Picky(Job):
+    queue = "picky"
+    ran: ClassVar[list[str]] = []
+
+    @classmethod
+    def perform(cls, what: str) -> None:
+        cls.ran.append(what)
+        if what == "bad":
+            raise ValueError("bad input")
+
+
+def test_inline_a_failing_due_job_does_not_lose_the_others_due_with_it() -> None:
+    Picky.ran.clear()
+    with inline_mode(start=START) as inline:
+        APP_RESQUE.enqueue_in(10, Picky, "bad")
+        APP_RESQUE.enqueue_in(10, Picky, "good")
+        with pytest.raises(ValueError, match="bad input"):
+            inline.advance(10)
+        assert inline.scheduled() == []
+    assert Picky.ran == ["bad", "good"]
