@@ -27,7 +27,7 @@ from resque_impl.testing.clock import VirtualClock
 from resque_impl.testing.sandbox import DelayedPolicy, ModeName, Sandbox
 from resque_impl.testing.timeline import Timeline
 
-__all__ = ["MODES", "PluginSettings", "RealWorld", "open_sandbox", "real_world", "test_namespace"]
+__all__ = ["MODES", "PluginSettings", "RealWorld", "open_sandbox", "real_world", "unique_namespace"]
 
 PluginMode = Literal["fake", "inline", "real"]
 MODES: tuple[PluginMode, ...] = ("fake", "inline", "real")
@@ -102,7 +102,7 @@ def open_sandbox(settings: PluginSettings, mode: ModeName | None = None) -> Iter
         yield sandbox
 
 
-def test_namespace() -> str:
+def unique_namespace() -> str:
     """A namespace no other test uses, even across pytest-xdist workers and machines."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     return f"resque-test:{worker}:{uuid.uuid4().hex[:12]}"
@@ -133,7 +133,7 @@ class RealWorld:
 def real_world(url: str, settings: PluginSettings) -> Iterator[RealWorld]:
     """A :class:`RealWorld` on ``url``, cleaned up afterwards."""
     clock = VirtualClock(settings.start)
-    world = RealWorld(Resque(url, store=None, namespace=test_namespace(), clock=clock), clock)
+    world = RealWorld(Resque(url, store=None, namespace=unique_namespace(), clock=clock), clock)
     try:
         yield world
     finally:
