@@ -19,13 +19,23 @@ exact bytes, which the extra key changes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from resque_impl import testmode
 from resque_impl.clock import SYSTEM_CLOCK, Clock
-from resque_impl.codec import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode_payload, dumps, encode_payload
+from resque_impl.codec import (
+    DEFAULT_MAX_PAYLOAD_BYTES,
+    MAX_NESTING,
+    RAW_PAYLOAD_KEEP,
+    Payload,
+    decode_payload,
+    dumps,
+    encode_payload,
+    nesting,
+)
 from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
 from resque_impl.delayed import DelayedJobs
 from resque_impl.dynamic_schedules import DynamicSchedules
@@ -326,13 +336,23 @@ class Resque(DelayedJobs, DynamicSchedules):
 
     def failure_record(self, queue: str, payload: Payload | bytes, error: BaseException, *, worker: str = "") -> bytes:
         """The bytes :meth:`record_failure` saves, for callers that save them later or elsewhere (a
-        worker's child process builds the record, its parent saves it)."""
-        body: dict[str, Any] | str
-        body = payload.to_dict() if isinstance(payload, Payload) else payload[:_RAW_KEEP].decode("utf-8", "replace")
-        return build_record(body, error, worker=worker, queue=queue, now=self.clock.time())
+        worker's child process builds the record, its parent saves it).
 
-
-_RAW_KEEP = 64 * 1024
+        A payload given as bytes is kept as text, cut to :data:`~resque_impl.codec.RAW_PAYLOAD_KEEP`
+        bytes; so is a payload read from Redis that JSON cannot write back (a lone surrogate escape, a
+        number too large for a float) or that would make the record nest deeper than Ruby reads.
+        """
+        now = self.clock.time()
+        if isinstance(payload, Payload):
+            body = payload.to_dict()
+            # The record nests the payload one level deeper; Ruby reads no more than MAX_NESTING levels.
+            if nesting(body) < MAX_NESTING:
+                with contextlib.suppress(ValueError, UnicodeError):
+                    return build_record(body, error, worker=worker, queue=queue, now=now)
+            fallback = repr(body).encode("utf-8", "backslashreplace")
+            payload = payload.raw if payload.raw is not None else fallback
+        text = payload[:RAW_PAYLOAD_KEEP].decode("utf-8", "replace")
+        return build_record(text, error, worker=worker, queue=queue, now=now)
 
 
 def _class_of(raw: bytes) -> str | None:

@@ -30,17 +30,22 @@ from resque_impl.errors import NotSerializableError, PayloadDecodeError, Payload
 __all__ = [
     "DEFAULT_MAX_PAYLOAD_BYTES",
     "MAX_NESTING",
+    "RAW_PAYLOAD_KEEP",
     "Payload",
     "decode_payload",
     "dumps",
     "encode_payload",
     "loads",
+    "nesting",
     "validate_args",
 ]
 
 #: Ruby's ``JSON.parse`` refuses documents nested deeper than this, so we refuse to write them.
 MAX_NESTING = 100
 DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+#: How much of a payload's bytes are kept where they are kept as text: in the failure record of bytes
+#: that are not a payload or that a worker refused, and of a payload over the size limit a worker took.
+RAW_PAYLOAD_KEEP = 64 * 1024
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
 _PLAIN_SCALARS: frozenset[type] = frozenset({str, int, bool, type(None)})
@@ -60,8 +65,26 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def loads(raw: bytes | str) -> Any:
-    """Decode UTF-8 JSON strictly: NaN and Infinity, which Ruby never writes, are refused."""
-    return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+    """Decode UTF-8 JSON strictly: NaN and Infinity, which Ruby never writes, are refused, and so is a
+    document nested too deeply to decode (a :class:`ValueError` like any other unreadable one)."""
+    try:
+        return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to decode") from None
+
+
+def nesting(value: Any) -> int:
+    """How deeply ``value`` nests lists and dicts: 0 for a scalar, 1 for ``[1, 2]``, 2 for ``[[1]]``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (list, dict)))
+    return deepest
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,9 +262,7 @@ def decode_payload(raw: bytes) -> Payload:
     """Read a payload from Redis bytes; :class:`PayloadDecodeError` (keeping ``raw``) if it is not one."""
     try:
         data = loads(raw)
-    except RecursionError:
-        raise PayloadDecodeError("payload is nested too deeply to decode", raw) from None
-    except ValueError as exc:  # includes UnicodeDecodeError for bytes that are not UTF-8
+    except ValueError as exc:  # includes UnicodeDecodeError for bytes that are not UTF-8, and deep nesting
         raise PayloadDecodeError(f"payload is not valid JSON: {exc}", raw) from None
     if not isinstance(data, dict):
         raise PayloadDecodeError(f"payload is a JSON {type(data).__name__}, not an object", raw)

@@ -19,6 +19,7 @@
     ├── DirtyExit                   a job's process died or its worker vanished mid-job
     │   ├── PruneDeadWorkerDirtyExit
     │   ├── JobTimeoutError         a job ran past its timeout and was stopped
+    │   ├── MemoryLimitError        a job's process grew past the worker's memory limit and was stopped
     │   └── PoisonJobError          a job was recovered from dead workers too many times
     ├── ScheduleError               a bad delayed-job time or delay, or a bad recurring schedule
     └── DontPerform                 raised by a ``before_perform`` hook to skip the job quietly
@@ -62,10 +63,11 @@ MAX_MESSAGE_CHARS = 64 * 1024
 
 
 def exception_message(exc: BaseException, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``str(exc)``, but never raising (a hostile ``__str__``) and cut to ``limit`` characters."""
+    """``str(exc)``, but never raising (a hostile ``__str__``, even one raising ``SystemExit``) and cut
+    to ``limit`` characters."""
     try:
         text = str(exc)
-    except Exception as inner:
+    except BaseException as inner:  # a job's exception must not take the worker down with it
         return f"<unprintable {type(exc).__name__}: str() raised {type(inner).__name__}>"
     if len(text) > limit:
         return f"{text[:limit]}... [{len(text) - limit:,} more characters cut]"
@@ -207,6 +209,13 @@ class JobTimeoutError(DirtyExit):
     and was stopped: its child process killed, or, without forking, interrupted."""
 
     resque_name = "Resque::JobTimeoutError"
+
+
+class MemoryLimitError(DirtyExit):
+    """A job's process grew past the worker's memory limit (``--max-memory``) and the job was stopped:
+    its child process killed, or, without forking, interrupted (the worker then exits for a fresh one)."""
+
+    resque_name = "Resque::MemoryLimitError"
 
 
 class PoisonJobError(DirtyExit):

@@ -62,18 +62,32 @@ def build_record(
     now: float,
     backtrace: list[str] | None = None,
 ) -> bytes:
-    """Encode a failure record exactly as Ruby Resque's ``Failure::Redis#save`` does."""
+    """Encode a failure record exactly as Ruby Resque's ``Failure::Redis#save`` does.
+
+    Text that UTF-8 cannot carry (a lone surrogate in a message or a file name) is written with
+    backslash escapes, so any exception can be recorded.
+    """
     return dumps(
         {
             "failed_at": format_failed_at(now),
             "payload": payload,
-            "exception": exception_name(error),
-            "error": exception_message(error),
-            "backtrace": format_backtrace(error) if backtrace is None else backtrace,
-            "worker": worker,
-            "queue": queue,
+            "exception": _utf8(exception_name(error)),
+            "error": _utf8(exception_message(error)),
+            "backtrace": [_utf8(line) for line in (format_backtrace(error) if backtrace is None else backtrace)],
+            "worker": _utf8(worker),
+            "queue": _utf8(queue),
         }
     )
+
+
+def _utf8(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _digest(raw: bytes) -> str:

@@ -63,7 +63,7 @@ def _class_and_queue(raw: bytes) -> tuple[str | None, str | None]:
         return _string(class_match.group(1)), _string(queue_match.group(1))
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to decode
         return None, None
     if not isinstance(data, dict):
         return None, None

@@ -90,7 +90,7 @@ def _loads(raw: bytes | str | None) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to decode
         return None
 
 

@@ -10,6 +10,7 @@ acknowledged.
 from __future__ import annotations
 
 from resque_impl.client import Resque
+from resque_impl.codec import RAW_PAYLOAD_KEEP, Payload
 from resque_impl.errors import (
     FailureHookError,
     PayloadDecodeError,
@@ -24,8 +25,14 @@ __all__ = ["failure_outcome", "perform_in_process", "run_failure_hooks"]
 
 
 def failure_outcome(resque: Resque, job: ReservedJob, error: BaseException, worker_id: str) -> Outcome:
-    """A failed :class:`Outcome` for ``job`` with its record built now (hooks are the caller's business)."""
-    body = job.payload if job.payload is not None else job.raw
+    """A failed :class:`Outcome` for ``job`` with its record built now (hooks are the caller's business).
+
+    A payload this worker refused to run (not a payload, or naming a class nobody registered here) is
+    recorded as its bytes, cut to 64 KB when larger, so a hostile payload cannot make a huge record.
+    """
+    body: Payload | bytes = job.raw
+    if job.payload is not None and not (isinstance(error, UnknownJobClassError) and len(job.raw) > RAW_PAYLOAD_KEEP):
+        body = job.payload
     record = resque.failure_record(job.queue, body, error, worker=worker_id)
     return Outcome("failed", exception_name(error), exception_message(error), record)
 

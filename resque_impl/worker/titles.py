@@ -32,7 +32,13 @@ def title_for(state: str) -> str:
 
 
 def set_title(state: str) -> None:
-    """Set this process's title to :func:`title_for` ``(state)``."""
+    """Set this process's title to :func:`title_for` ``(state)``.
+
+    A state naming a job from a hostile payload may hold NUL or text UTF-8 cannot carry; those are
+    written as escapes rather than failing.
+    """
     title = title_for(state)
+    if not title.isprintable():
+        title = title.encode("utf-8", "backslashreplace").decode("utf-8").replace("\0", "\\x00")
     setproctitle(title)
     logger.debug("%s", title)

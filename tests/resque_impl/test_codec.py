@@ -21,6 +21,7 @@ from resque_impl.codec import (
     dumps,
     encode_payload,
     loads,
+    nesting,
     validate_args,
 )
 from resque_impl.errors import NotSerializableError, PayloadDecodeError, PayloadTooLargeError
@@ -150,6 +151,26 @@ def test_malformed_payloads_raise_decode_errors_keeping_the_bytes(raw: bytes, pr
     with pytest.raises(PayloadDecodeError, match=problem) as caught:
         decode_payload(raw)
     assert caught.value.raw == raw
+
+
+def test_loads_refuses_a_document_too_deep_to_decode_as_a_value_error() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads(b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [(1, 0), ("text", 0), ([], 1), ({"a": [1, {"b": []}]}, 4), ([[[]], []], 3)],
+)
+def test_nesting_counts_levels_of_lists_and_dicts(value: Any, depth: int) -> None:
+    assert nesting(value) == depth
+
+
+def test_nesting_walks_deep_values_without_recursion() -> None:
+    value: list[Any] = []
+    for _ in range(50_000):
+        value = [value]
+    assert nesting(value) == 50_001
 
 
 def test_decoding_keeps_extra_keys_and_the_exact_bytes() -> None:

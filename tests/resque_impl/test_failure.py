@@ -73,6 +73,21 @@ def test_a_hostile_exception_is_recorded_safely() -> None:
     assert data["error"] == "<unprintable Hostile: str() raised RuntimeError>"
 
 
+def test_an_exception_whose_str_raises_system_exit_is_recorded_safely() -> None:
+    class Hostile(Exception):
+        def __str__(self) -> str:
+            raise SystemExit(3)
+
+    data = json.loads(build_record({}, Hostile(), worker="w", queue="q", now=0))
+    assert data["error"] == "<unprintable Hostile: str() raised SystemExit>"
+
+
+def test_text_utf8_cannot_carry_is_recorded_with_escapes() -> None:
+    raw = build_record({}, ValueError("bad \ud800 text"), worker="w", queue="q\udc80", now=0)
+    data = json.loads(raw)
+    assert (data["error"], data["queue"]) == ("bad \\ud800 text", "q\\udc80")
+
+
 def test_huge_messages_are_cut() -> None:
     data = json.loads(build_record({}, ValueError("x" * 10_000_000), worker="w", queue="q", now=0))
     assert len(data["error"]) < 70_000

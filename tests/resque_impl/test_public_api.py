@@ -24,7 +24,8 @@ EXPECTED = {
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
     "JobRegistrationError", "ModeConflictError", "NoClassError", "NoQueueError", "NotSerializableError",
     "PayloadDecodeError", "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError",
-    "ResqueError", "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
+    "ResqueError", "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "MemoryLimitError", "PoisonJobError",
+    "TermException",
     # metadata
     "__version__",
 }  # fmt: skip

@@ -56,3 +56,12 @@ def test_our_title_is_found_in_the_process_table() -> None:
         assert title_for("Testing") == f"resque-{__version__}: Testing"
     finally:
         setproctitle(previous)
+
+
+def test_a_title_naming_a_hostile_payload_class_is_written_with_escapes() -> None:
+    previous = getproctitle()
+    set_title("Processing q [Nul\x00Name \ud800]")
+    try:
+        assert getproctitle() == f"resque-{__version__}: Processing q [Nul\\x00Name \\ud800]"
+    finally:
+        setproctitle(previous)
