@@ -83,6 +83,10 @@ class Keys:
         """Held (SET NX EX 60) by the one worker pruning dead workers."""
         return self.key("pruning_dead_workers_in_progress")
 
+    def retiring(self, worker_id: str) -> str:
+        """*Extension*: held (SET NX, 30 s) by the one process retiring the dead worker ``worker_id``."""
+        return self.key(f"pruning:{worker_id}")
+
     def inflight(self, queue: str, worker_id: str) -> str:
         """*Extension*: reliable fetch's per-worker in-flight list for one queue.
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from resque_impl.clock import SYSTEM_CLOCK, Clock
+from resque_impl.codec import RAW_PAYLOAD_KEEP
 from resque_impl.keys import Keys
 from resque_impl.store.delayed import RELEASE_CHANGED
 from resque_impl.store.fetch import Ack, Fetched, encode_working_on
@@ -284,6 +285,7 @@ class MemoryStore:
         reliable: bool = True,
         ack: Ack | None = None,
         reserve: bool = True,
+        max_payload: int = 0,
     ) -> Fetched:
         keys = self.keys
         if ack is not None:
@@ -304,11 +306,14 @@ class MemoryStore:
                 continue
             payload = items.popleft()
             self._prune(keys.queue(queue))
+            oversized = len(payload) if 0 < max_payload < len(payload) else None
+            if oversized is not None:
+                payload = payload[:RAW_PAYLOAD_KEEP]
             if reliable:
                 self._list(keys.inflight(queue, worker_id)).append(payload)
                 self._sadd(keys.inflight_queues(worker_id), queue)
             self.strings[keys.worker(worker_id)] = encode_working_on(queue, run_at, payload)
-            return Fetched("job", queue, payload)
+            return Fetched("job", queue, payload, oversized)
         return Fetched("empty")
 
     def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:

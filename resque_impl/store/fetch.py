@@ -18,6 +18,11 @@ times is left in place and returned as a *poison* job, for the caller to record 
 The working-on record embeds the payload bytes as they were queued (a payload that is not a JSON
 object is embedded as a JSON string, so the record always parses), exactly as
 :func:`encode_working_on` builds it for :class:`~resque_impl.memory_store.MemoryStore`.
+
+A payload larger than the worker's limit (``max_payload``, normally the producers' own limit) cannot be
+a job this library wrote and would cost several full copies on every step; only its first
+:data:`~resque_impl.codec.RAW_PAYLOAD_KEEP` bytes go on (into the in-flight list, the working-on record
+and the reply), with its full size, for the worker to record it as a failure.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any, NamedTuple
 
 import redis
 
+from resque_impl.codec import RAW_PAYLOAD_KEEP
 from resque_impl.errors import ResqueConnectionError
 from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
@@ -52,11 +58,13 @@ class Fetched(NamedTuple):
 
     ``state`` is ``"job"`` (``queue`` and ``payload`` set), ``"empty"`` (every queue was empty),
     ``"paused"`` (``pause-all-workers`` is true, nothing popped) or ``"acked"`` (only acknowledged).
+    ``oversized`` is the full size of a payload over the limit, of which ``payload`` is only the head.
     """
 
     state: str
     queue: str | None = None
     payload: bytes | None = None
+    oversized: int | None = None
 
 
 _SHORT_ESCAPES = {
@@ -128,11 +136,15 @@ end
 #       6 stat:failed:<id>, 7 inflight:recoveries, 8 pause-all-workers, 9 in-flight list of the acked
 #       job, then a (queue list, in-flight list) pair per queue to try, in priority order.
 # ARGV: 1 "1" = acknowledge, 2 its queue, 3 its payload, 4 "1" = it failed, 5 "1" = reliable,
-#       6 "1" = reserve, 7 run_at, then one queue name per pair.
+#       6 "1" = reserve, 7 run_at, 8 largest payload taken whole (0 = any), then one queue name per pair.
 _FETCH = (
     _LUA_JSON
     + """
 local reliable = ARGV[5] == '1'
+local limit = tonumber(ARGV[8])
+"""
+    + f"local keep = {RAW_PAYLOAD_KEEP}"
+    + """
 if ARGV[1] == '1' then
   if reliable then
     redis.call('LREM', KEYS[9], -1, ARGV[3])
@@ -158,14 +170,20 @@ end
 for i = 10, #KEYS, 2 do
   local payload = redis.call('LPOP', KEYS[i])
   if payload then
-    local queue = ARGV[8 + (i - 10) / 2]
+    local queue = ARGV[9 + (i - 10) / 2]
+    local size = #payload
+    if limit > 0 and size > limit then
+      payload = string.sub(payload, 1, keep)
+    else
+      size = 0
+    end
     if reliable then
       redis.call('RPUSH', KEYS[i + 1], payload)
       redis.call('SADD', KEYS[2], queue)
     end
     redis.call('SET', KEYS[1], '{"queue":' .. json_string(queue) .. ',"run_at":"' .. ARGV[7] ..
       '","payload":' .. payload_json(payload) .. '}')
-    return {'job', queue, payload}
+    return {'job', queue, payload, size}
   end
 end
 redis.call('DEL', KEYS[1])
@@ -290,14 +308,16 @@ class FetchCommands(StoreBase):
         reliable: bool = True,
         ack: Ack | None = None,
         reserve: bool = True,
+        max_payload: int = 0,
     ) -> Fetched:
         """Acknowledge ``ack`` (if given), then (if ``reserve``) pop the first job of ``queues``.
 
         One round trip, packed by hand (see :meth:`_fetch_frame`): redis-py's command machinery would
         cost more than the round trip itself. The popped job's working-on record says it started at
-        ``run_at``.
+        ``run_at``. A payload over ``max_payload`` bytes (0: no limit) is cut to its head (see above).
         """
-        head, middle, flags, tail = self._fetch_frame(worker_id, tuple(queues) if reserve else (), reliable, reserve)
+        frame = self._fetch_frame(worker_id, tuple(queues) if reserve else (), reliable, reserve, max_payload)
+        head, middle, flags, tail = frame
         keys = self.keys
         packed = b"".join(
             (
@@ -320,7 +340,7 @@ class FetchCommands(StoreBase):
             reply = self._hot_exchange(packed)
         state = reply[0].decode()
         if state == "job":
-            return Fetched("job", reply[1].decode(), bytes(reply[2]))
+            return Fetched("job", reply[1].decode(), bytes(reply[2]), int(reply[3]) or None)
         return Fetched(state)
 
     def _hot_exchange(self, packed: bytes) -> Any:
@@ -336,10 +356,12 @@ class FetchCommands(StoreBase):
             connection = local.connection = self.client.connection_pool.make_connection()
         return self._exchange(connection, [packed], 1)[0]
 
-    def _fetch_frame(self, worker_id: str, queues: tuple[str, ...], reliable: bool, reserve: bool) -> tuple[bytes, ...]:
+    def _fetch_frame(
+        self, worker_id: str, queues: tuple[str, ...], reliable: bool, reserve: bool, max_payload: int
+    ) -> tuple[bytes, ...]:
         """The unchanging parts of a worker's ``EVALSHA`` of :data:`_FETCH`, packed once (the hot path
         then only packs the acknowledged job and the time)."""
-        cache_key = ("fetch", "\0".join((worker_id, str(reliable), str(reserve), *queues)))
+        cache_key = ("fetch", "\0".join((worker_id, str(reliable), str(reserve), str(max_payload), *queues)))
         frame = self._packed.get(cache_key)
         if frame is not None:
             return frame
@@ -356,12 +378,12 @@ class FetchCommands(StoreBase):
         ]
         pair_keys = [key for queue in queues for key in (keys.queue(queue), keys.inflight(queue, worker_id))]
         numkeys = len(fixed_keys) + 1 + len(pair_keys)
-        words = 3 + numkeys + 7 + len(queues)
+        words = 3 + numkeys + 8 + len(queues)
         frame = (
             resp("EVALSHA", _FETCH_SHA, str(numkeys), *fixed_keys, arity=words),
             b"".join(map(resp_bulk, pair_keys)),
             resp_bulk("1" if reliable else "0") + resp_bulk("1" if reserve else "0"),
-            b"".join(map(resp_bulk, queues)),
+            resp_bulk(str(max_payload)) + b"".join(map(resp_bulk, queues)),
         )
         if len(self._packed) > 256:  # wildcard workers see changing queue lists; keep the cache small
             self._packed.clear()

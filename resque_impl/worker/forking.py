@@ -4,16 +4,25 @@ The child runs the ``after_fork`` hooks and the job (with its hooks), sends its 
 back through a pipe, and leaves with ``os._exit``; it never touches Redis for the worker, so the
 parent acknowledges the job in one round trip. The parent waits in ``select`` on that pipe and on the
 signal wake-up pipe, so it reacts at once to the child's result, to its death (SIGCHLD), and to signals,
-and enforces deadlines: the job timeout, and the ``TERM_CHILD`` sequence (wait
-``RESQUE_PRE_SHUTDOWN_TIMEOUT``, send TERM, wait ``RESQUE_TERM_TIMEOUT``, send KILL).
+and enforces deadlines: the job timeout, the ``TERM_CHILD`` sequence (wait
+``RESQUE_PRE_SHUTDOWN_TIMEOUT``, send TERM, wait ``RESQUE_TERM_TIMEOUT``, send KILL), and, with a memory
+limit, the child's resident memory (read every 0.1 s; a child over the limit is killed).
 
-A child that dies without reporting (a signal, ``os._exit``) becomes a ``Resque::DirtyExit`` failure,
-as in Ruby; one stopped for running too long becomes a :class:`JobTimeoutError` failure.
+On Linux the child dies with its worker (``PR_SET_PDEATHSIG``): a worker killed mid-job has its job
+recovered and run again elsewhere, and the first run must not carry on beside the second.
+
+A child that dies without reporting becomes a ``Resque::DirtyExit`` failure, as in Ruby; one stopped
+for running too long a :class:`JobTimeoutError`, one stopped for its memory a :class:`MemoryLimitError`.
+:attr:`ChildResult.killed_from_outside` tells the loop when a signal nobody in the worker sent (the OOM
+killer, an operator, the job itself) ended the child, which reliable fetch handles like the death of
+the worker: the job goes back to its queue.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import os
 import pickle
 import select
@@ -21,28 +30,66 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
-from resque_impl.errors import DirtyExit, JobTimeoutError, TermException
+from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
+from resque_impl.worker.memory import process_rss_mb
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, reset_in_child
 
 if TYPE_CHECKING:
     from resque_impl.worker.steps import Worker
 
-__all__ = ["Child", "ChildResult", "fork_job", "outcome_of"]
+__all__ = ["MEMORY_POLL", "Child", "ChildResult", "describe_end", "fork_job", "outcome_of"]
+
+
+#: Seconds between two readings of a child's resident memory, when a memory limit is set.
+MEMORY_POLL = 0.1
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
 class ChildResult:
-    """How a child ended: its wait status, the bytes it sent, and whether we stopped it for a timeout."""
+    """How a child ended: its wait status, the bytes it sent, whether we stopped it for a timeout or
+    for its memory (``memory_mb``: what it had reached), and whether we signalled it at all."""
 
     status: int
     data: bytes
     timed_out: bool
     timeout: float | None = None
+    memory_mb: float | None = None
+    memory_limit_mb: float | None = None
+    signalled: bool = False
+
+    @property
+    def killed_from_outside(self) -> bool:
+        """Ended by a signal the worker did not send, without reporting an outcome."""
+        return not self.data and not self.signalled and os.WIFSIGNALED(self.status)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` on Linux, else ``None``; looked up in the parent, before forking."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this (child) process when its parent dies."""
+    prctl = _prctl()
+    if prctl is None:
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 _SHORT_OUTCOMES = {"performed": b"P", "skipped": b"S"}
@@ -85,12 +132,15 @@ def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: boo
 class Child:
     """A forked child running one job, seen from the parent."""
 
-    def __init__(self, pid: int, result_fd: int, timeout: float | None) -> None:
+    def __init__(self, pid: int, result_fd: int, timeout: float | None, memory_limit_mb: float | None = None) -> None:
         self.pid = pid
         self.result_fd = result_fd
         self.started = time.monotonic()
         self.timeout = timeout
         self.timed_out = False
+        self.memory_limit_mb = memory_limit_mb
+        self.memory_mb: float | None = None
+        self._next_memory_check = self.started
         self._chunks: list[bytes] = []
         self._eof = False
         self._term_plan: tuple[float, float] | None = None  # (when to TERM, when to KILL)
@@ -121,6 +171,12 @@ class Child:
         if self.timeout is not None and not self.timed_out and now - self.started >= self.timeout:
             self.timed_out = True
             self.kill()
+        if self.memory_limit_mb is not None and self.memory_mb is None and now >= self._next_memory_check:
+            self._next_memory_check = now + MEMORY_POLL
+            used = process_rss_mb(self.pid)
+            if used is not None and used > self.memory_limit_mb:
+                self.memory_mb = used
+                self.kill()
         if self._term_plan is not None:
             term_at, kill_at = self._term_plan
             if now >= term_at and not self._term_sent:
@@ -136,6 +192,8 @@ class Child:
             deadlines.append(self.started + self.timeout)
         if self._term_plan is not None and not self._kill_sent:
             deadlines.append(self._term_plan[1] if self._term_sent else self._term_plan[0])
+        if self.memory_limit_mb is not None and self.memory_mb is None:
+            deadlines.append(self._next_memory_check)
         return min(deadlines) if deadlines else None
 
     # -- waiting ------------------------------------------------------------------------------------
@@ -187,11 +245,23 @@ class Child:
                     wakeup.drain()
         finally:
             os.close(self.result_fd)
-        return ChildResult(self._status or 0, b"".join(self._chunks), self.timed_out, self.timeout)
+        return ChildResult(
+            self._status or 0,
+            b"".join(self._chunks),
+            self.timed_out,
+            self.timeout,
+            self.memory_mb,
+            self.memory_limit_mb,
+            self._term_sent or self._kill_sent,
+        )
 
 
-def fork_job(worker: Worker, job: ReservedJob, *, timeout: float | None, term_child: bool) -> Child:
+def fork_job(
+    worker: Worker, job: ReservedJob, *, timeout: float | None, term_child: bool, memory_limit_mb: float | None = None
+) -> Child:
     """Fork a child that runs ``job``; returns the parent's handle on it."""
+    _prctl()
+    parent = os.getpid()
     read_fd, write_fd = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
@@ -202,11 +272,12 @@ def fork_job(worker: Worker, job: ReservedJob, *, timeout: float | None, term_ch
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
     if pid == 0:
+        _die_with_parent(parent)
         os.close(read_fd)
         _child_main(worker, job, write_fd, term_child)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
-    return Child(pid, read_fd, timeout)
+    return Child(pid, read_fd, timeout, memory_limit_mb)
 
 
 def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome:
@@ -214,6 +285,14 @@ def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome
     not report one)."""
     if result.timed_out:
         return worker.fail(job, JobTimeoutError(f"job ran longer than its {result.timeout:g} s timeout and was killed"))
+    if result.memory_mb is not None:
+        return worker.fail(
+            job,
+            MemoryLimitError(
+                f"job's process reached {result.memory_mb:.0f} MB, over the {result.memory_limit_mb:g} MB limit, "
+                "and was killed"
+            ),
+        )
     if result.data in _FROM_SHORT:
         return _FROM_SHORT[result.data]
     if result.data:
@@ -223,12 +302,17 @@ def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome
             outcome = None
         if isinstance(outcome, Outcome):
             return outcome
-    if os.WIFSIGNALED(result.status):
-        number = os.WTERMSIG(result.status)
+    return worker.fail(job, DirtyExit(describe_end(result.status)))
+
+
+def describe_end(status: int) -> str:
+    """How a child that reported nothing ended (its wait ``status``), in Ruby Resque's words."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
         try:
             name = signal.Signals(number).name
         except ValueError:
             name = "unknown signal"
-        return worker.fail(job, DirtyExit(f"Child process received unhandled signal {number} ({name})"))
-    code = os.WEXITSTATUS(result.status) if os.WIFEXITED(result.status) else result.status
-    return worker.fail(job, DirtyExit(f"Child process exited with status {code} before reporting a result"))
+        return f"Child process received unhandled signal {number} ({name})"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    return f"Child process exited with status {code} before reporting a result"

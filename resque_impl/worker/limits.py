@@ -1,9 +1,11 @@
-"""Limits on a job and on a worker's life: the job timeout, and the restart policies.
+"""Limits on a job and on a worker's life: the job timeout, the memory limit, and the restart policies.
 
 A job's timeout is its class's ``job_timeout`` attribute (seconds) if set, else the worker's
 ``job_timeout`` option. A worker stops after the job that reaches ``max_jobs``, or after a job when its
 resident memory exceeds ``max_memory_mb``, exiting with code 0 so a supervisor (systemd, Kubernetes,
-``--count``) starts a fresh one.
+``--count``) starts a fresh one. A job run in the worker's own process is interrupted as soon as the
+process goes over ``max_memory_mb`` (:func:`alarm`), and the worker then stops for a fresh one; a forked
+job's child is watched by the parent instead (see :mod:`.forking`).
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from resque_impl.errors import JobTimeoutError
+from resque_impl.errors import JobTimeoutError, MemoryLimitError
 from resque_impl.worker.memory import rss_mb
 from resque_impl.worker.outcome import ReservedJob
 
 if TYPE_CHECKING:
     from resque_impl.worker.steps import Worker
 
-__all__ = ["alarm", "job_timeout", "restart_reason"]
+__all__ = ["MEMORY_POLL", "Watch", "alarm", "job_timeout", "restart_reason"]
+
+#: Seconds between two readings of resident memory while a job runs under a memory limit.
+MEMORY_POLL = 0.1
 
 
 def job_timeout(worker: Worker, job: ReservedJob) -> float | None:
@@ -47,21 +53,59 @@ def restart_reason(worker: Worker, processed: int) -> str | None:
     return None
 
 
+@dataclass
+class Watch:
+    """What :func:`alarm` saw: the resident memory (MB) that went over the limit, if it did."""
+
+    memory_mb: float | None = None
+
+
 @contextlib.contextmanager
-def alarm(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`JobTimeoutError` in this (main) thread after ``seconds``: the job timeout when jobs
-    run in the worker's own process. Does nothing without a limit or off the main thread."""
-    if seconds is None or threading.current_thread() is not threading.main_thread():
-        yield
+def alarm(seconds: float | None, memory_limit_mb: float | None = None) -> Iterator[Watch]:
+    """Raise :class:`JobTimeoutError` in this (main) thread after ``seconds``, and
+    :class:`MemoryLimitError` once this process's resident memory goes over ``memory_limit_mb`` (read
+    every :data:`MEMORY_POLL` seconds by a watcher thread, which signals this one): the limits of a job
+    run in the worker's own process. Does nothing without limits or off the main thread."""
+    watch = Watch()
+    if (seconds is None and memory_limit_mb is None) or threading.current_thread() is not threading.main_thread():
+        yield watch
         return
+    armed = True
 
     def expire(signum: int, frame: FrameType | None) -> None:
+        if not armed:  # struck while leaving: the job is over, nothing to interrupt
+            return
+        if watch.memory_mb is not None:
+            raise MemoryLimitError(
+                f"job's process reached {watch.memory_mb:.0f} MB, over the {memory_limit_mb:g} MB limit, "
+                "and the job was interrupted"
+            )
         raise JobTimeoutError(f"job ran longer than its {seconds:g} s timeout and was interrupted")
 
+    main = threading.main_thread().ident
+    stop = threading.Event()
+
+    def patrol(limit: float) -> None:
+        while not stop.wait(MEMORY_POLL):
+            used = rss_mb()
+            if used > limit:
+                watch.memory_mb = used
+                signal.pthread_kill(main, signal.SIGALRM)  # type: ignore[arg-type]
+                return
+
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    if seconds is not None:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    watcher = None
+    if memory_limit_mb is not None:
+        watcher = threading.Thread(target=patrol, args=(memory_limit_mb,), name="resque-memory-watch", daemon=True)
+        watcher.start()
     try:
-        yield
+        yield watch
     finally:
+        armed = False
+        stop.set()
         signal.setitimer(signal.ITIMER_REAL, 0)
+        if watcher is not None:
+            watcher.join()
         signal.signal(signal.SIGALRM, previous)

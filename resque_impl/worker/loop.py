@@ -21,8 +21,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from resque_impl.errors import JobTimeoutError, ResqueConnectionError, ResqueError, TermException
-from resque_impl.worker.forking import Child, fork_job, outcome_of
+from resque_impl.errors import (
+    DirtyExit,
+    JobTimeoutError,
+    MemoryLimitError,
+    ResqueConnectionError,
+    ResqueError,
+    TermException,
+)
+from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
 from resque_impl.worker.heartbeat import HeartbeatThread
 from resque_impl.worker.limits import alarm, job_timeout, restart_reason
 from resque_impl.worker.options import WorkerOptions
@@ -65,6 +72,8 @@ class WorkLoop:
         self._heartbeat: HeartbeatThread | None = None
         self._lost_connection = False
         self._next_prune = 0.0
+        self._over_memory: str | None = None
+        self._crash: DirtyExit | None = None
 
     # -- signals (handlers only set flags and signal the child) ----------------------------------------
     def _handlers(self) -> dict[str, Callable[[], None]]:
@@ -187,8 +196,14 @@ class WorkLoop:
                 continue
             was_busy = True
             outcome = self._work(job)
+            if outcome is None:
+                # Its process was killed from outside: the job went back to its queue, or it is poison.
+                outcome = self._redis(functools.partial(self._requeue_crashed, job), "requeueing a crashed job")
+                if outcome is None:
+                    job = None
+                    continue
             self._redis(functools.partial(worker.save_failure, job, outcome), "recording a failure")
-            reason = restart_reason(worker, worker.processed + 1)
+            reason = self._over_memory or restart_reason(worker, worker.processed + 1)
             more = not (self.shutting_down or self.paused or reason)
             job = self._acknowledge(job, outcome, more)
             if reason is not None:
@@ -223,26 +238,35 @@ class WorkLoop:
         self._redis(functools.partial(self.worker.acknowledge, job, outcome), "acknowledging a job")
         return None
 
-    def _work(self, job: ReservedJob) -> Outcome:
+    def _work(self, job: ReservedJob) -> Outcome | None:
+        """Run ``job``; ``None`` if its child was killed from outside (see :meth:`_requeue_crashed`)."""
         worker = self.worker
         set_title(f"Processing {job.queue} since {int(worker.now())} [{job.describe()}]")
         logger.info("got: %s from %s", job.describe(), job.queue)
         timeout = job_timeout(worker, job)
         run = self._work_forked if self.options.fork_per_job else self._work_here
         outcome = run(job, timeout)
-        if outcome.failed:
+        if outcome is None:
+            logger.warning("crashed: %s from %s: %s", job.describe(), job.queue, self._crash)
+        elif outcome.failed:
             logger.info("failed: %s from %s: %s: %s", job.describe(), job.queue, outcome.exception, outcome.error)
         else:
             logger.info("done: %s from %s", job.describe(), job.queue)
         return outcome
 
-    def _work_forked(self, job: ReservedJob, timeout: float | None) -> Outcome:
+    def _work_forked(self, job: ReservedJob, timeout: float | None) -> Outcome | None:
         worker = self.worker
         try:
             worker.hooks.run("before_fork", worker, job)
         except Exception as error:
             return worker.fail(job, error)
-        child = fork_job(worker, job, timeout=timeout, term_child=self.options.term_child)
+        child = fork_job(
+            worker,
+            job,
+            timeout=timeout,
+            term_child=self.options.term_child,
+            memory_limit_mb=self.options.max_memory_mb,
+        )
         self.child = child
         try:
             if self.stopping_now:
@@ -251,20 +275,28 @@ class WorkLoop:
             result = child.wait(self._wakeup if self._handling_signals else None)
         finally:
             self.child = None
+        if self.options.reliable and result.killed_from_outside:
+            self._crash = DirtyExit(describe_end(result.status))
+            return None
         return outcome_of(worker, job, result)
+
+    def _requeue_crashed(self, job: ReservedJob) -> Outcome | None:
+        return self.worker.requeue_crashed(job, self._crash or DirtyExit("Child process was killed"))
 
     def _work_here(self, job: ReservedJob, timeout: float | None) -> Outcome:
         outcome: Outcome | None = None
         self._in_job = True
         try:
-            with alarm(timeout):
+            with alarm(timeout, self.options.max_memory_mb) as watch:
                 outcome = self.worker.perform(job)
-        except (JobTimeoutError, TermException) as error:
+        except (JobTimeoutError, MemoryLimitError, TermException) as error:
             # Raised by the alarm or a signal just outside perform, which catches them inside.
             if outcome is None:
                 outcome = self.worker.fail(job, error)
         finally:
             self._in_job = False
+        if watch.memory_mb is not None:
+            self._over_memory = f"resident memory reached {watch.memory_mb:.0f} MB during a job, over the limit"
         return outcome
 
     # -- waiting ----------------------------------------------------------------------------------------

@@ -16,8 +16,13 @@ setting                            environment variable              meaning
 ``pre_shutdown_timeout`` (0.0)     ``RESQUE_PRE_SHUTDOWN_TIMEOUT``   seconds a job may finish before TERM
 ``graceful_term`` (False)          ``GRACEFUL_TERM``                 TERM finishes the job first, like QUIT
 ``max_jobs`` (None)                ``RESQUE_MAX_JOBS``               exit (code 0) after this many jobs
-``max_memory_mb`` (None)           ``RESQUE_MAX_MEMORY``             exit (code 0) once RSS exceeds this
+``max_memory_mb`` (None)           ``RESQUE_MAX_MEMORY``             stop a job whose process's RSS goes
+                                                                     past this; exit (code 0) when the
+                                                                     worker's own RSS is past it
 ``notify`` (True)                  ``RESQUE_NOTIFY`` (``false``)     wake on producers' pub/sub notices
+``reconnect_max_delay`` (2.0)                                        longest pause between tries to reach
+                                                                     Redis (so a worker is back at work
+                                                                     within about 2 s of Redis)
 =================================  ================================  ======================================
 
 Boolean variables are true when set to anything but ``""``, ``0``, ``false`` or ``no`` (Ruby treats any
@@ -74,7 +79,7 @@ class WorkerOptions:
     max_jobs: int | None = None
     max_memory_mb: float | None = None
     notify: bool = True
-    reconnect_max_delay: float = 10.0
+    reconnect_max_delay: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("interval", "heartbeat_interval", "term_timeout", "pre_shutdown_timeout"):

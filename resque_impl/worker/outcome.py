@@ -34,6 +34,16 @@ class ReservedJob:
         except PayloadDecodeError as error:
             return cls(queue, raw, None, error)
 
+    @classmethod
+    def oversized(cls, queue: str, head: bytes, size: int, limit: int) -> ReservedJob:
+        """A payload of ``size`` bytes, over the worker's ``limit``, of which only ``head`` was taken."""
+        problem = PayloadDecodeError(
+            f"payload is {size:,} bytes, over this worker's {limit:,}-byte limit (Resque(max_payload_bytes=...)); "
+            f"only its first {len(head):,} bytes were kept",
+            head,
+        )
+        return cls(queue, head, None, problem)
+
     @property
     def class_name(self) -> str | None:
         return self.payload.class_name if self.payload is not None else None

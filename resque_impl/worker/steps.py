@@ -45,6 +45,9 @@ __all__ = ["Worker"]
 
 logger = logging.getLogger("resque_impl.worker")
 
+#: How long a process may hold the lock on retiring one dead worker (it releases it when done).
+_RETIRE_LOCK_SECONDS = 30.0
+
 
 class Worker:
     """A Resque worker: id ``host:pid:<queue patterns>``, serving ``queues`` in priority order.
@@ -151,6 +154,7 @@ class Worker:
             reliable=self.options.reliable,
             ack=ack,
             reserve=reserve,
+            max_payload=self.resque.max_payload_bytes,
         )
         if ack is not None:
             self.current = None
@@ -160,7 +164,12 @@ class Worker:
             self.paused_by_key = fetched.state == "paused"
         if fetched.state != "job" or fetched.queue is None or fetched.payload is None:
             return None
-        self.current = ReservedJob.read(fetched.queue, fetched.payload)
+        if fetched.oversized is not None:
+            self.current = ReservedJob.oversized(
+                fetched.queue, fetched.payload, fetched.oversized, self.resque.max_payload_bytes
+            )
+        else:
+            self.current = ReservedJob.read(fetched.queue, fetched.payload)
         return self.current
 
     def reserve(self) -> ReservedJob | None:
@@ -225,29 +234,42 @@ class Worker:
     def prune_dead_workers(self) -> list[str]:
         """Unregister workers found dead (see :mod:`.pruning`), recovering their in-flight jobs.
 
-        Only one worker prunes at a time: this one takes Ruby's ``pruning_dead_workers_in_progress``
-        lock (``SET NX EX <heartbeat interval>``) first and does nothing if another holds it. Returns
-        the ids pruned.
+        The worker that takes Ruby's ``pruning_dead_workers_in_progress`` lock (``SET NX EX <heartbeat
+        interval>``, so one worker per interval) looks for every dead worker: stale heartbeats anywhere,
+        gone processes on this host. The others look only for the latter, which costs one ``SMEMBERS``
+        and is certain: a worker restarted after a crash finds the one it replaces at once, so that
+        one's job runs again within seconds rather than a heartbeat interval later. Each dead worker is
+        retired under its own short lock (:meth:`Keys.retiring`), so no two processes retire one worker
+        together. Returns the ids pruned.
         """
-        if not self.store.acquire_pruning_lock(self.id, int(self.options.heartbeat_interval)):
-            return []
+        everywhere = self.store.acquire_pruning_lock(self.id, int(self.options.heartbeat_interval))
         worker_ids = self.store.worker_ids()
         if not worker_ids:
             return []
         dead = dead_workers(
             worker_ids,
-            self.store.heartbeats(),
-            now=self.heartbeat_time(),
+            self.store.heartbeats() if everywhere else {},
+            now=self.heartbeat_time() if everywhere else 0.0,
             stale_after=self.options.prune_after,
             me=self.id,
             hostname=self.hostname,
             my_queues=self.queues.includes,
             local_pids=self.local_pids,
         )
-        for worker_id, stale in dead:
+        return [worker_id for worker_id, stale in dead if self._retire_dead(worker_id, stale)]
+
+    def _retire_dead(self, worker_id: str, stale: bool) -> bool:
+        lock = self.store.keys.retiring(worker_id)
+        if not self.store.lock_acquire(lock, self.id, _RETIRE_LOCK_SECONDS):
+            return False  # another process is retiring it
+        try:
+            if not self.store.worker_exists(worker_id):
+                return False  # retired since we looked
             logger.info("pruning dead worker %s", worker_id)
             self.retire(worker_id, _prune_error(worker_id, self._job_of(worker_id)) if stale else None)
-        return [worker_id for worker_id, _ in dead]
+            return True
+        finally:
+            self.store.lock_release(lock, self.id)
 
     def _job_of(self, worker_id: str) -> ReservedJob | None:
         record = self.store.working_on([worker_id]).get(worker_id)
@@ -276,13 +298,7 @@ class Worker:
             logger.warning("requeued %d in-flight job(s) of worker %s", recovered, worker_id)
         for queue, payload in poison:
             job = ReservedJob.read(queue, payload)
-            problem = PoisonJobError(
-                f"job was recovered from dead workers {self.options.max_recoveries} times and its worker died "
-                f"again (last: {worker_id}); recorded as failed instead of running it again"
-            )
-            self.save_failure(
-                job, failure_outcome(self.resque, job, run_failure_hooks(self.resque, job, problem), worker_id)
-            )
+            self.save_failure(job, self._poison(job, worker_id, f"its worker died again (last: {worker_id})"))
             self.store.discard_inflight(worker_id, queue, payload)
             logger.error("poison job %s from %s recorded as failed", job.describe(), queue)
         if not recovered and not poison:
@@ -290,6 +306,31 @@ class Worker:
             if busy is not None:
                 self._fail_for(worker_id, busy, error if error is not None else DirtyExit("Job still being processed"))
         self.store.unregister_worker(worker_id)
+
+    def requeue_crashed(self, job: ReservedJob, error: DirtyExit) -> Outcome | None:
+        """``job``'s process died from a signal this worker did not send (the OOM killer, an operator, the
+        job itself): with reliable fetch, handled as if the worker had died with it.
+
+        The job goes back to the head of its queue, counted as a recovery, and ``None`` is returned; a
+        job already recovered ``max_recoveries`` times is a :class:`PoisonJobError` instead, returned
+        as the failed outcome to save and acknowledge. Without reliable fetch (nothing in flight), the
+        outcome is ``error``, a dirty exit as in Ruby.
+        """
+        recovered, poison = self.store.recover_inflight(self.id, self.options.max_recoveries)
+        if poison:
+            return self._poison(job, self.id, f"its process died again ({error})")
+        if recovered:
+            logger.warning("requeued %s: %s", job.describe(), error)
+            self.current = None
+            return None
+        return self.fail(job, error)
+
+    def _poison(self, job: ReservedJob, worker_id: str, how: str) -> Outcome:
+        problem = PoisonJobError(
+            f"job was recovered {self.options.max_recoveries} times and {how}; recorded as failed instead of "
+            "running it again"
+        )
+        return failure_outcome(self.resque, job, run_failure_hooks(self.resque, job, problem), worker_id)
 
     def _fail_for(self, worker_id: str, job: ReservedJob, error: BaseException) -> None:
         """Record ``job`` of ``worker_id`` as failed with ``error``, after its ``on_failure`` hooks."""

@@ -3,8 +3,12 @@
 Each worker is a forked child running ``start(slot)`` (which builds a :class:`Worker` and returns its
 exit code). TERM, INT and QUIT are passed on to every worker and stop the supervisor once they have
 all exited; USR1, USR2 and CONT are passed on. A worker that exits while the supervisor is not stopping
-is started again (after a growing delay if it keeps dying quickly), except in burst mode, where a
-worker that exits cleanly has drained its queues.
+is started again, except in burst mode, where a worker that exits cleanly has drained its queues.
+
+A slot whose worker keeps dying within seconds of starting (a crash loop) is restarted after a delay
+that doubles each time, up to 10 s; the other slots are not held up meanwhile. A worker killed with
+SIGKILL is restarted at once: that signal comes from outside (the OOM killer, an operator), and the new
+worker's first act is to recover the job the killed one held.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ _PASSED_ON = ("USR1", "USR2", "CONT")
 #: A worker that lived less than this many seconds is restarted after a delay.
 _QUICK_DEATH = 2.0
 _MAX_DELAY = 10.0
+#: Seconds between checks for exited workers while a restart is pending.
+_POLL = 0.05
 
 
 def _spawn(start: Callable[[int], int], slot: int) -> int:
@@ -52,9 +58,33 @@ def _spawn(start: Callable[[int], int], slot: int) -> int:
         os._exit(code)
 
 
+def _reap(timeout: float | None) -> tuple[int, int] | None:
+    """The next child to exit, as ``(pid, wait status)``; ``None`` if none did within ``timeout``
+    seconds (``None``: wait as long as it takes) or there are no children."""
+    if timeout is None:
+        try:
+            return os.waitpid(-1, 0)
+        except ChildProcessError:
+            return None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = 0, 0
+        if pid:
+            return pid, status
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        time.sleep(min(remaining, _POLL))
+
+
 def supervise(count: int, start: Callable[[int], int], *, burst: bool = False) -> int:
     """Run ``count`` workers until stopped by a signal (or, in ``burst`` mode, until all are done)."""
     children: dict[int, tuple[int, float]] = {}  # pid -> (slot, started)
+    delays = [0.0] * count  # each slot's current restart delay
+    due: dict[int, float] = {}  # slot -> when to start its next worker
     stopping = False
 
     def pass_on(signum: int, frame: FrameType | None) -> None:
@@ -73,25 +103,28 @@ def supervise(count: int, start: Callable[[int], int], *, burst: bool = False) -
         set_title(f"Supervising {count} workers")
         for slot in range(count):
             children[_spawn(start, slot)] = (slot, time.monotonic())
-        delay = 0.0
-        while children:
-            try:
-                pid, status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                break
-            slot, started = children.pop(pid, (-1, 0.0))
-            if slot < 0:
+        while children or (due and not stopping):
+            pending = bool(due) and not stopping
+            reaped = _reap(max(0.0, min(due.values()) - time.monotonic()) if pending else None)
+            if reaped is None and not pending:
+                break  # no children left to wait for
+            if reaped is not None:
+                pid, status = reaped
+                slot, started = children.pop(pid, (-1, 0.0))
+                code = os.waitstatus_to_exitcode(status)
+                if slot >= 0 and not stopping and not (burst and code == 0):
+                    quick = time.monotonic() - started < _QUICK_DEATH and code != -signal.SIGKILL
+                    delays[slot] = min(max(delays[slot] * 2, 0.5), _MAX_DELAY) if quick else 0.0
+                    logger.warning("worker %d (pid %d) exited with %d; starting another", slot, pid, code)
+                    due[slot] = time.monotonic() + delays[slot]
+            if stopping:
+                due.clear()
                 continue
-            code = os.waitstatus_to_exitcode(status)
-            if stopping or (burst and code == 0):
-                continue
-            lived = time.monotonic() - started
-            delay = min(max(delay * 2, 0.5), _MAX_DELAY) if lived < _QUICK_DEATH else 0.0
-            logger.warning("worker %d (pid %d) exited with %d; starting another", slot, pid, code)
-            if delay:
-                time.sleep(delay)
-            if not stopping:
-                children[_spawn(start, slot)] = (slot, time.monotonic())
+            now = time.monotonic()
+            for slot, when in sorted(due.items()):
+                if when <= now:
+                    del due[slot]
+                    children[_spawn(start, slot)] = (slot, now)
         return 0
     finally:
         for signum, handler in previous.items():

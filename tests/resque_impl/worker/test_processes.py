@@ -289,15 +289,16 @@ def test_pre_shutdown_timeout_lets_a_short_job_finish(
 
 
 @pytest.mark.parametrize(
-    ("job_class", "args", "error"),
+    ("job_class", "args", "options", "error"),
     [
-        (ProcKillSelf, (), "Child process received unhandled signal 9 (SIGKILL)"),
-        (ProcExit, (3,), "Child process exited with status 3 before reporting a result"),
+        (ProcExit, (3,), (), "Child process exited with status 3 before reporting a result"),
+        (ProcKillSelf, (), ("--no-reliable",), "Child process received unhandled signal 9 (SIGKILL)"),
     ],
 )
 def test_a_child_dying_mid_job_is_a_dirty_exit_and_the_worker_goes_on(
     job_class: type,
     args: tuple[Any, ...],
+    options: tuple[str, ...],
     error: str,
     resque: Resque,
     spawn: Callable[..., WorkerProcess],
@@ -305,11 +306,31 @@ def test_a_child_dying_mid_job_is_a_dirty_exit_and_the_worker_goes_on(
 ) -> None:
     resque.enqueue(job_class, *args)
     resque.enqueue(ProcMark, str(tmp_path / "notes"), "still alive")
-    assert spawn("--burst").wait() == 0
+    assert spawn("--burst", *options).wait() == 0
     [record] = failures(resque)
     assert (record["exception"], record["error"]) == ("Resque::DirtyExit", error)
     assert lines(tmp_path / "notes") == ["still alive"]
     assert (resque.stat("processed"), resque.stat("failed")) == (2, 1)
+
+
+def test_a_child_killed_from_outside_runs_again_until_it_is_poison(
+    resque: Resque, client: redis.Redis, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    # As if the worker had died with it: back to its queue three times, then a poison failure.
+    resque.enqueue(ProcKillSelf)
+    resque.enqueue(ProcMark, str(tmp_path / "notes"), "still alive")
+    worker = spawn("--burst")
+    assert worker.wait() == 0
+    assert worker.output().count("crashed: ProcKillSelf") == 4
+    [record] = failures(resque)
+    assert record["exception"] == "Resque::PoisonJobError"
+    assert record["error"] == (
+        "job was recovered 3 times and its process died again (Child process received unhandled signal 9 "
+        "(SIGKILL)); recorded as failed instead of running it again"
+    )
+    assert lines(tmp_path / "notes") == ["still alive"]
+    assert (resque.stat("processed"), resque.stat("failed")) == (2, 1)
+    assert not [key for key in client.scan_iter() if b"inflight" in key]
 
 
 def test_a_killed_worker_loses_no_job_another_worker_runs_it(
@@ -332,6 +353,42 @@ def test_a_killed_worker_loses_no_job_another_worker_runs_it(
     assert rescuer.wait() == 0
     assert failures(resque) == []
     assert not [key for key in client.scan_iter() if b"inflight" in key]
+
+
+def test_a_killed_supervised_worker_is_replaced_at_once_and_its_job_runs_again(
+    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    # With the default 60 s heartbeat: the replacement recovers the job at startup, not a minute later.
+    notes = tmp_path / "notes"
+    resque.enqueue(ProcCrashOnce, str(notes))
+    spawn("--count", "2", "--interval", "0.1")
+    wait_for(started(notes), "the job to start")
+    [busy] = resque.working()
+    os.kill(int(busy.split(":")[1]), signal.SIGKILL)
+    killed = time.monotonic()
+    wait_for(lambda: lines(notes) == ["first", "again"], "the recovered job to run again", timeout=5)
+    assert time.monotonic() - killed < 5
+    assert failures(resque) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_jobs_child_dies_with_its_worker(resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    resque.enqueue(ProcSlow, str(notes), 60)
+    worker = spawn()
+    wait_for(started(notes), "the job to start")
+    child = int(lines(notes)[0].split()[1])
+    worker.process.kill()
+    worker.process.wait()
+
+    def gone() -> bool:
+        try:
+            stat = Path(f"/proc/{child}/stat").read_text()
+        except OSError:
+            return True
+        return stat[stat.rfind(")") + 2] == "Z"
+
+    wait_for(gone, "the job's child to die with its worker", timeout=5)
 
 
 def test_job_timeouts_kill_the_child(resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from resque_impl import DontPerform, ManualClock, Registry, Resque, job
+from resque_impl import DirtyExit, DontPerform, ManualClock, Registry, Resque, job
 from resque_impl.clock import format_heartbeat
 from resque_impl.memory_store import MemoryStore
 from resque_impl.testing import dump_keys
@@ -237,6 +237,54 @@ def test_a_huge_unreadable_payload_is_kept_cut_to_64_kb(resque: Resque, store: A
     assert failures(resque)[0]["payload"] == "x" * 65536
 
 
+def test_an_unknown_class_with_a_payload_over_64_kb_is_kept_as_its_first_64_kb(resque: Resque, store: Any) -> None:
+    raw = b'{"class":"Nobody::Knows","args":["' + b"x" * 100_000 + b'"]}'
+    store.push("critical", raw)
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    worker.done(reserved, worker.perform(reserved))
+    [record] = failures(resque)
+    assert (record["exception"], record["payload"]) == ("NameError", raw[:65536].decode())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"class":"Lone","args":["\\ud800"]}',  # a lone surrogate: not UTF-8 once decoded
+        b'{"class":"Huge","args":[1e999]}',  # a float overflowing to infinity
+        b'{"class":"Deep","args":' + b"[" * 150 + b"]" * 150 + b"}",  # deeper than Ruby reads
+    ],
+)
+def test_a_payload_json_cannot_write_back_is_recorded_as_its_text(resque: Resque, store: Any, raw: bytes) -> None:
+    store.push("critical", raw)
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    worker.done(reserved, worker.perform(reserved))
+    [record] = failures(resque)
+    assert (record["exception"], record["payload"]) == ("NameError", raw.decode())
+
+
+def test_a_payload_over_the_size_limit_is_taken_as_its_head_only(resque: Resque, store: Any) -> None:
+    limited = Resque(store=store, clock=resque.clock, registry=registry, max_payload_bytes=100_000)
+    store.push("critical", b'{"class":"StepMail","args":["' + b"x" * 200_000 + b'"]}')
+    worker = make_worker(limited)
+    reserved = worker.reserve()
+    assert reserved is not None
+    assert len(reserved.raw) == 65536
+    assert store.inflight(worker.id) == [("critical", reserved.raw)]
+    assert json.loads(store.working_on([worker.id])[worker.id])["payload"] == reserved.raw.decode()
+    worker.done(reserved, worker.perform(reserved))
+    [record] = failures(limited)
+    assert record["exception"] == "PayloadDecodeError"
+    assert record["error"] == (
+        "payload is 200,032 bytes, over this worker's 100,000-byte limit (Resque(max_payload_bytes=...)); "
+        "only its first 65,536 bytes were kept"
+    )
+    assert store.inflight(worker.id) == []
+
+
 def test_working_on_record_stays_json_for_unreadable_payloads(resque: Resque, store: Any) -> None:
     store.push("critical", b'{broken "json\n')
     worker = make_worker(resque)
@@ -385,6 +433,76 @@ def test_only_the_holder_of_the_pruning_lock_prunes(resque: Resque, store: Any, 
     store.acquire_pruning_lock("someone else", 60)
     assert first.prune_dead_workers() == []
     assert resque.workers() == [dead.id]
+
+
+def test_without_the_pruning_lock_same_host_workers_whose_process_is_gone_are_still_pruned(
+    resque: Resque, store: Any
+) -> None:
+    # A restarted worker finds the one it replaces at once, though someone pruned a moment ago.
+    resque.enqueue(StepMail, "held")
+    gone = Worker(["email"], resque=resque, hostname="box", pid=41)
+    gone.register()
+    gone.heartbeat()
+    assert gone.reserve() is not None
+    far = Worker(["email"], resque=resque, hostname="far", pid=41)
+    far.register()
+    store.acquire_pruning_lock("someone else", 60)
+    successor = Worker(["email"], resque=resque, hostname="box", pid=42, local_pids=lambda: {"42"})
+    assert successor.prune_dead_workers() == [gone.id]
+    assert resque.workers() == [far.id]  # stale heartbeats elsewhere wait for the lock holder
+    assert [job_.args for job_ in resque.peek("email", 0, 5)] == [["held"]]
+
+
+def test_a_dead_worker_another_process_is_retiring_is_left_to_it(resque: Resque, store: Any) -> None:
+    gone = Worker(["email"], resque=resque, hostname="box", pid=41)
+    gone.register()
+    store.lock_acquire(store.keys.retiring(gone.id), "box:43:email", 30)
+    pruner = Worker(["email"], resque=resque, hostname="box", pid=42, local_pids=lambda: {"42"})
+    assert pruner.prune_dead_workers() == []
+    assert resque.workers() == [gone.id]
+    store.lock_release(store.keys.retiring(gone.id), "box:43:email")
+    assert pruner.prune_dead_workers() == [gone.id]
+    assert store.lock_owner(store.keys.retiring(gone.id)) is None
+
+
+def test_a_job_whose_process_was_killed_goes_back_to_its_queue_then_is_poison(resque: Resque, store: Any) -> None:
+    StepBoom.failures.clear()
+    resque.enqueue(StepBoom, "crashes")
+    worker = make_worker(resque)
+    crash = DirtyExit("Child process received unhandled signal 9 (SIGKILL)")
+    for _ in range(3):
+        reserved = worker.reserve()
+        assert reserved is not None
+        assert worker.requeue_crashed(reserved, crash) is None
+        assert [job_.args for job_ in resque.peek("critical", 0, 5)] == [["crashes"]]
+    reserved = worker.reserve()
+    assert reserved is not None
+    outcome = worker.requeue_crashed(reserved, crash)
+    assert outcome is not None
+    assert outcome.exception == "Resque::PoisonJobError"
+    assert outcome.error == (
+        "job was recovered 3 times and its process died again (Child process received unhandled signal 9 "
+        "(SIGKILL)); recorded as failed instead of running it again"
+    )
+    assert StepBoom.failures == ["PoisonJobError"]
+    worker.done(reserved, outcome)
+    assert resque.size("critical") == 0
+    assert store.inflight(worker.id) == []
+    assert "resque:inflight:recoveries" not in snapshot(store)
+
+
+def test_without_reliable_fetch_a_killed_jobs_process_is_a_dirty_exit(resque: Resque) -> None:
+    resque.enqueue(StepMail, 1)
+    worker = make_worker(resque, reliable=False)
+    reserved = worker.reserve()
+    assert reserved is not None
+    outcome = worker.requeue_crashed(reserved, DirtyExit("Child process received unhandled signal 9 (SIGKILL)"))
+    assert outcome is not None
+    assert (outcome.exception, outcome.error) == (
+        "Resque::DirtyExit",
+        "Child process received unhandled signal 9 (SIGKILL)",
+    )
+    assert resque.size("email") == 0
 
 
 def test_unregistering_a_busy_worker_without_reliable_fetch_records_dirty_exit(resque: Resque) -> None:
