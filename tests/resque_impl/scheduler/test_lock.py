@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from resque_impl.scheduler import MasterLock, default_identity
+from resque_impl.scheduler.lock import process_alive
 
 
 def test_the_lock_uses_resque_schedulers_key_and_value(store: Any) -> None:
@@ -40,3 +43,29 @@ def test_a_ruby_master_keeps_us_out(store: Any) -> None:
 def test_a_bad_timeout_is_refused(store: Any) -> None:
     with pytest.raises(ValueError, match="timeout"):
         MasterLock(store, timeout=0)
+
+
+def test_a_master_on_this_host_whose_process_is_gone_is_replaced_at_once(store: Any) -> None:
+    host = socket.gethostname()
+    store.lock_acquire("resque:resque:resque_scheduler_master_lock", f"{host}:4242", 180)
+    lock = MasterLock(store, identity=f"{host}:7", alive=lambda pid: pid != 4242)
+    assert lock.acquire()
+    assert lock.owner() == f"{host}:7"
+
+
+def test_a_live_master_on_this_host_keeps_the_lock(store: Any) -> None:
+    host = socket.gethostname()
+    store.lock_acquire("resque:resque:resque_scheduler_master_lock", f"{host}:4242", 180)
+    assert not MasterLock(store, identity=f"{host}:7", alive=lambda pid: True).acquire()
+
+
+def test_a_master_on_another_host_is_never_judged_by_our_process_table(store: Any) -> None:
+    store.lock_acquire("resque:resque:resque_scheduler_master_lock", "elsewhere:4242", 180)
+    assert not MasterLock(store, identity="here:7", alive=lambda pid: False).acquire()
+
+
+def test_process_alive_tells_a_live_process_from_a_reaped_one() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert process_alive(os.getpid())
+    assert not process_alive(child.pid)
