@@ -30,6 +30,7 @@ from resque_impl.version import __version__
 from resque_impl.web import security
 from resque_impl.web.blueprints import BLUEPRINTS
 from resque_impl.web.pages import here, page_url
+from resque_impl.web.retry import retrying
 from resque_impl.web.security import Credentials
 from resque_impl.web.timefmt import duration, format_epoch
 from resque_impl.web.view import DashboardView, Limits
@@ -138,8 +139,18 @@ def create_app(
     security.install(app, credentials)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    _retry_reads(app)
     _install_error_pages(app)
     return app
+
+
+def _retry_reads(app: Flask) -> None:
+    """Wrap every read-only (GET) view with :func:`~resque_impl.web.retry.retrying`; changes (POST)
+    are never repeated."""
+    views: dict[str, Any] = app.view_functions
+    for rule in app.url_map.iter_rules():
+        if rule.methods is not None and rule.methods <= {"GET", "HEAD", "OPTIONS"}:
+            views[rule.endpoint] = retrying(views[rule.endpoint])
 
 
 def _wants_json() -> bool:

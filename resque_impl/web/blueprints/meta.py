@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify
 from resque_impl.errors import ResqueConnectionError
 from resque_impl.metrics import CONTENT_TYPE_LATEST, render_metrics
 from resque_impl.web.pages import view
+from resque_impl.web.retry import retrying
 
 __all__ = ["blueprint"]
 
@@ -18,7 +19,7 @@ blueprint = Blueprint("meta", __name__)
 def health() -> tuple[Response, int]:
     """200 when Redis answers, 503 when it does not; says nothing else (it needs no credentials)."""
     try:
-        view().store.ping()
+        retrying(view().store.ping)()
     except ResqueConnectionError:
         return jsonify({"status": "unavailable", "redis": "unreachable"}), 503
     return jsonify({"status": "ok", "redis": "ok"}), 200
