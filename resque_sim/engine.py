@@ -1,0 +1,514 @@
+"""The SimPy engine: arrivals enqueue through the real client, simulated workers run the real worker steps.
+
+What a caller needs::
+
+    record = simulate(scenario, replication=0, backend=Backend("memory"))   # -> RunRecord
+
+Nothing about queues is reimplemented here.  Every job is pushed with :meth:`resque_impl.Resque.enqueue`
+and taken, performed and acknowledged by a :class:`resque_impl.worker.Worker` through its steps
+(``register``, ``reserve``, ``perform``/``fail``, ``done``, ``heartbeat``, ``prune_dead_workers``,
+``unregister``), against a real store -- a fakeredis server, a real Redis, or the in-memory twin -- whose
+clock reads simulated time (:class:`SimClock`).  What the engine models is only what lies outside the
+library:
+
+- **arrivals** (:func:`resque_sim.distributions.arrivals`), each job's **draws** fixed when it arrives
+  (duration, failure and exception per attempt, working set: common random numbers across a sweep);
+- **perform**: the job classes are registered in a private :class:`~resque_impl.Registry`; ``perform``
+  raises the drawn exception or returns, and the drawn duration (plus the fork overhead) passes as a SimPy
+  timeout before it;
+- **retries** after a failure, per the job's ``retry`` policy: the engine enqueues the next attempt after
+  the backoff delay (the retry plugin is not part of the library yet);
+- **worker memory** and **restarts** (:mod:`resque_sim.memory`): boot time, OOM kills (``DirtyExit``
+  through :meth:`Worker.fail`), restart policies.
+
+**Polling**, as Resque's loop does it, but without the cost of polls that cannot find work:
+
+- ``interval: <seconds>``: after a job a worker reserves again at once; after finding nothing it sleeps
+  ``interval`` and polls again, so it polls on a grid ``t0, t0 + interval, ...`` from its last empty poll.
+  A poll on that grid can only find work if a job was pushed to one of its queues since the last empty
+  poll, so an idle worker simply waits for such a push and then polls at its next grid point: exactly the
+  poll that would have found the job, and none of those that would not have.
+- ``interval: instant``: idle workers are woken at once when a job is pushed to one of their queues (the
+  worker's push notifications).  One idle worker is woken per push, the one idle longest; a woken worker
+  that takes a job from another queue passes the wake-up on, so no job waits while a worker that could
+  take it sleeps.
+
+No blocking Redis call is ever made (the steps never block), so nothing waits in wall-clock time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Collection, Generator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import fakeredis
+import numpy as np
+import redis as redis_py
+import simpy
+from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
+
+from resque_impl import DirtyExit, Keys, Registry, Resque
+from resque_impl.memory_store import MemoryStore
+from resque_impl.store import Store, StoreProtocol
+from resque_sim.distributions import JobDraws, JobSampler, arrivals, random_stream
+from resque_sim.memory import WorkerMemoryModel
+from resque_sim.metrics import bucket_width
+from resque_sim.records import COMPLETED, DOWN_REASONS, FAILED, RETRIED, Recorder, RunRecord
+from resque_sim.scenario import JobSpec, RetryPolicy, Scenario, WorkerPool
+
+__all__ = ["EPOCH", "Backend", "BackendError", "SimClock", "simulate"]
+
+EPOCH = 1_767_225_600.0
+"""Simulated time 0 on the library's clock: 2026-01-01 00:00:00 UTC (a midnight, as diurnal loads assume)."""
+
+_HOST = "sim"
+_FIRST_PID = 1000
+_PROGRESS_STEPS = 200
+_OOM_MESSAGE = "the job's process was killed for using more memory than its limit (simulated OOM kill)"
+
+
+class BackendError(RuntimeError):
+    """The backend cannot be used as asked (e.g. a Redis database holding data, without ``--allow-flush``)."""
+
+
+class SimClock:
+    """The library's clock in simulated time: ``time()`` is ``epoch + env.now``.
+
+    ``sleep`` is refused: the worker steps never sleep, and a library path that did would stall nothing
+    in simulated time while claiming to wait, so it is better found at once.
+    """
+
+    def __init__(self, env: simpy.Environment, epoch: float = EPOCH) -> None:
+        self._env = env
+        self._epoch = epoch
+
+    def time(self) -> float:
+        return self._epoch + float(self._env.now)
+
+    def sleep(self, seconds: float) -> None:
+        raise RuntimeError(f"library code tried to sleep {seconds}s in simulated time; the steps never should")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the store lives: ``fake`` (a fresh fakeredis server per run), ``memory`` (the in-memory
+    twin) or ``redis`` (the server at ``url``; its database must be empty unless ``allow_flush``)."""
+
+    kind: str = "memory"
+    url: str | None = None
+    allow_flush: bool = False
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario, *, allow_flush: bool = False) -> Backend:
+        return cls(scenario.backend, scenario.url, allow_flush)
+
+    def open(self, clock: SimClock) -> StoreProtocol:
+        """A store for one run, empty."""
+        if self.kind == "memory":
+            return MemoryStore(clock=clock)
+        if self.kind == "fake":
+            return Store(fakeredis.FakeRedis(server=fakeredis.FakeServer()), Keys(), "fakeredis")
+        if self.kind != "redis" or self.url is None:
+            raise BackendError(f"unknown backend {self.kind!r}; use fake, memory or redis with a url")
+        try:
+            store = Store(redis_py.Redis.from_url(self.url, socket_timeout=10), Keys(), self.url)
+            keys = store.database_size()
+        except Exception as error:  # a bad URL or an unreachable server, said plainly
+            raise BackendError(f"cannot use Redis at {self.url}: {error}") from error
+        if keys and not self.allow_flush:
+            raise BackendError(
+                f"the Redis database at {self.url} holds {keys} keys; the simulator empties the database it "
+                "uses, so point it at an empty one, or pass --allow-flush to delete them"
+            )
+        store.flush_database()
+        return store
+
+
+# --------------------------------------------------------------------------------------------------
+# Engine state
+# --------------------------------------------------------------------------------------------------
+
+
+class _Job:
+    """A job in flight: its draws, the row of its current attempt, and what that attempt raises."""
+
+    __slots__ = ("attempt", "class_code", "draws", "raises", "row")
+
+    def __init__(self, draws: JobDraws, class_code: int) -> None:
+        self.draws = draws
+        self.class_code = class_code
+        self.attempt = 0
+        self.row = -1
+        self.raises: str | None = None
+
+
+class _ClassInfo(NamedTuple):
+    """What the engine needs per job class, looked up by class code on the hot path."""
+
+    name: str
+    job_class: type
+    queue: str
+    queue_code: int
+    leak_mb: float
+    retry: RetryPolicy | None
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One worker of a pool: the worker processes that fill it, one after another."""
+
+    index: int
+    name: str
+    pool: WorkerPool
+    covers: tuple[int, ...]  # codes of the queues its patterns match
+    interval: float | None  # None: instant
+    model: WorkerMemoryModel
+    jitter_rng: np.random.Generator
+    worker: Worker | None = None
+    incarnation: int = 0
+    polled_at: float = 0.0
+    wake: simpy.Event | None = None
+    woken_for: int = -1
+    waiting: bool = False
+
+    def max_jobs(self) -> int | None:
+        """This process's job limit: the policy's plus its own jitter, so a pool does not restart in step."""
+        restart = self.pool.restart
+        if restart.max_jobs is None:
+            return None
+        return restart.max_jobs + int(self.jitter_rng.integers(0, restart.max_jobs_jitter + 1))
+
+
+class _Simulation:
+    """One replication: a SimPy environment, a store, a client, and the processes that use them."""
+
+    def __init__(
+        self, scenario: Scenario, replication: int, backend: Backend, progress: Callable[[float], None] | None
+    ) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed + replication
+        self.replication = replication
+        self.backend = backend
+        self.progress = progress
+        self.env = simpy.Environment()
+        self.clock = SimClock(self.env)
+        self.store = backend.open(self.clock)
+        self.registry = Registry()
+        self.resque = Resque(store=self.store, registry=self.registry, clock=self.clock)
+        self.sampler = JobSampler(scenario, self.seed)
+        self.queue_names = list(scenario.queues)
+        self.queue_codes = {name: code for code, name in enumerate(self.queue_names)}
+        self.exceptions: dict[str, type[Exception]] = {}
+        self.jobs: dict[int, _Job] = {}
+        self.classes = [self._class_info(name, spec) for name, spec in scenario.jobs.items()]
+        self.class_codes = {info.name: code for code, info in enumerate(self.classes)}
+        # jobs waiting per queue code: pushes counted here, reserves subtracted, so a poll that cannot
+        # find work is never sent (the store stays the only place jobs are taken from)
+        self.pending = [0] * len(self.queue_names)
+        self.next_job_id = 1
+        self.next_pid = _FIRST_PID
+        self.live_pids: set[str] = set()
+        self.slots = self._slots()
+        self.recorder = Recorder(list(scenario.jobs), self.queue_names, [slot.name for slot in self.slots])
+        # idle workers per queue code, in the order they went idle (dicts keep insertion order)
+        self.waiting: list[dict[int, _Slot]] = [{} for _ in self.queue_names]
+
+    # -- setup ------------------------------------------------------------------------------------------
+    def _class_info(self, name: str, spec: JobSpec) -> _ClassInfo:
+        jobs = self.jobs
+        exception = self._exception
+
+        def perform(job_id: int) -> None:
+            raises = jobs[job_id].raises
+            if raises is not None:
+                raise exception(raises)(f"simulated {raises}")
+
+        attributes = {"queue": spec.queue, "perform": staticmethod(perform)}
+        job_class = self.registry.register(type(f"SimulatedJob{len(self.registry)}", (), attributes), name)
+        retry = spec.failure.retry if spec.failure.retry is not None and spec.failure.retry.max > 0 else None
+        return _ClassInfo(name, job_class, spec.queue, self.queue_codes[spec.queue], spec.memory.leak_mb, retry)
+
+    def _exception(self, name: str) -> type[Exception]:
+        """An exception class whose failure records name ``name`` (Ruby-style names like ``Net::ReadTimeout``)."""
+        found = self.exceptions.get(name)
+        if found is None:
+            bases = (Exception,)
+            found = self.exceptions[name] = type(f"SimulatedError{len(self.exceptions)}", bases, {"resque_name": name})
+        return found
+
+    def _slots(self) -> list[_Slot]:
+        slots: list[_Slot] = []
+        for pool in self.scenario.workers:
+            patterns = Worker(pool.queues, resque=self.resque, hostname=_HOST, pid=0).queues
+            covers = tuple(code for code, queue in enumerate(self.queue_names) if patterns.covers(queue))
+            for number in range(pool.count):
+                slots.append(
+                    _Slot(
+                        index=len(slots),
+                        name=f"{pool.pool}-{number}",
+                        pool=pool,
+                        covers=covers,
+                        interval=None if pool.interval == "instant" else float(pool.interval),
+                        model=WorkerMemoryModel(pool.memory, pool.restart, fork_per_job=pool.fork_per_job),
+                        jitter_rng=random_stream(self.seed, f"worker/{pool.pool}/{number}/max_jobs_jitter"),
+                    )
+                )
+        return slots
+
+    # -- jobs -------------------------------------------------------------------------------------------
+    def _enqueue(self, job_id: int, job: _Job) -> None:
+        info = self.classes[job.class_code]
+        job.attempt += 1
+        job.row = self.recorder.enqueued(job_id, job.class_code, info.queue_code, job.attempt, self.env.now)
+        self.resque.enqueue(info.job_class, job_id)
+        self.pending[info.queue_code] += 1
+        self._notify(info.queue_code)
+
+    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+        env, sampler, jobs, codes = self.env, self.sampler, self.jobs, self.class_codes
+        for arrival in arrivals(self.scenario, self.seed):
+            if arrival.time > env.now:
+                yield env.timeout(arrival.time - env.now)
+            job_id = self.next_job_id
+            self.next_job_id += 1
+            job = jobs[job_id] = _Job(sampler.draw(arrival.job_class), codes[arrival.job_class])
+            self._enqueue(job_id, job)
+
+    def _finished(self, job_id: int, job: _Job, outcome: Outcome) -> None:
+        now = self.env.now
+        if not outcome.failed:
+            self.recorder.finished(job.row, now, COMPLETED)
+            del self.jobs[job_id]
+            return
+        retry = self.classes[job.class_code].retry
+        if retry is None or job.attempt >= job.draws.max_attempts:
+            self.recorder.finished(job.row, now, FAILED, outcome.exception)
+            del self.jobs[job_id]
+            return
+        self.recorder.finished(job.row, now, RETRIED, outcome.exception)
+        delay = retry.delay(job.attempt, job.draws.attempt(job.attempt).retry_jitter)
+        timer = self.env.timeout(max(0.0, delay))
+        timer.callbacks.append(lambda _event: self._enqueue(job_id, job))
+
+    def _took(self, job: ReservedJob | None) -> ReservedJob | None:
+        if job is not None:
+            self.pending[self.queue_codes[job.queue]] -= 1
+        return job
+
+    def _has_work(self, slot: _Slot) -> bool:
+        pending = self.pending
+        return any(pending[code] for code in slot.covers)
+
+    # -- waking idle workers ----------------------------------------------------------------------------
+    def _notify(self, queue: int) -> None:
+        """A job was pushed to ``queue``: wake the idle workers that would see it (see the module docstring)."""
+        waiting = self.waiting[queue]
+        if not waiting:
+            return
+        woke_instant = False
+        for slot in list(waiting.values()):
+            if slot.interval is None:
+                if woke_instant:
+                    continue
+                woke_instant = True
+            self._wake(slot, queue)
+
+    def _wake(self, slot: _Slot, queue: int, restart: str | None = None) -> None:
+        for code in slot.covers:
+            self.waiting[code].pop(slot.index, None)
+        slot.waiting = False
+        slot.woken_for = queue
+        assert slot.wake is not None
+        slot.wake.succeed(restart)
+
+    def _idle(self, slot: _Slot) -> simpy.Event:
+        slot.wake = self.env.event()
+        slot.waiting = True
+        for code in slot.covers:
+            self.waiting[code][slot.index] = slot
+        return slot.wake
+
+    def _age_expired(self, slot: _Slot, incarnation: int) -> None:
+        if slot.incarnation == incarnation and slot.waiting:
+            self._wake(slot, -1, "max_age")
+
+    # -- workers ----------------------------------------------------------------------------------------
+    def _boot(self, slot: _Slot) -> Worker:
+        pool = slot.pool
+        pid = self.next_pid
+        self.next_pid += 1
+        self.live_pids.add(str(pid))
+        options = WorkerOptions(
+            fork_per_job=pool.fork_per_job,
+            interval=slot.interval if slot.interval is not None else WorkerOptions().interval,
+            notify=slot.interval is None,
+        )
+        worker = Worker(
+            pool.queues,
+            resque=self.resque,
+            options=options,
+            clock=self.clock,
+            hostname=_HOST,
+            pid=pid,
+            server_time=False,
+            local_pids=self._local_pids,
+        )
+        worker.prune_dead_workers()
+        worker.register()
+        worker.heartbeat()
+        slot.worker = worker
+        slot.incarnation += 1
+        now = self.env.now
+        slot.model.boot(now, slot.max_jobs())
+        self.recorder.rss(slot.index, now, slot.model.rss_mb)
+        deadline = slot.model.age_deadline()
+        if deadline is not None:
+            incarnation = slot.incarnation
+            timer = self.env.timeout(deadline - now)
+            timer.callbacks.append(lambda _event: self._age_expired(slot, incarnation))
+        return worker
+
+    def _local_pids(self) -> Collection[str]:
+        return self.live_pids
+
+    def _worker_life(self, slot: _Slot) -> Generator[simpy.Event, Any, None]:
+        env, recorder = self.env, self.recorder
+        boot_time = slot.pool.restart.boot_time
+        while True:
+            worker = self._boot(slot)
+            reason = yield from self._serve(slot, worker)
+            worker.unregister()
+            self.live_pids.discard(str(worker.pid))
+            slot.worker = None
+            recorder.worker_down(slot.index, env.now, DOWN_REASONS.index(reason))
+            if boot_time > 0:
+                yield env.timeout(boot_time)
+            recorder.worker_up(slot.index, env.now)
+
+    def _serve(self, slot: _Slot, worker: Worker) -> Generator[simpy.Event, Any, str]:
+        """Work until a restart policy (or the OOM killer) ends this worker process; returns the reason."""
+        env, model = self.env, slot.model
+        interval = slot.interval
+        job = self._took(worker.reserve()) if self._has_work(slot) else None
+        while True:
+            if job is None:
+                slot.polled_at = now = env.now
+                reason = model.restart_reason(now)
+                if reason is not None:
+                    return reason
+                restart = yield self._idle(slot)
+                if restart is not None:
+                    return str(restart)
+                if interval is not None:
+                    # sleep on to the next point of this worker's polling grid
+                    ticks = max(1, math.ceil((env.now - slot.polled_at) / interval - 1e-9))
+                    yield env.timeout(slot.polled_at + ticks * interval - env.now)
+                if self._has_work(slot):
+                    job = self._took(worker.reserve())
+                    woken_for = slot.woken_for
+                    if job is not None and woken_for >= 0 and self.pending[woken_for]:
+                        self._notify(woken_for)  # it took another queue's job: pass the wake-up on
+                continue
+            outcome = yield from self._run(slot, worker, job)
+            if outcome is None:
+                return "oom"
+            reason = model.restart_reason(env.now)
+            if reason is not None:
+                worker.done(job, outcome)
+                return reason
+            if self._has_work(slot):
+                job = self._took(worker.done(job, outcome, reserve_next=True))
+            else:
+                worker.done(job, outcome)
+                job = None
+
+    def _run(self, slot: _Slot, worker: Worker, job: ReservedJob) -> Generator[simpy.Event, Any, Outcome | None]:
+        """Run one reserved job for its drawn duration; its outcome, or ``None`` when the OOM killer took
+        the whole (in-process) worker, after acknowledging the job as failed."""
+        env, recorder, model = self.env, self.recorder, slot.model
+        fork = slot.pool.fork_per_job
+        overhead = slot.pool.fork_overhead if fork else 0.0
+        job_id = job.args[0]
+        state = self.jobs[job_id]
+        draws = state.draws.attempt(state.attempt)
+        now = env.now
+        recorder.started(state.row, slot.index, now, now + overhead)
+        plan = model.start_job(draws.working_set_mb)
+        recorder.rss(slot.index, now, plan.peak_mb, peak=True)
+        if plan.oom_fraction is not None:
+            yield env.timeout(overhead + draws.duration * plan.oom_fraction)
+            outcome = worker.fail(job, DirtyExit(_OOM_MESSAGE))
+            self._finished(job_id, state, outcome)
+            if not fork:
+                worker.done(job, outcome)
+                return None
+            model.killed_job()
+            return outcome
+        yield env.timeout(overhead + draws.duration)
+        state.raises = draws.exception
+        outcome = worker.perform(job)
+        self._finished(job_id, state, outcome)
+        rss = model.finish_job(draws.working_set_mb, self.classes[state.class_code].leak_mb)
+        if not fork:
+            recorder.rss(slot.index, env.now, rss)
+        return outcome
+
+    # -- the run ---------------------------------------------------------------------------------------
+    def _heartbeats(self) -> Generator[simpy.Event, Any, None]:
+        interval = WorkerOptions().heartbeat_interval
+        while True:
+            yield self.env.timeout(interval)
+            for slot in self.slots:
+                if slot.worker is not None:
+                    slot.worker.heartbeat()
+
+    def _progress(self, report: Callable[[float], None]) -> Generator[simpy.Event, Any, None]:
+        step = self.scenario.duration / _PROGRESS_STEPS
+        while True:
+            yield self.env.timeout(step)
+            report(min(1.0, self.env.now / self.scenario.duration))
+
+    def _sample_store_memory(self, store: Store) -> Generator[simpy.Event, Any, None]:
+        step = bucket_width(self.scenario.duration)
+        while True:
+            self.recorder.store_memory(self.env.now, store.used_memory())
+            yield self.env.timeout(step)
+
+    def run(self) -> RunRecord:
+        started = time.perf_counter()
+        env = self.env
+        env.process(self._arrivals())
+        for slot in self.slots:
+            env.process(self._worker_life(slot))
+        env.process(self._heartbeats())
+        if self.progress is not None:
+            env.process(self._progress(self.progress))
+        if self.backend.kind == "redis" and isinstance(self.store, Store):
+            env.process(self._sample_store_memory(self.store))
+        env.run(until=self.scenario.duration)
+        return self.recorder.freeze(
+            scenario=self.scenario.name,
+            replication=self.replication,
+            seed=self.seed,
+            backend=self.backend.kind,
+            duration=self.scenario.duration,
+            warmup=self.scenario.warmup,
+            wall_seconds=time.perf_counter() - started,
+            worker_pools=tuple(slot.pool.pool for slot in self.slots),
+        )
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    replication: int = 0,
+    backend: Backend | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> RunRecord:
+    """Run replication ``replication`` of ``scenario`` (seed ``scenario.seed + replication``) and return
+    its records.  ``backend`` defaults to the scenario's; ``progress`` is called now and then with the
+    fraction of simulated time done."""
+    return _Simulation(scenario, replication, backend or Backend.for_scenario(scenario), progress).run()
