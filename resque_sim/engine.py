@@ -59,7 +59,7 @@ from resque_sim.metrics import bucket_width
 from resque_sim.records import COMPLETED, DOWN_REASONS, FAILED, RETRIED, Recorder, RunRecord
 from resque_sim.scenario import JobSpec, RetryPolicy, Scenario, WorkerPool
 
-__all__ = ["EPOCH", "Backend", "BackendError", "SimClock", "simulate"]
+__all__ = ["EPOCH", "Backend", "BackendError", "SimClock", "Simulation", "simulate"]
 
 EPOCH = 1_767_225_600.0
 """Simulated time 0 on the library's clock: 2026-01-01 00:00:00 UTC (a midnight, as diurnal loads assume)."""
@@ -87,6 +87,11 @@ class SimClock:
 
     def time(self) -> float:
         return self._epoch + float(self._env.now)
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the start (exact, unlike ``time() - epoch``)."""
+        return float(self._env.now)
 
     def sleep(self, seconds: float) -> None:
         raise RuntimeError(f"library code tried to sleep {seconds}s in simulated time; the steps never should")
@@ -182,8 +187,12 @@ class _Slot:
         return restart.max_jobs + int(self.jitter_rng.integers(0, restart.max_jobs_jitter + 1))
 
 
-class _Simulation:
-    """One replication: a SimPy environment, a store, a client, and the processes that use them."""
+class Simulation:
+    """One replication: a SimPy environment, a store, a client, and the processes that use them.
+
+    :func:`simulate` is the usual way in; build one directly to look at ``store`` or ``resque`` after
+    :meth:`run` (tests check the store's own counters against the records).
+    """
 
     def __init__(
         self, scenario: Scenario, replication: int, backend: Backend, progress: Callable[[float], None] | None
@@ -478,6 +487,7 @@ class _Simulation:
             yield self.env.timeout(step)
 
     def run(self) -> RunRecord:
+        """Simulate to the scenario's duration and return the records (call once)."""
         started = time.perf_counter()
         env = self.env
         env.process(self._arrivals())
@@ -511,4 +521,4 @@ def simulate(
     """Run replication ``replication`` of ``scenario`` (seed ``scenario.seed + replication``) and return
     its records.  ``backend`` defaults to the scenario's; ``progress`` is called now and then with the
     fraction of simulated time done."""
-    return _Simulation(scenario, replication, backend or Backend.for_scenario(scenario), progress).run()
+    return Simulation(scenario, replication, backend or Backend.for_scenario(scenario), progress).run()

@@ -234,13 +234,16 @@ def _censored(start: Floats, end: Floats, cap: float) -> Floats:
 
 
 def _depth_steps(enqueued: Floats, reserved: Floats) -> tuple[Floats, npt.NDArray[np.int64]]:
-    """The queue depth as a step function: event times (sorted) and the depth just after each."""
+    """The queue depth as a right-continuous step function: the distinct event times (sorted) and the
+    depth once every push and reserve at that time is done (a job pushed and taken at the same instant
+    never waited, so it never counts)."""
     taken = reserved[~np.isnan(reserved)]
     times = np.concatenate([enqueued, taken])
     deltas = np.concatenate([np.ones(len(enqueued), np.int64), -np.ones(len(taken), np.int64)])
-    # at equal times pushes come first: a job reserved the instant it arrives still waited in the queue
-    order = np.lexsort((-deltas, times))
-    return times[order], np.cumsum(deltas[order])
+    order = np.argsort(times, kind="stable")
+    times, depth = times[order], np.cumsum(deltas[order])
+    last_of_each_time = np.append(times[1:] != times[:-1], True) if len(times) else np.array([], bool)
+    return times[last_of_each_time], depth[last_of_each_time]
 
 
 def _max_depth(enqueued: Floats, reserved: Floats, since: float) -> int:
