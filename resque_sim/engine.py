@@ -483,7 +483,7 @@ class Simulation:
     def _sample_store_memory(self, store: Store) -> Generator[simpy.Event, Any, None]:
         step = bucket_width(self.scenario.duration)
         while True:
-            self.recorder.store_memory(self.env.now, store.used_memory())
+            self.recorder.store_memory(self.env.now, int(store.redis_info().get("used_memory", 0)))
             yield self.env.timeout(step)
 
     def run(self) -> RunRecord:

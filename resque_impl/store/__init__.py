@@ -9,6 +9,7 @@ stays byte-compatible with Ruby Resque. Connection and timeout errors surface as
 from __future__ import annotations
 
 from resque_impl.store.base import translate_connection_errors
+from resque_impl.store.dashboard import DashboardCommands
 from resque_impl.store.failures import FailureCommands
 from resque_impl.store.protocol import StoreProtocol
 from resque_impl.store.queues import QueueCommands
@@ -20,5 +21,5 @@ __all__ = ["Store", "StoreProtocol"]
 
 
 @translate_connection_errors
-class Store(QueueCommands, StatCommands, FailureCommands, WorkerCommands, ServerCommands):
+class Store(QueueCommands, StatCommands, FailureCommands, WorkerCommands, DashboardCommands, ServerCommands):
     """Every Redis command the library sends, for one client and namespace."""

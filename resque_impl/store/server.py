@@ -1,10 +1,10 @@
-"""Questions about the Redis server itself rather than Resque's keys: how big the database is, how much
-memory Redis uses, and emptying a database.
+"""Commands on the Redis database as a whole rather than on Resque's keys: how many keys it holds, and
+emptying it.
 
-These exist for tools that own a database (the simulator's ``redis`` backend samples ``used_memory`` and
-refuses a database that holds data unless told to flush it). They have no in-memory twin and are not part
-of :class:`~resque_impl.store.StoreProtocol`: a :class:`~resque_impl.memory_store.MemoryStore` has no
-server to ask.
+These exist for tools that own a database (the simulator's ``redis`` backend refuses a database that
+holds data unless told to flush it). They have no in-memory twin and are not part of
+:class:`~resque_impl.store.StoreProtocol`: a :class:`~resque_impl.memory_store.MemoryStore` is not a
+server.
 """
 
 from __future__ import annotations
@@ -22,7 +22,3 @@ class ServerCommands(StoreBase):
     def flush_database(self) -> None:
         """Delete every key of the selected database (``FLUSHDB``), in every namespace."""
         self.client.flushdb()
-
-    def used_memory(self) -> int:
-        """Bytes Redis has allocated (``INFO memory``'s ``used_memory``)."""
-        return int(self.client.info("memory")["used_memory"])

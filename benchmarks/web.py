@@ -1,0 +1,146 @@
+"""How fast each dashboard page renders on a large deployment: 1,000,000 queued jobs and 100,000
+failures, seeded with ``enqueue_many`` on a redis-server this script starts (and stops).
+
+    python -m benchmarks.web [--jobs 1000000] [--failures 100000] [--repeat 20]
+
+Each page is requested through the app's WSGI interface (the Flask test client: no network, so the
+figures are the app's and Redis's time), first once cold, then ``--repeat`` times; the table shows the
+cold time, the median and the 95th percentile in milliseconds, and the bytes returned. The target is
+under 200 ms per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+
+from resque_impl import Resque
+from resque_impl.clock import format_failed_at, format_heartbeat, format_started
+from resque_impl.codec import dumps
+from resque_impl.testing import RedisServer
+from resque_impl.web import create_app
+
+TARGET_MS = 200.0
+
+
+def seed(resque: Resque, jobs: int, failures: int) -> None:
+    queues = {"default": jobs * 7 // 10, "mailers": jobs * 2 // 10}
+    queues["low"] = jobs - sum(queues.values())
+    for queue, count in queues.items():
+        for start in range(0, count, 100_000):
+            batch = range(start, min(count, start + 100_000))
+            resque.enqueue_many("EmailJob", ((n, f"user{n}@example.com", {"locale": "en"}) for n in batch), queue=queue)
+    now = resque.clock.time()
+    client = resque.redis
+    records = []
+    classes = ["EmailJob", "ReportJob", "Billing::ChargeJob", "ThumbnailJob", "SyncJob"]
+    for n in range(failures):
+        cls = classes[n % len(classes)]
+        records.append(
+            dumps(
+                {
+                    "failed_at": format_failed_at(now - failures + n),
+                    "payload": {"class": cls, "args": [n, {"attempt": n % 3}]},
+                    "exception": "Net::ReadTimeout",
+                    "error": f"Net::ReadTimeout with #<TCPSocket:(closed)> ({n})",
+                    "backtrace": [f"app/jobs/{cls.lower()}.rb:{n % 90}:in `perform'"] * 8,
+                    "worker": f"jobs-{n % 4}:{4000 + n % 16}:default,mailers",
+                    "queue": ("default", "mailers", "low")[n % 3],
+                }
+            )
+        )
+        if len(records) == 5000:
+            client.rpush(resque.keys.failed, *records)
+            records = []
+    if records:
+        client.rpush(resque.keys.failed, *records)
+    for n in range(48):
+        worker_id = f"jobs-{n % 4}:{4000 + n}:default,mailers,low"
+        client.sadd(resque.keys.workers, worker_id)
+        client.set(resque.keys.worker_started(worker_id), format_started(now - 3600))
+        client.hset(resque.keys.heartbeats, worker_id, format_heartbeat(now - 10))
+        client.set(resque.keys.worker_stat("processed", worker_id), 1000 + n)
+        if n % 2:
+            working = {
+                "queue": "default",
+                "run_at": "2026-11-27T23:43:29Z",
+                "payload": {"class": "EmailJob", "args": [n]},
+            }
+            client.set(resque.keys.worker(worker_id), dumps(working))
+
+
+def pages(jobs: int, failures: int) -> list[tuple[str, str]]:
+    default = jobs * 7 // 10
+    return [
+        ("overview", "/overview"),
+        ("overview (live fragment)", "/overview?partial=1"),
+        ("queues", "/queues"),
+        ("queue, first page", "/queues/default"),
+        ("queue, middle page", f"/queues/default?start={default // 2}"),
+        ("queue, last page", f"/queues/default?start={default}"),
+        ("workers", "/workers"),
+        ("worker", "/workers/jobs-1:4001:default,mailers,low"),
+        ("working", "/working"),
+        ("failed, newest", "/failed"),
+        ("failed, oldest page", f"/failed?start={failures}"),
+        ("failed, by class", "/failed?class=ReportJob"),
+        ("failed, by queue, page 100", "/failed?queue=mailers&start=2000"),
+        ("stats", "/stats"),
+        ("stats, keys", "/stats/keys"),
+        ("stats, key (queue)", "/stats/key?name=resque:queue:default"),
+        ("stats.txt", "/stats.txt"),
+        ("api/overview", "/api/overview"),
+        ("api/failed", "/api/failed"),
+        ("health", "/health"),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1_000_000)
+    parser.add_argument("--failures", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    options = parser.parse_args(argv)
+    with RedisServer() as server:
+        resque = Resque(server.url)
+        started = time.perf_counter()
+        seed(resque, options.jobs, options.failures)
+        print(
+            f"seeded {options.jobs:,} queued jobs and {options.failures:,} failures "
+            f"in {time.perf_counter() - started:.1f} s (redis {resque.store.redis_info()['redis_version']})"
+        )
+        fresh = create_app(resque).test_client()
+        began = time.perf_counter()
+        first = fresh.get("/api/failed?class=ReportJob").get_json()
+        fresh_ms = (time.perf_counter() - began) * 1000
+        coverage = first["coverage"]
+        print(
+            f"first filtered request on a fresh app: {fresh_ms:.1f} ms, searched the newest "
+            f"{coverage['indexed']:,} of {coverage['total']:,} records"
+        )
+        client = create_app(resque).test_client()
+        print(f"\n{'page':<30} {'cold ms':>9} {'median ms':>10} {'p95 ms':>8} {'bytes':>9}  verdict")
+        worst = 0.0
+        for name, url in pages(options.jobs, options.failures):
+            timings = []
+            size = 0
+            for _ in range(options.repeat + 1):
+                began = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - began) * 1000)
+                size = len(response.data)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url} answered {response.status_code}")
+            cold, warm = timings[0], sorted(timings[1:])
+            p95 = warm[min(len(warm) - 1, round(0.95 * (len(warm) - 1)))]
+            worst = max(worst, p95)
+            verdict = "ok" if p95 < TARGET_MS else "SLOW"
+            print(f"{name:<30} {cold:>9.1f} {statistics.median(warm):>10.1f} {p95:>8.1f} {size:>9,}  {verdict}")
+        print(f"\nworst p95 {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

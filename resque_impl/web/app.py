@@ -1,0 +1,145 @@
+"""The dashboard's app factory, :func:`create_app`.
+
+::
+
+    from resque_impl import Resque
+    from resque_impl.web import create_app
+
+    app = create_app(resque=Resque("redis://localhost:6379/0"), auth="admin:secret")
+
+The result is an ordinary Flask (WSGI) app: serve it with any WSGI server, or mount it inside another
+app under a path (see the README's *Dashboard* section). ``resque-impl web`` serves it with waitress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from resque_impl.client import Resque
+from resque_impl.errors import ResqueConnectionError
+from resque_impl.version import __version__
+from resque_impl.web import security
+from resque_impl.web.blueprints import BLUEPRINTS
+from resque_impl.web.pages import here, page_url
+from resque_impl.web.security import Credentials
+from resque_impl.web.timefmt import duration
+from resque_impl.web.view import DashboardView, Limits
+
+__all__ = ["AUTH_ENV", "SECRET_ENV", "DashboardState", "create_app"]
+
+#: ``user:password`` for HTTP basic auth, read when ``create_app`` is given no ``auth``.
+AUTH_ENV = "RESQUE_WEB_HTTP_BASIC_AUTH"
+#: Key that signs session cookies (CSRF tokens); share it between processes serving one dashboard.
+SECRET_ENV = "RESQUE_WEB_SECRET"
+
+
+#: The navigation bar: endpoint, label, and the endpoints under which the item shows as current.
+NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("overview.overview", "Overview", frozenset({"overview.overview"})),
+    ("workers.working", "Working", frozenset({"workers.working"})),
+    ("queues.queues", "Queues", frozenset({"queues.queues", "queues.queue"})),
+    ("workers.workers", "Workers", frozenset({"workers.workers", "workers.worker"})),
+    ("failed.failed", "Failed", frozenset({"failed.failed"})),
+    ("stats.stats", "Stats", frozenset({"stats.stats", "stats.keys", "stats.key"})),
+)
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    """What the running app knows, kept in ``app.extensions["resque_web"]``."""
+
+    view: DashboardView
+    credentials: Credentials | None
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "-" if value is None else str(value)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def create_app(
+    resque: Resque | None = None,
+    *,
+    auth: str | Credentials | None = None,
+    secret_key: str | bytes | None = None,
+    limits: Limits | None = None,
+) -> Flask:
+    """A dashboard for ``resque`` (default: ``Resque()``, i.e. ``$REDIS_URL`` or localhost).
+
+    :param auth: ``"user:password"`` or :class:`Credentials` to require HTTP basic auth on every route
+        but ``/health``; when not given, ``$RESQUE_WEB_HTTP_BASIC_AUTH`` is used if set.
+    :param secret_key: signs the session cookie that holds the CSRF token (default:
+        ``$RESQUE_WEB_SECRET``, else random per process; give several processes the same one).
+    :param limits: bounds on what one request may read (page sizes, scan lengths).
+    """
+    resque = resque if resque is not None else Resque()
+    auth = auth if auth is not None else os.environ.get(AUTH_ENV) or None
+    credentials = Credentials.parse(auth) if isinstance(auth, str) else auth
+    app = Flask(__name__.rsplit(".", 1)[0])
+    app.config.update(
+        SECRET_KEY=secret_key or os.environ.get(SECRET_ENV) or secrets.token_bytes(32),
+        SESSION_COOKIE_NAME="resque_web",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["resque_web"] = DashboardState(DashboardView(resque, limits), credentials)
+    app.jinja_env.filters.update(duration=duration, number=_number, pretty=_pretty, compact=_compact)
+    app.jinja_env.globals.update(
+        csrf_token=security.csrf_token,
+        here=here,
+        nav_items=NAV,
+        page_url=page_url,
+        version=__version__,
+        namespace=resque.namespace,
+        server=resque.store.description,
+    )
+    security.install(app, credentials)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    _install_error_pages(app)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/health"
+
+
+def _install_error_pages(app: Flask) -> None:
+    @app.errorhandler(ResqueConnectionError)
+    def unreachable(error: ResqueConnectionError) -> tuple[Any, int]:
+        if _wants_json():
+            return jsonify({"error": str(error)}), 503
+        return render_template("error.html", code=503, title="Redis is unreachable", message=str(error)), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | tuple[Any, int]:
+        code = error.code or 500
+        response = error.get_response()
+        if _wants_json():
+            body = jsonify({"error": error.description})
+        else:
+            body = app.make_response(
+                render_template("error.html", code=code, title=error.name, message=error.description)
+            )
+        body.status_code = code
+        for name in ("Allow", "WWW-Authenticate"):
+            if name in response.headers:
+                body.headers[name] = response.headers[name]
+        return body

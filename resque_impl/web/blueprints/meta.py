@@ -1,0 +1,38 @@
+"""Machine-facing routes: ``/health`` (no auth), ``/stats.txt`` (resque-web's text format) and
+``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from resque_impl.errors import ResqueConnectionError
+from resque_impl.web.pages import view
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("meta", __name__)
+
+
+@blueprint.get("/health")
+def health() -> tuple[Response, int]:
+    """200 when Redis answers, 503 when it does not; says nothing else (it needs no credentials)."""
+    try:
+        view().store.ping()
+    except ResqueConnectionError:
+        return jsonify({"status": "unavailable", "redis": "unreachable"}), 503
+    return jsonify({"status": "ok", "redis": "ok"}), 200
+
+
+@blueprint.get("/stats.txt")
+def stats_txt() -> Response:
+    """resque-web's ``/stats.txt``: ``resque.pending=N``, counters with ``+=``, one line per queue."""
+    stats = view().stats()
+    lines = [
+        f"resque.pending={stats['pending']}",
+        f"resque.processed+={stats['processed']}",
+        f"resque.failed+={stats['failed']}",
+        f"resque.workers={stats['workers']}",
+        f"resque.working={stats['working']}",
+    ]
+    lines += [f"queues.{queue['name']}={queue['size']}" for queue in view().queue_sizes()]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")

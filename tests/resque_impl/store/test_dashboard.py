@@ -1,0 +1,131 @@
+"""The dashboard's read-only store commands, against fakeredis and a real redis-server."""
+
+from __future__ import annotations
+
+import fakeredis
+import redis
+
+from resque_impl import Keys
+from resque_impl.store import Store
+from resque_impl.testing import RedisServer, load_keys
+from tests.conftest import load_fixture
+
+RUBY_WORKER = "vm:19891:high,email"
+
+
+def _store(client: redis.Redis) -> Store:
+    return Store(client, Keys())
+
+
+def test_worker_details_read_a_ruby_workers_keys(redis_client: redis.Redis) -> None:
+    load_keys(redis_client, load_fixture("worker_busy.json")["keys"])
+    redis_client.set("resque:stat:processed:" + RUBY_WORKER, 7)
+    redis_client.set("resque:stat:failed:" + RUBY_WORKER, 2)
+
+    details = _store(redis_client).worker_details([RUBY_WORKER])[RUBY_WORKER]
+
+    assert details.started == "2026-11-27 23:43:29 +0000"
+    assert details.heartbeat == "2026-11-27T23:43:29+00:00"
+    assert (details.processed, details.failed) == (7, 2)
+    assert details.working_on == (
+        b'{"queue":"email","run_at":"2026-11-27T23:43:29Z","payload":{"class":"EmailJob","args":[5,"x"]}}'
+    )
+
+
+def test_worker_details_of_a_worker_with_no_keys_are_empty(redis_client: redis.Redis) -> None:
+    details = _store(redis_client).worker_details(["ghost:1:q"])["ghost:1:q"]
+
+    assert (details.started, details.heartbeat, details.processed, details.failed, details.working_on) == (
+        None,
+        None,
+        0,
+        0,
+        None,
+    )
+
+
+def test_scan_keys_finds_only_matching_keys_and_finishes(redis_client: redis.Redis) -> None:
+    for n in range(250):
+        redis_client.set(f"resque:k:{n}", n)
+    redis_client.set("other:k:1", 1)
+    store = _store(redis_client)
+
+    found: set[str] = set()
+    cursor = 0
+    for _ in range(100):
+        cursor, names = store.scan_keys("resque:k:*", cursor, count=50, rounds=3)
+        found.update(names)
+        if cursor == 0:
+            break
+
+    assert found == {f"resque:k:{n}" for n in range(250)}
+    assert cursor == 0
+
+
+def test_key_summaries_give_type_and_size(redis_client: redis.Redis) -> None:
+    redis_client.rpush("resque:l", "a", "b", "c")
+    redis_client.sadd("resque:s", "a")
+    redis_client.zadd("resque:z", {"a": 1, "b": 2})
+    redis_client.hset("resque:h", mapping={"a": "1"})
+    redis_client.set("resque:str", "hello")
+
+    summaries = _store(redis_client).key_summaries(
+        ["resque:l", "resque:s", "resque:z", "resque:h", "resque:str", "nope"]
+    )
+
+    assert [(s.name, s.type, s.size) for s in summaries] == [
+        ("resque:l", "list", 3),
+        ("resque:s", "set", 1),
+        ("resque:z", "zset", 2),
+        ("resque:h", "hash", 1),
+        ("resque:str", "string", 5),
+        ("nope", "none", None),
+    ]
+
+
+def test_key_page_reads_a_list_a_page_at_a_time(redis_client: redis.Redis) -> None:
+    redis_client.rpush("resque:l", *[str(n) for n in range(5)])
+    store = _store(redis_client)
+
+    first = store.key_page("resque:l", 0, 2, 1024)
+    last = store.key_page("resque:l", 4, 2, 1024)
+
+    assert first.items == [("0", b"0"), ("1", b"1")]
+    assert first.next == 2
+    assert last.items == [("4", b"4")]
+    assert last.next is None
+
+
+def test_key_page_reads_strings_by_byte_range(redis_client: redis.Redis) -> None:
+    redis_client.set("resque:big", "x" * 10 + "y" * 5)
+
+    page = _store(redis_client).key_page("resque:big", 0, 10, 10)
+
+    assert page.items == [(None, b"x" * 10)]
+    assert page.next == 10
+
+
+def test_key_page_of_sorted_sets_hashes_and_sets(redis_client: redis.Redis) -> None:
+    redis_client.zadd("resque:delayed_queue_schedule", {"1796427809": 1796427809})
+    redis_client.hset("resque:h", mapping={"f": "v"})
+    redis_client.sadd("resque:s", "m")
+    store = _store(redis_client)
+
+    assert store.key_page("resque:delayed_queue_schedule", 0, 10, 99).items == [("1796427809", b"1796427809")]
+    assert store.key_page("resque:h", 0, 10, 99).items == [("f", b"v")]
+    assert store.key_page("resque:s", 0, 10, 99).items == [(None, b"m")]
+
+
+def test_redis_info_of_a_real_server(redis_server: RedisServer) -> None:
+    info = _store(redis_server.client()).redis_info()
+
+    assert info["redis_version"]
+    assert "used_memory_human" in info
+
+
+def test_redis_info_is_empty_where_the_server_lacks_info() -> None:
+    assert _store(fakeredis.FakeRedis()).redis_info() == {}
+
+
+def test_ping_answers(redis_client: redis.Redis) -> None:
+    assert _store(redis_client).ping() is True

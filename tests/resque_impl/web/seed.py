@@ -1,0 +1,123 @@
+"""Data for dashboard tests: workers, failures and keys written the way Ruby Resque writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resque_impl import Keys, Resque
+from resque_impl.clock import format_failed_at, format_heartbeat, format_run_at, format_started
+from resque_impl.codec import dumps
+from resque_impl.testing import load_keys
+from tests.conftest import load_fixture
+
+__all__ = ["failure_record", "load_ruby_fixtures", "register_worker", "seed_demo"]
+
+
+def register_worker(
+    client: Any,
+    keys: Keys,
+    worker_id: str,
+    *,
+    started: float,
+    heartbeat: float | None = None,
+    processed: int = 0,
+    failed: int = 0,
+    working: dict[str, Any] | None = None,
+) -> None:
+    """Write a worker's registration keys as a Ruby worker does (``working`` = queue/run_at/payload)."""
+    client.sadd(keys.workers, worker_id)
+    client.set(keys.worker_started(worker_id), format_started(started))
+    if heartbeat is not None:
+        client.hset(keys.heartbeats, worker_id, format_heartbeat(heartbeat))
+    if processed:
+        client.set(keys.worker_stat("processed", worker_id), processed)
+    if failed:
+        client.set(keys.worker_stat("failed", worker_id), failed)
+    if working is not None:
+        client.set(keys.worker(worker_id), dumps(working))
+
+
+def working_record(queue: str, run_at: float, class_name: str, args: list[Any]) -> dict[str, Any]:
+    return {"queue": queue, "run_at": format_run_at(run_at), "payload": {"class": class_name, "args": args}}
+
+
+def failure_record(
+    *,
+    failed_at: float,
+    class_name: str,
+    args: list[Any],
+    exception: str,
+    error: str,
+    backtrace: list[str],
+    worker: str,
+    queue: str,
+) -> bytes:
+    """A failure record's exact bytes, keys in Ruby's order."""
+    return dumps(
+        {
+            "failed_at": format_failed_at(failed_at),
+            "payload": {"class": class_name, "args": args},
+            "exception": exception,
+            "error": error,
+            "backtrace": backtrace,
+            "worker": worker,
+            "queue": queue,
+        }
+    )
+
+
+def load_ruby_fixtures(client: Any) -> None:
+    """A busy Ruby worker and the failures a Ruby worker recorded, from the golden dumps."""
+    load_keys(client, load_fixture("worker_processed_and_failed.json")["keys"])
+    load_keys(client, load_fixture("worker_busy.json")["keys"])
+
+
+def seed_demo(resque: Resque, client: Any, now: float) -> None:
+    """A small, realistic deployment: queues, workers on three hosts (one of them Ruby's), failures."""
+    keys = resque.keys
+    load_ruby_fixtures(client)
+    resque.enqueue_many("EmailJob", [(n, f"user{n}@example.com") for n in range(1240)], queue="email")
+    resque.enqueue_many("ReportJob", [({"report": "daily", "day": n},) for n in range(37)], queue="reports")
+    resque.enqueue_many("Billing::ChargeJob", [(n, 19.99, "EUR") for n in range(3)], queue="critical")
+    resque.enqueue_to("low", "CleanupJob")
+    resque.enqueue_to("low", "CleanupJob", {"older_than_days": 30, "dry_run": False, "tables": ["a", "b"]})
+    client.incrby(keys.stat("processed"), 48210)
+    client.incrby(keys.stat("failed"), 61)
+    for n, host in enumerate(["web-1", "web-1", "jobs-2", "jobs-2", "jobs-2"]):
+        worker_id = f"{host}:{4100 + n}:critical,email,reports"
+        busy = n % 2 == 0
+        register_worker(
+            client,
+            keys,
+            worker_id,
+            started=now - 3600 * (n + 1),
+            heartbeat=now - 20 - n,
+            processed=1000 * (n + 1),
+            failed=n * 3,
+            working=working_record("email", now - 4 - n * 7, "EmailJob", [n, f"user{n}@example.com"]) if busy else None,
+        )
+    register_worker(client, keys, "old-box:999:*", started=now - 86400 * 3, heartbeat=now - 900)
+    classes = [
+        ("EmailJob", "email", "Net::SMTPServerBusy", "454 4.7.0 Too many login attempts, slow down"),
+        ("ReportJob", "reports", "ActiveRecord::StatementInvalid", "PG::QueryCanceled: canceling statement"),
+        ("Billing::ChargeJob", "critical", "Stripe::CardError", "Your card was declined."),
+    ]
+    for n in range(45):
+        class_name, queue, exception, error = classes[n % 3 if n % 5 else 0]
+        resque.failures.save(
+            failure_record(
+                failed_at=now - 60 * (45 - n),
+                class_name=class_name,
+                args=[n, {"attempt": n % 4}],
+                exception=exception,
+                error=error,
+                backtrace=[
+                    f"app/jobs/{class_name.lower().replace('::', '/')}.rb:{10 + n}:in `perform'",
+                    "gems/resque-3.0.0/lib/resque/job.rb:167:in `perform'",
+                    "gems/resque-3.0.0/lib/resque/worker.rb:330:in `perform'",
+                ],
+                worker=f"jobs-2:{4102}:critical,email,reports",
+                queue=queue,
+            ),
+            queue,
+        )
