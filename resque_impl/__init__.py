@@ -27,15 +27,18 @@ from resque_impl.errors import (
     FailureHookError,
     FailureNotFoundError,
     JobRegistrationError,
+    JobTimeoutError,
     NoClassError,
     NoQueueError,
     NotSerializableError,
     PayloadDecodeError,
     PayloadError,
     PayloadTooLargeError,
+    PoisonJobError,
     PruneDeadWorkerDirtyExit,
     ResqueConnectionError,
     ResqueError,
+    TermException,
     UnknownJobClassError,
 )
 from resque_impl.failure import (
@@ -52,6 +55,7 @@ from resque_impl.keys import Keys
 from resque_impl.registry import Registry, default_registry
 from resque_impl.store import Store
 from resque_impl.version import __version__
+from resque_impl.worker import Worker, WorkerHooks, WorkerOptions, default_worker_hooks
 
 __all__ = [
     # producer API
@@ -75,6 +79,11 @@ __all__ = [
     "Registry",
     "default_registry",
     "job",
+    # workers
+    "Worker",
+    "WorkerHooks",
+    "WorkerOptions",
+    "default_worker_hooks",
     # payloads
     "Payload",
     "decode_payload",
@@ -107,9 +116,12 @@ __all__ = [
     "PayloadDecodeError",
     "PayloadError",
     "PayloadTooLargeError",
+    "JobTimeoutError",
+    "PoisonJobError",
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "TermException",
     "UnknownJobClassError",
     # metadata
     "__version__",

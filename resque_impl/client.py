@@ -270,10 +270,14 @@ class Resque:
         ``payload`` may be raw bytes that were not a payload at all; the record then keeps their text
         (cut to 64 KB). Failure hooks are the caller's business (see :class:`hooks.Execution`).
         """
+        self.failures.save(self.failure_record(queue, payload, error, worker=worker), queue)
+
+    def failure_record(self, queue: str, payload: Payload | bytes, error: BaseException, *, worker: str = "") -> bytes:
+        """The bytes :meth:`record_failure` saves, for callers that save them later or elsewhere (a
+        worker's child process builds the record, its parent saves it)."""
         body: dict[str, Any] | str
         body = payload.to_dict() if isinstance(payload, Payload) else payload[:_RAW_KEEP].decode("utf-8", "replace")
-        record = build_record(body, error, worker=worker, queue=queue, now=self.clock.time())
-        self.failures.save(record, queue)
+        return build_record(body, error, worker=worker, queue=queue, now=self.clock.time())
 
 
 _RAW_KEEP = 64 * 1024

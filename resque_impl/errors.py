@@ -16,8 +16,12 @@
     ├── FailureNotFoundError        a failure record moved or was removed by someone else
     ├── FailureHookError            an ``on_failure`` hook raised (carries the original error)
     ├── DirtyExit                   a job's process died or its worker vanished mid-job
-    │   └── PruneDeadWorkerDirtyExit
+    │   ├── PruneDeadWorkerDirtyExit
+    │   ├── JobTimeoutError         a job ran past its timeout and was stopped
+    │   └── PoisonJobError          a job was recovered from dead workers too many times
     └── DontPerform                 raised by a ``before_perform`` hook to skip the job quietly
+
+    TermException (a BaseException) raised inside a job when its worker is told to stop (TERM_CHILD)
 
 Exceptions recorded in Redis failure records carry a ``resque_name`` where Ruby Resque uses a
 different class name, so dashboards of both languages group them alike.
@@ -32,15 +36,18 @@ __all__ = [
     "FailureHookError",
     "FailureNotFoundError",
     "JobRegistrationError",
+    "JobTimeoutError",
     "NoClassError",
     "NoQueueError",
     "NotSerializableError",
     "PayloadDecodeError",
     "PayloadError",
     "PayloadTooLargeError",
+    "PoisonJobError",
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "TermException",
     "UnknownJobClassError",
     "exception_message",
     "exception_name",
@@ -179,3 +186,28 @@ class PruneDeadWorkerDirtyExit(DirtyExit):
 
 class DontPerform(ResqueError):
     """Raise in a ``before_perform`` hook to skip the job: no failure, still counted as processed."""
+
+
+class JobTimeoutError(DirtyExit):
+    """A job ran longer than its timeout (the class's ``job_timeout`` or the worker's ``--job-timeout``)
+    and was stopped: its child process killed, or, without forking, interrupted."""
+
+    resque_name = "Resque::JobTimeoutError"
+
+
+class PoisonJobError(DirtyExit):
+    """A job was recovered from dead workers more times than allowed, so it is recorded as failed
+    instead of being run again (it probably kills the workers that run it)."""
+
+    resque_name = "Resque::PoisonJobError"
+
+
+class TermException(BaseException):
+    """Raised inside a running job when its worker is told to stop and ``TERM_CHILD`` is set, so the
+    job can clean up; recorded as a failure if the job lets it through.
+
+    Like Ruby's ``Resque::TermException`` (a ``SignalException``) and Python's ``KeyboardInterrupt``,
+    it is not an ``Exception``, so a job's ``except Exception`` does not swallow a shutdown.
+    """
+
+    resque_name = "Resque::TermException"

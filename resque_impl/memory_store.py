@@ -12,21 +12,28 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.keys import Keys
+from resque_impl.store.fetch import Ack, Fetched, encode_working_on
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "MemorySubscription"]
 
 
 class MemoryStore:
     """A single-threaded stand-in for :class:`~resque_impl.store.Store`."""
 
-    def __init__(self, keys: Keys | None = None) -> None:
+    def __init__(self, keys: Keys | None = None, clock: Clock | None = None) -> None:
         self.keys = keys or Keys()
         self.description = "memory"
+        #: Stands in for Redis's ``TIME`` and key expiry, and for waiting on notifications.
+        self.clock = clock if clock is not None else SYSTEM_CLOCK
         self.lists: dict[str, deque[bytes]] = {}
         self.sets: dict[str, set[str]] = {}
         self.strings: dict[str, bytes] = {}
+        self.hashes: dict[str, dict[bytes, bytes]] = {}
+        self.expiries: dict[str, float] = {}
         self.published: int = 0
+        self._subscribers: list[MemorySubscription] = []
 
     # -- primitives ----------------------------------------------------------------------------------
     def _list(self, key: str) -> deque[bytes]:
@@ -41,6 +48,19 @@ class MemoryStore:
             del self.lists[key]
         if key in self.sets and not self.sets[key]:
             del self.sets[key]
+        if key in self.hashes and not self.hashes[key]:
+            del self.hashes[key]
+
+    def _expire_due(self) -> None:
+        now = self.clock.time()
+        for key in [key for key, when in self.expiries.items() if when <= now]:
+            del self.expiries[key]
+            self.strings.pop(key, None)
+
+    def _publish(self, queue: str) -> None:
+        self.published += 1
+        for subscriber in self._subscribers:
+            subscriber.pending.append(queue)
 
     def _sadd(self, key: str, member: str) -> None:
         self.sets.setdefault(key, set()).add(member)
@@ -56,22 +76,25 @@ class MemoryStore:
             out[key] = {"type": "list", "value": [item.decode() for item in items]}
         for key, members in self.sets.items():
             out[key] = {"type": "set", "value": sorted(members)}
+        self._expire_due()
         for key, value in self.strings.items():
             out[key] = {"type": "string", "value": value.decode()}
+        for key, fields in self.hashes.items():
+            out[key] = {"type": "hash", "value": {f.decode(): v.decode() for f, v in sorted(fields.items())}}
         return dict(sorted(out.items()))
 
     # -- queues --------------------------------------------------------------------------------------
     def push(self, queue: str, payload: bytes) -> None:
         self._sadd(self.keys.queues, queue)
         self._list(self.keys.queue(queue)).append(payload)
-        self.published += 1
+        self._publish(queue)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
         for queue, payloads in batches.items():
             if payloads:
                 self._sadd(self.keys.queues, queue)
                 self._list(self.keys.queue(queue)).extend(payloads)
-                self.published += 1
+                self._publish(queue)
 
     def queue_size(self, queue: str) -> int:
         return len(self.lists.get(self.keys.queue(queue), ()))
@@ -181,6 +204,178 @@ class MemoryStore:
 
     def working_on(self, worker_ids: Sequence[str]) -> dict[str, bytes | None]:
         return {worker_id: self.strings.get(self.keys.worker(worker_id)) for worker_id in worker_ids}
+
+    def register_worker(self, worker_id: str, started: str) -> None:
+        self._sadd(self.keys.workers, worker_id)
+        self.strings[self.keys.worker_started(worker_id)] = started.encode()
+
+    def worker_exists(self, worker_id: str) -> bool:
+        return worker_id in self.sets.get(self.keys.workers, ())
+
+    def set_working_on(self, worker_id: str, record: bytes) -> None:
+        self.strings[self.keys.worker(worker_id)] = record
+
+    def unregister_worker(self, worker_id: str) -> None:
+        keys = self.keys
+        self._srem(keys.workers, worker_id)
+        for key in (
+            keys.worker(worker_id),
+            keys.worker_started(worker_id),
+            keys.worker_stat("processed", worker_id),
+            keys.worker_stat("failed", worker_id),
+        ):
+            self.strings.pop(key, None)
+        self.remove_heartbeat(worker_id)
+
+    def heartbeat(self, worker_id: str, when: str) -> None:
+        self.hashes.setdefault(self.keys.heartbeats, {})[worker_id.encode()] = when.encode()
+
+    def remove_heartbeat(self, worker_id: str) -> None:
+        self.hashes.get(self.keys.heartbeats, {}).pop(worker_id.encode(), None)
+        self._prune(self.keys.heartbeats)
+
+    def heartbeats(self) -> dict[str, str]:
+        return {f.decode(): v.decode() for f, v in self.hashes.get(self.keys.heartbeats, {}).items()}
+
+    def server_time(self) -> float:
+        return self.clock.time()
+
+    def acquire_pruning_lock(self, worker_id: str, seconds: int) -> bool:
+        self._expire_due()
+        key = self.keys.pruning_lock
+        if key in self.strings:
+            return False
+        self.strings[key] = worker_id.encode()
+        self.expiries[key] = self.clock.time() + max(1, int(seconds))
+        return True
+
+    # -- reserve / acknowledge (see resque_impl.store.fetch for the semantics) --------------------------
+    def _hdel(self, key: str, field: bytes) -> None:
+        self.hashes.get(key, {}).pop(field, None)
+        self._prune(key)
+
+    def _drop_inflight(self, worker_id: str, queue: str, payload: bytes, count: int) -> int:
+        """LREM of ``payload`` from the in-flight list (``count`` < 0: from the tail), then SREM if empty."""
+        key = self.keys.inflight(queue, worker_id)
+        items = self.lists.get(key)
+        removed = 0
+        if items:
+            positions = [i for i, item in enumerate(items) if item == payload]
+            if count < 0:
+                positions.reverse()
+            for position in sorted(positions[: abs(count)], reverse=True):
+                del items[position]
+                removed += 1
+            self._prune(key)
+        if key not in self.lists:
+            self._srem(self.keys.inflight_queues(worker_id), queue)
+        return removed
+
+    def fetch(
+        self,
+        worker_id: str,
+        queues: Sequence[str],
+        run_at: str,
+        *,
+        reliable: bool = True,
+        ack: Ack | None = None,
+        reserve: bool = True,
+    ) -> Fetched:
+        keys = self.keys
+        if ack is not None:
+            if reliable:
+                self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
+                self._hdel(keys.recoveries, ack.payload)
+            self.strings.pop(keys.worker(worker_id), None)
+            self.incr_stat("processed", 1, worker_id)
+            if ack.failed:
+                self.incr_stat("failed", 1, worker_id)
+        if not reserve:
+            return Fetched("acked")
+        if self.strings.get(keys.pause_all, b"").strip().lower() == b"true":
+            return Fetched("paused")
+        for queue in queues:
+            items = self.lists.get(keys.queue(queue))
+            if not items:
+                continue
+            payload = items.popleft()
+            self._prune(keys.queue(queue))
+            if reliable:
+                self._list(keys.inflight(queue, worker_id)).append(payload)
+                self._sadd(keys.inflight_queues(worker_id), queue)
+            self.strings[keys.worker(worker_id)] = encode_working_on(queue, run_at, payload)
+            return Fetched("job", queue, payload)
+        return Fetched("empty")
+
+    def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:
+        if reliable:
+            self._drop_inflight(worker_id, queue, payload, -1)
+        self._sadd(self.keys.queues, queue)
+        self._list(self.keys.queue(queue)).appendleft(payload)
+        self.strings.pop(self.keys.worker(worker_id), None)
+        self._publish(queue)
+
+    def inflight(self, worker_id: str) -> list[tuple[str, bytes]]:
+        names = sorted(self.sets.get(self.keys.inflight_queues(worker_id), ()))
+        return [(name, item) for name in names for item in self.lists.get(self.keys.inflight(name, worker_id), ())]
+
+    def recover_inflight(self, worker_id: str, max_recoveries: int) -> tuple[int, list[tuple[str, bytes]]]:
+        keys = self.keys
+        recovered = 0
+        poison: list[tuple[str, bytes]] = []
+        counts = self.hashes.setdefault(keys.recoveries, {})
+        for name in sorted(self.sets.get(keys.inflight_queues(worker_id), ())):
+            key = keys.inflight(name, worker_id)
+            items = list(self.lists.pop(key, ()))
+            keep: deque[bytes] = deque()
+            pushed = False
+            for payload in reversed(items):
+                count = int(counts.get(payload, b"0")) + 1
+                counts[payload] = str(count).encode()
+                if count <= max_recoveries:
+                    self._list(keys.queue(name)).appendleft(payload)
+                    pushed = True
+                    recovered += 1
+                else:
+                    keep.appendleft(payload)
+            if keep:
+                self.lists[key] = keep
+                poison.extend((name, payload) for payload in keep)
+            else:
+                self._srem(keys.inflight_queues(worker_id), name)
+            if pushed:
+                self._sadd(keys.queues, name)
+                self._publish(name)
+        self._prune(keys.recoveries)
+        return recovered, poison
+
+    def discard_inflight(self, worker_id: str, queue: str, payload: bytes) -> bool:
+        removed = self._drop_inflight(worker_id, queue, payload, 1)
+        self._hdel(self.keys.recoveries, payload)
+        return removed > 0
+
+    def subscribe(self) -> MemorySubscription:
+        subscription = MemorySubscription(self)
+        self._subscribers.append(subscription)
+        return subscription
+
+
+class MemorySubscription:
+    """Push notifications from a :class:`MemoryStore`; waiting sleeps on the store's clock."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.pending: list[str] = []
+
+    def wait(self, timeout: float) -> list[str]:
+        if not self.pending and timeout > 0:
+            self.store.clock.sleep(timeout)
+        names, self.pending = self.pending, []
+        return names
+
+    def close(self) -> None:
+        if self in self.store._subscribers:
+            self.store._subscribers.remove(self)
 
 
 def _slice(items: deque[bytes] | None, start: int, count: int) -> list[bytes]:

@@ -10,11 +10,13 @@ from resque_impl.cli.app import main
 from resque_impl.cli.failed import failed
 from resque_impl.cli.queues import enqueue, info, queues
 from resque_impl.cli.web import web
+from resque_impl.cli.work import work
 
 main.add_command(enqueue)
 main.add_command(queues)
 main.add_command(info)
 main.add_command(failed)
+main.add_command(work)
 main.add_command(web)
 
 __all__ = ["main"]

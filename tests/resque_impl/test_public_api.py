@@ -10,6 +10,8 @@ EXPECTED = {
     "info", "peek", "queues", "remove_queue", "size",
     # declaring and running jobs
     "Execution", "Job", "QueuedJob", "Registry", "default_registry", "job",
+    # workers
+    "Worker", "WorkerHooks", "WorkerOptions", "default_worker_hooks",
     # payloads
     "Payload", "decode_payload", "encode_payload", "validate_args",
     # failures
@@ -20,7 +22,7 @@ EXPECTED = {
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
     "JobRegistrationError", "NoClassError", "NoQueueError", "NotSerializableError", "PayloadDecodeError",
     "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError", "ResqueError",
-    "UnknownJobClassError",
+    "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
     # metadata
     "__version__",
 }  # fmt: skip

@@ -1,0 +1,234 @@
+"""Running a job in a forked child, and watching over the child from the parent.
+
+The child runs the ``after_fork`` hooks and the job (with its hooks), sends its :class:`Outcome`
+back through a pipe, and leaves with ``os._exit``; it never touches Redis for the worker, so the
+parent acknowledges the job in one round trip. The parent waits in ``select`` on that pipe and on the
+signal wake-up pipe, so it reacts at once to the child's result, to its death (SIGCHLD), and to signals,
+and enforces deadlines: the job timeout, and the ``TERM_CHILD`` sequence (wait
+``RESQUE_PRE_SHUTDOWN_TIMEOUT``, send TERM, wait ``RESQUE_TERM_TIMEOUT``, send KILL).
+
+A child that dies without reporting (a signal, ``os._exit``) becomes a ``Resque::DirtyExit`` failure,
+as in Ruby; one stopped for running too long becomes a :class:`JobTimeoutError` failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
+
+from resque_impl.errors import DirtyExit, JobTimeoutError, TermException
+from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
+from resque_impl.worker.signals import WakeupPipe, reset_in_child
+
+if TYPE_CHECKING:
+    from resque_impl.worker.steps import Worker
+
+__all__ = ["Child", "ChildResult", "fork_job", "outcome_of"]
+
+
+@dataclass
+class ChildResult:
+    """How a child ended: its wait status, the bytes it sent, and whether we stopped it for a timeout."""
+
+    status: int
+    data: bytes
+    timed_out: bool
+    timeout: float | None = None
+
+
+_SHORT_OUTCOMES = {"performed": b"P", "skipped": b"S"}
+_FROM_SHORT = {b"P": PERFORMED, b"S": SKIPPED}
+
+
+def _raise_term(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not interrupt the cleanup
+    raise TermException("SIGTERM")
+
+
+def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: bool) -> NoReturn:
+    code = 0
+    try:
+        reset_in_child(_raise_term if term_child else None)
+        try:
+            worker.hooks.run("after_fork", worker, job)
+        except Exception as error:
+            outcome = worker.fail(job, error)
+        else:
+            outcome = worker.perform(job)
+        # The common outcomes travel as one byte: pickling touches (and so copies) more of the parent's
+        # memory than the job itself often does.
+        data = _SHORT_OUTCOMES.get(outcome.status, b"") if not outcome.failed else b""
+        data = data or pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_fd, view) :]
+    except BaseException:
+        code = 1
+        with contextlib.suppress(BaseException):
+            sys.excepthook(*sys.exc_info())
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+class Child:
+    """A forked child running one job, seen from the parent."""
+
+    def __init__(self, pid: int, result_fd: int, timeout: float | None) -> None:
+        self.pid = pid
+        self.result_fd = result_fd
+        self.started = time.monotonic()
+        self.timeout = timeout
+        self.timed_out = False
+        self._chunks: list[bytes] = []
+        self._eof = False
+        self._term_plan: tuple[float, float] | None = None  # (when to TERM, when to KILL)
+        self._term_sent = False
+        self._kill_sent = False
+        self._status: int | None = None
+
+    # -- called from signal handlers and the loop ---------------------------------------------------
+    def kill(self) -> None:
+        """SIGKILL the child now."""
+        if not self._kill_sent and self._status is None:
+            self._kill_sent = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def stop(self, *, term_child: bool, pre_shutdown: float, term_timeout: float) -> None:
+        """Stop the child: at once with KILL, or (``term_child``) TERM after ``pre_shutdown`` seconds
+        and KILL ``term_timeout`` seconds after that."""
+        if not term_child:
+            self.kill()
+            return
+        if self._term_plan is None:
+            now = time.monotonic()
+            self._term_plan = (now + pre_shutdown, now + pre_shutdown + term_timeout)
+            self._act(now)
+
+    def _act(self, now: float) -> None:
+        if self.timeout is not None and not self.timed_out and now - self.started >= self.timeout:
+            self.timed_out = True
+            self.kill()
+        if self._term_plan is not None:
+            term_at, kill_at = self._term_plan
+            if now >= term_at and not self._term_sent:
+                self._term_sent = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGTERM)
+            if now >= kill_at:
+                self.kill()
+
+    def _next_deadline(self) -> float | None:
+        deadlines: list[float] = []
+        if self.timeout is not None and not self.timed_out:
+            deadlines.append(self.started + self.timeout)
+        if self._term_plan is not None and not self._kill_sent:
+            deadlines.append(self._term_plan[1] if self._term_sent else self._term_plan[0])
+        return min(deadlines) if deadlines else None
+
+    # -- waiting ------------------------------------------------------------------------------------
+    def _read(self) -> None:
+        while not self._eof:
+            try:
+                chunk = os.read(self.result_fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if chunk:
+                self._chunks.append(chunk)
+            else:
+                self._eof = True
+
+    def _reap(self, block: bool) -> bool:
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, 0
+        if pid == 0:
+            return False
+        self._status = status
+        return True
+
+    def wait(self, wakeup: WakeupPipe | None) -> ChildResult:
+        """Wait for the child to end, reading its report and enforcing the deadlines."""
+        try:
+            while True:
+                now = time.monotonic()
+                self._act(now)
+                self._read()
+                if self._eof:
+                    # The child closed its end: it is leaving. Block until it has (signals still run).
+                    self._reap(block=True)
+                    break
+                if self._reap(block=False):
+                    self._read()
+                    break
+                deadline = self._next_deadline()
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                watched = [self.result_fd] + ([wakeup.fd] if wakeup is not None else [])
+                if wakeup is None and timeout is None:
+                    timeout = 0.05  # without the wake-up pipe, SIGCHLD cannot wake us: poll
+                try:
+                    ready, _, _ = select.select(watched, [], [], timeout)
+                except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for safety
+                    continue
+                if wakeup is not None and wakeup.fd in ready:
+                    wakeup.drain()
+        finally:
+            os.close(self.result_fd)
+        return ChildResult(self._status or 0, b"".join(self._chunks), self.timed_out, self.timeout)
+
+
+def fork_job(worker: Worker, job: ReservedJob, *, timeout: float | None, term_child: bool) -> Child:
+    """Fork a child that runs ``job``; returns the parent's handle on it."""
+    read_fd, write_fd = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()  # or the child would write the parent's buffered output again
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when forking with threads. Our only other thread is the heartbeat, which
+        # holds no lock the child uses (redis-py and logging reset theirs after fork).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child_main(worker, job, write_fd, term_child)
+    os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    return Child(pid, read_fd, timeout)
+
+
+def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome:
+    """The :class:`Outcome` a child's end means (running ``on_failure`` hooks here when the child could
+    not report one)."""
+    if result.timed_out:
+        return worker.fail(job, JobTimeoutError(f"job ran longer than its {result.timeout:g} s timeout and was killed"))
+    if result.data in _FROM_SHORT:
+        return _FROM_SHORT[result.data]
+    if result.data:
+        try:
+            outcome = pickle.loads(result.data)
+        except Exception:
+            outcome = None
+        if isinstance(outcome, Outcome):
+            return outcome
+    if os.WIFSIGNALED(result.status):
+        number = os.WTERMSIG(result.status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = "unknown signal"
+        return worker.fail(job, DirtyExit(f"Child process received unhandled signal {number} ({name})"))
+    code = os.WEXITSTATUS(result.status) if os.WIFEXITED(result.status) else result.status
+    return worker.fail(job, DirtyExit(f"Child process exited with status {code} before reporting a result"))

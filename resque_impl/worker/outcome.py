@@ -1,0 +1,74 @@
+"""The values a worker's steps pass around: a reserved job, and how running it turned out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from resque_impl.codec import Payload, decode_payload
+from resque_impl.errors import PayloadDecodeError
+from resque_impl.job import QueuedJob
+
+__all__ = ["Outcome", "ReservedJob", "Status"]
+
+Status = Literal["performed", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservedJob:
+    """A job a worker took from ``queue``: the exact bytes, and the payload if they are one.
+
+    ``payload`` is ``None`` (and ``decode_error`` says why) when the bytes are not a Resque payload;
+    such a job becomes a failure record that keeps the bytes.
+    """
+
+    queue: str
+    raw: bytes
+    payload: Payload | None
+    decode_error: PayloadDecodeError | None = None
+
+    @classmethod
+    def read(cls, queue: str, raw: bytes) -> ReservedJob:
+        try:
+            return cls(queue, raw, decode_payload(raw))
+        except PayloadDecodeError as error:
+            return cls(queue, raw, None, error)
+
+    @property
+    def class_name(self) -> str | None:
+        return self.payload.class_name if self.payload is not None else None
+
+    @property
+    def args(self) -> list[Any]:
+        return self.payload.args if self.payload is not None else []
+
+    def as_queued(self) -> QueuedJob | None:
+        """The job as a :class:`~resque_impl.job.QueuedJob` (``None`` if the bytes are not a payload)."""
+        return QueuedJob(self.queue, self.payload) if self.payload is not None else None
+
+    def describe(self) -> str:
+        """A short text for logs and process titles."""
+        return self.class_name or "<unreadable payload>"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a job ended: ``performed``, ``skipped`` (a ``before_perform`` hook raised ``DontPerform`` or an
+    around hook did not yield; still counted as processed) or ``failed``.
+
+    A failed outcome carries the failure record to save (``record``) and its ``exception`` name and
+    ``error`` message.
+    """
+
+    status: Status
+    exception: str | None = None
+    error: str | None = None
+    record: bytes | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+PERFORMED = Outcome("performed")
+SKIPPED = Outcome("skipped")

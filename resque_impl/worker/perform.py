@@ -1,0 +1,62 @@
+"""Running one reserved job in this process and turning what happened into an :class:`Outcome`.
+
+Semantics are Ruby Resque's ``Job#perform`` and ``Job#fail``: hooks and ``perform`` run through
+:class:`resque_impl.hooks.Execution` (``on_failure`` hooks once per failed job), a payload naming an
+unregistered class fails as ``NameError`` without hooks, and bytes that are not a payload fail with
+the bytes kept in the record. Nothing here talks to Redis: the record is saved when the job is
+acknowledged.
+"""
+
+from __future__ import annotations
+
+from resque_impl.client import Resque
+from resque_impl.errors import (
+    FailureHookError,
+    PayloadDecodeError,
+    UnknownJobClassError,
+    exception_message,
+    exception_name,
+)
+from resque_impl.hooks import Execution
+from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
+
+__all__ = ["failure_outcome", "perform_in_process", "run_failure_hooks"]
+
+
+def failure_outcome(resque: Resque, job: ReservedJob, error: BaseException, worker_id: str) -> Outcome:
+    """A failed :class:`Outcome` for ``job`` with its record built now (hooks are the caller's business)."""
+    body = job.payload if job.payload is not None else job.raw
+    record = resque.failure_record(job.queue, body, error, worker=worker_id)
+    return Outcome("failed", exception_name(error), exception_message(error), record)
+
+
+def run_failure_hooks(resque: Resque, job: ReservedJob, error: BaseException) -> BaseException:
+    """Run the job class's ``on_failure`` hooks for an error found outside the job (its process died,
+    it timed out, its worker vanished), as Ruby's ``Job#fail`` does; returns the error to record (a
+    :class:`FailureHookError` if a hook raised). Jobs of unknown classes have no hooks."""
+    job_class = resque.registry.get(job.class_name) if job.class_name else None
+    if job_class is None:
+        return error
+    try:
+        Execution(job_class, job.args).run_failure_hooks(error)
+    except FailureHookError as hook_error:
+        return hook_error
+    return error
+
+
+def perform_in_process(resque: Resque, job: ReservedJob, worker_id: str) -> Outcome:
+    """Run ``job`` here and now; never raises except ``KeyboardInterrupt``."""
+    if job.payload is None:
+        problem = job.decode_error or PayloadDecodeError("payload could not be read", job.raw)
+        return failure_outcome(resque, job, problem, worker_id)
+    try:
+        job_class = resque.registry.resolve(job.payload.class_name)
+    except UnknownJobClassError as error:
+        return failure_outcome(resque, job, error, worker_id)
+    try:
+        performed = Execution(job_class, job.payload.args).perform()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # SystemExit and TermException from a job are failures too, as in Ruby
+        return failure_outcome(resque, job, error, worker_id)
+    return PERFORMED if performed else SKIPPED

@@ -1,0 +1,303 @@
+"""The :class:`Worker` and the small steps its loop is made of, each usable on its own.
+
+The steps talk to the store and read time from the injected clock only: no threads, signals, sleeps or
+forks, so a simulator (or a test) can drive a worker one step at a time, in simulated time, on Redis,
+fakeredis or the in-memory twin::
+
+    worker = Worker(["critical", "*"], resque=Resque(store=MemoryStore(clock=clock), clock=clock))
+    worker.register()
+    worker.heartbeat()
+    job = worker.reserve()                         # ReservedJob | None (priority order, reliable)
+    while job is not None:
+        outcome = worker.perform(job)              # in this process; never raises
+        job = worker.done(job, outcome, reserve_next=True)   # ack + next job in one round trip
+    worker.prune_dead_workers()                     # under the cluster-wide pruning lock
+    worker.unregister()
+
+:meth:`Worker.work` runs the production loop around these steps (see :mod:`.loop`): signals,
+forking, the heartbeat thread, waking on push notifications, reconnecting, restart policies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from resque_impl.client import Resque
+from resque_impl.clock import Clock, SystemClock, format_heartbeat, format_run_at, format_started
+from resque_impl.codec import dumps, loads
+from resque_impl.default import current
+from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit
+from resque_impl.store import Ack
+from resque_impl.store.fetch import encode_working_on
+from resque_impl.worker.hooks import WorkerHooks, default_worker_hooks
+from resque_impl.worker.loop import WorkLoop
+from resque_impl.worker.options import WorkerOptions
+from resque_impl.worker.outcome import Outcome, ReservedJob
+from resque_impl.worker.patterns import QueuePatterns, as_patterns
+from resque_impl.worker.perform import failure_outcome, perform_in_process, run_failure_hooks
+from resque_impl.worker.pruning import LocalPids, dead_workers, local_worker_pids
+
+__all__ = ["Worker"]
+
+logger = logging.getLogger("resque_impl.worker")
+
+
+class Worker:
+    """A Resque worker: id ``host:pid:<queue patterns>``, serving ``queues`` in priority order.
+
+    :param queues: queue names and patterns (``"*"``, ``"mail*"``, ``"!low"``), a list or a
+        comma-separated string.
+    :param resque: the connection to work for (default: :func:`resque_impl.current`).
+    :param options: a :class:`WorkerOptions` (default: Ruby Resque's defaults, reliable fetch on).
+    :param hooks: worker hooks (default: :data:`~resque_impl.worker.default_worker_hooks`).
+    :param clock: where time comes from (default: the Resque's clock).
+    :param hostname: / :param pid: override the id's parts (a simulator's fake workers, tests).
+    :param server_time: take heartbeat and pruning times from Redis ``TIME`` (as Ruby does) rather than
+        the clock; default: only when the clock is the system clock.
+    :param local_pids: returns the pids of live worker processes on this host, for pruning (default:
+        the process table; a simulator passes its own).
+    """
+
+    def __init__(
+        self,
+        queues: QueuePatterns | Sequence[str] | str,
+        *,
+        resque: Resque | None = None,
+        options: WorkerOptions | None = None,
+        hooks: WorkerHooks | None = None,
+        clock: Clock | None = None,
+        hostname: str | None = None,
+        pid: int | None = None,
+        server_time: bool | None = None,
+        local_pids: LocalPids | None = None,
+    ) -> None:
+        self.queues = as_patterns(queues)
+        self.resque = resque if resque is not None else current()
+        self.store = self.resque.store
+        self.options = options if options is not None else WorkerOptions()
+        self.hooks = hooks if hooks is not None else default_worker_hooks
+        self.clock = clock if clock is not None else self.resque.clock
+        self.hostname = hostname if hostname is not None else socket.gethostname()
+        self.pid = pid if pid is not None else os.getpid()
+        self.id = f"{self.hostname}:{self.pid}:{self.queues.id_part}"
+        self.use_server_time = server_time if server_time is not None else isinstance(self.clock, SystemClock)
+        self.local_pids = local_pids if local_pids is not None else local_worker_pids
+        #: The job reserved and not yet acknowledged, if any.
+        self.current: ReservedJob | None = None
+        #: Whether the last reserve found ``pause-all-workers`` set.
+        self.paused_by_key = False
+        #: Jobs acknowledged (and of those, failed) by this object.
+        self.processed = 0
+        self.failed = 0
+        self._run_at_second = -1
+        self._run_at_text = ""
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.id}>"
+
+    # -- time ------------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The clock's time."""
+        return self.clock.time()
+
+    def _run_at(self) -> str:
+        """The working-on record's ``run_at`` for now, formatted once per second."""
+        second = int(self.now())
+        if second != self._run_at_second:
+            self._run_at_second, self._run_at_text = second, format_run_at(second)
+        return self._run_at_text
+
+    def heartbeat_time(self) -> float:
+        """The time heartbeats are written with and compared against: Redis ``TIME`` or the clock."""
+        return self.store.server_time() if self.use_server_time else self.clock.time()
+
+    # -- registration ----------------------------------------------------------------------------------
+    def register(self) -> None:
+        """Add this worker to ``workers`` and record when it started."""
+        self.store.register_worker(self.id, format_started(self.now()))
+
+    def is_registered(self) -> bool:
+        return self.store.worker_exists(self.id)
+
+    def heartbeat(self) -> None:
+        """Record that this worker is alive."""
+        self.store.heartbeat(self.id, format_heartbeat(self.heartbeat_time()))
+
+    def remove_heartbeat(self) -> None:
+        self.store.remove_heartbeat(self.id)
+
+    def unregister(self, error: BaseException | None = None) -> None:
+        """Leave the registry, like Ruby's ``unregister_worker``: see :meth:`retire`."""
+        self.retire(self.id, error)
+        self.current = None
+
+    # -- jobs ------------------------------------------------------------------------------------------
+    def queue_list(self) -> list[str]:
+        """The queues to try now, in order (patterns expanded against the ``queues`` set)."""
+        if self.queues.static:
+            return self.queues.expand()
+        return self.queues.expand(self.store.queue_names())
+
+    def _fetch(self, ack: Ack | None, reserve: bool) -> ReservedJob | None:
+        queues = self.queue_list() if reserve else []
+        fetched = self.store.fetch(
+            self.id,
+            queues,
+            self._run_at(),
+            reliable=self.options.reliable,
+            ack=ack,
+            reserve=reserve,
+        )
+        if ack is not None:
+            self.current = None
+            self.processed += 1
+            self.failed += ack.failed
+        if reserve:
+            self.paused_by_key = fetched.state == "paused"
+        if fetched.state != "job" or fetched.queue is None or fetched.payload is None:
+            return None
+        self.current = ReservedJob.read(fetched.queue, fetched.payload)
+        return self.current
+
+    def reserve(self) -> ReservedJob | None:
+        """Take the first job of the first non-empty queue and mark this worker busy with it, in one
+        round trip; ``None`` if every queue is empty or ``pause-all-workers`` is set
+        (:attr:`paused_by_key`)."""
+        return self._fetch(None, True)
+
+    def adopt(self) -> ReservedJob | None:
+        """Take back a job already in this worker's in-flight lists (one reserved when a connection
+        broke before the reply arrived), marking this worker busy with it; ``None`` if there is none."""
+        if not self.options.reliable:
+            return None
+        held = self.store.inflight(self.id)
+        if not held:
+            return None
+        queue, payload = held[0]
+        self.store.set_working_on(self.id, encode_working_on(queue, format_run_at(self.now()), payload))
+        self.current = ReservedJob.read(queue, payload)
+        return self.current
+
+    def perform(self, job: ReservedJob) -> Outcome:
+        """Run ``job`` in this process with its hooks; never raises (failures become the outcome)."""
+        return perform_in_process(self.resque, job, self.id)
+
+    def fail(self, job: ReservedJob, error: BaseException) -> Outcome:
+        """A failed outcome for an error found outside the job (its process died, it timed out), after
+        running the job's ``on_failure`` hooks as Ruby's ``Job#fail`` does."""
+        return failure_outcome(self.resque, job, run_failure_hooks(self.resque, job, error), self.id)
+
+    def save_failure(self, job: ReservedJob, outcome: Outcome) -> None:
+        """Write a failed outcome's record to the failure backend (nothing for other outcomes)."""
+        if outcome.failed and outcome.record is not None:
+            self.resque.failures.save(outcome.record, job.queue)
+
+    def acknowledge(self, job: ReservedJob, outcome: Outcome, *, reserve_next: bool = False) -> ReservedJob | None:
+        """Mark ``job`` finished (working-on record cleared, stats counted, in-flight entry dropped) and,
+        with ``reserve_next``, reserve the next job, in one round trip."""
+        return self._fetch(Ack(job.queue, job.raw, outcome.failed), reserve_next)
+
+    def done(self, job: ReservedJob, outcome: Outcome, *, reserve_next: bool = False) -> ReservedJob | None:
+        """:meth:`save_failure`, then :meth:`acknowledge`: the step after :meth:`perform`."""
+        self.save_failure(job, outcome)
+        return self.acknowledge(job, outcome, reserve_next=reserve_next)
+
+    def release(self, job: ReservedJob) -> None:
+        """Give back a reserved job that was never started: to the head of its queue, worker idle."""
+        self.store.release(self.id, job.queue, job.raw, reliable=self.options.reliable)
+        self.current = None
+
+    # -- the production loop ---------------------------------------------------------------------------
+    def work(self, interval: float | None = None, *, burst: bool | None = None) -> int:
+        """Run until told to stop (a signal, ``burst`` with the queues drained, a restart policy) and
+        return the exit code (0). ``interval`` and ``burst`` override :attr:`options`. Installs signal
+        handlers when called from the main thread."""
+        changes: dict[str, Any] = {"interval": interval, "burst": burst}
+        if interval == 0:
+            changes["burst"] = True
+        return WorkLoop(self, self.options.replace(**changes)).run()
+
+    # -- dead workers ----------------------------------------------------------------------------------
+    def prune_dead_workers(self) -> list[str]:
+        """Unregister workers found dead (see :mod:`.pruning`), recovering their in-flight jobs.
+
+        Only one worker prunes at a time: this one takes Ruby's ``pruning_dead_workers_in_progress``
+        lock (``SET NX EX <heartbeat interval>``) first and does nothing if another holds it. Returns
+        the ids pruned.
+        """
+        if not self.store.acquire_pruning_lock(self.id, int(self.options.heartbeat_interval)):
+            return []
+        worker_ids = self.store.worker_ids()
+        if not worker_ids:
+            return []
+        dead = dead_workers(
+            worker_ids,
+            self.store.heartbeats(),
+            now=self.heartbeat_time(),
+            stale_after=self.options.prune_after,
+            me=self.id,
+            hostname=self.hostname,
+            my_queues=self.queues.includes,
+            local_pids=self.local_pids,
+        )
+        for worker_id, stale in dead:
+            logger.info("pruning dead worker %s", worker_id)
+            self.retire(worker_id, _prune_error(worker_id, self._job_of(worker_id)) if stale else None)
+        return [worker_id for worker_id, _ in dead]
+
+    def _job_of(self, worker_id: str) -> ReservedJob | None:
+        record = self.store.working_on([worker_id]).get(worker_id)
+        if not record:
+            return None
+        try:
+            data: Any = loads(record)
+            queue = str(data["queue"])
+            payload = data["payload"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        raw = payload.encode() if isinstance(payload, str) else dumps(payload)
+        return ReservedJob.read(queue, raw)
+
+    def retire(self, worker_id: str, error: BaseException | None = None) -> None:
+        """Unregister ``worker_id`` (this worker or a dead one) so that none of its jobs is lost.
+
+        Its in-flight jobs go back to the head of their queues (a job recovered more than
+        ``max_recoveries`` times is recorded as a :class:`PoisonJobError` failure instead). A worker
+        without in-flight jobs (reliable fetch off, or a Ruby worker) is handled as Ruby does: a job
+        it was busy with becomes a failure record (``error``, by default ``DirtyExit("Job still being
+        processed")``), never requeued. Then its keys are removed.
+        """
+        recovered, poison = self.store.recover_inflight(worker_id, self.options.max_recoveries)
+        if recovered:
+            logger.warning("requeued %d in-flight job(s) of worker %s", recovered, worker_id)
+        for queue, payload in poison:
+            job = ReservedJob.read(queue, payload)
+            problem = PoisonJobError(
+                f"job was recovered from dead workers {self.options.max_recoveries} times and its worker died "
+                f"again (last: {worker_id}); recorded as failed instead of running it again"
+            )
+            self.save_failure(
+                job, failure_outcome(self.resque, job, run_failure_hooks(self.resque, job, problem), worker_id)
+            )
+            self.store.discard_inflight(worker_id, queue, payload)
+            logger.error("poison job %s from %s recorded as failed", job.describe(), queue)
+        if not recovered and not poison:
+            busy = self._job_of(worker_id)
+            if busy is not None:
+                self._fail_for(worker_id, busy, error if error is not None else DirtyExit("Job still being processed"))
+        self.store.unregister_worker(worker_id)
+
+    def _fail_for(self, worker_id: str, job: ReservedJob, error: BaseException) -> None:
+        """Record ``job`` of ``worker_id`` as failed with ``error``, after its ``on_failure`` hooks."""
+        problem = run_failure_hooks(self.resque, job, error)
+        self.save_failure(job, failure_outcome(self.resque, job, problem, worker_id))
+
+
+def _prune_error(worker_id: str, job: ReservedJob | None) -> PruneDeadWorkerDirtyExit:
+    """With Ruby's message: "Worker <id> did not gracefully exit while processing <class>"."""
+    doing = job.describe() if job is not None else "<Unknown Job>"
+    return PruneDeadWorkerDirtyExit(f"Worker {worker_id} did not gracefully exit while processing {doing}")

@@ -1,0 +1,424 @@
+"""The worker's steps, driven one at a time on fakeredis, a real redis-server and the in-memory twin."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+
+import pytest
+
+from resque_impl import DontPerform, ManualClock, Registry, Resque, job
+from resque_impl.clock import format_heartbeat
+from resque_impl.memory_store import MemoryStore
+from resque_impl.testing import dump_keys
+from resque_impl.worker import Worker, WorkerOptions
+from resque_impl.worker.outcome import ReservedJob
+from resque_impl.worker.pruning import heartbeat_epoch
+
+registry = Registry()
+
+
+@job(queue="email", registry=registry, name="StepMail")
+class StepMail:
+    performed: ClassVar[list[tuple[Any, ...]]] = []
+
+    @classmethod
+    def perform(cls, *args: Any) -> None:
+        cls.performed.append(args)
+
+
+class StepBoomError(Exception):
+    pass
+
+
+@job(queue="critical", registry=registry, name="StepBoom")
+class StepBoom:
+    failures: ClassVar[list[str]] = []
+
+    @staticmethod
+    def perform(*args: Any) -> None:
+        raise StepBoomError("kaboom")
+
+    @classmethod
+    def on_failure_note(cls, error: BaseException, *args: Any) -> None:
+        cls.failures.append(type(error).__name__)
+
+
+@job(queue="email", registry=registry, name="StepSkip")
+class StepSkip:
+    @staticmethod
+    def before_perform_veto(*args: Any) -> None:
+        raise DontPerform
+
+    @staticmethod
+    def perform(*args: Any) -> None:
+        raise AssertionError("never runs")
+
+
+def snapshot(store: Any) -> dict[str, Any]:
+    return store.dump() if isinstance(store, MemoryStore) else dump_keys(store.client)
+
+
+@pytest.fixture
+def resque(store: Any, clock: ManualClock) -> Resque:
+    if isinstance(store, MemoryStore):
+        store.clock = clock
+    return Resque(store=store, clock=clock, registry=registry)
+
+
+def make_worker(resque: Resque, queues: Any = ("critical", "email"), **options: Any) -> Worker:
+    return Worker(
+        list(queues),
+        resque=resque,
+        options=WorkerOptions(**options),
+        hostname="host",
+        pid=1,
+        local_pids=set,
+    )
+
+
+def drop_pruning_lock(store: Any) -> None:
+    """The lock expires after a heartbeat interval; tests that prune repeatedly drop it instead."""
+    if isinstance(store, MemoryStore):
+        store.strings.pop(store.keys.pruning_lock, None)
+    else:
+        store.client.delete(store.keys.pruning_lock)
+
+
+def failures(resque: Resque) -> list[dict[str, Any]]:
+    return [record.data for record in resque.failures.all()]
+
+
+def test_id_is_host_pid_and_patterns_without_exclusions(resque: Resque) -> None:
+    assert make_worker(resque, ["high", "*", "!low"]).id == "host:1:high,*"
+
+
+def test_register_heartbeat_unregister_leave_nothing_behind(resque: Resque, store: Any) -> None:
+    worker = make_worker(resque)
+    worker.register()
+    worker.heartbeat()
+    keys = snapshot(store)
+    assert keys["resque:workers"]["value"] == ["host:1:critical,email"]
+    assert keys["resque:worker:host:1:critical,email:started"]["value"] == "2026-11-27 23:43:29 +0000"
+    assert keys["resque:workers:heartbeat"]["value"] == {"host:1:critical,email": "2026-11-27T23:43:29+00:00"}
+    worker.unregister()
+    assert snapshot(store) == {}
+
+
+def test_reserve_follows_priority_and_restarts_from_the_first_queue(resque: Resque) -> None:
+    resque.enqueue_to("email", StepMail, 1)
+    resque.enqueue_to("email", StepMail, 2)
+    resque.enqueue_to("critical", StepMail, 3)
+    worker = make_worker(resque)
+    first = worker.reserve()
+    assert first is not None
+    assert (first.queue, first.args) == ("critical", [3])
+    resque.enqueue_to("critical", StepMail, 4)
+    second = worker.done(first, worker.perform(first), reserve_next=True)
+    assert second is not None
+    assert (second.queue, second.args) == ("critical", [4])
+    order = [second.args[0]]
+    job_ = worker.done(second, worker.perform(second), reserve_next=True)
+    while job_ is not None:
+        order.append(job_.args[0])
+        job_ = worker.done(job_, worker.perform(job_), reserve_next=True)
+    assert order == [4, 1, 2]
+
+
+def test_wildcards_are_expanded_on_each_reserve(resque: Resque) -> None:
+    worker = make_worker(resque, ["b*", "*"])
+    assert worker.reserve() is None
+    resque.enqueue_to("alpha", StepMail, "a")
+    resque.enqueue_to("beta", StepMail, "b")
+    reserved = worker.reserve()
+    assert reserved is not None
+    assert reserved.queue == "beta"
+
+
+def test_reliable_reserve_holds_the_job_in_flight_with_a_working_on_record(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepMail, 5, "x")
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    keys = snapshot(store)
+    raw = '{"class":"StepMail","args":[5,"x"]}'
+    assert keys["{resque:queue:email}:inflight:host:1:critical,email"] == {"type": "list", "value": [raw]}
+    assert keys["resque:inflight:host:1:critical,email"] == {"type": "set", "value": ["email"]}
+    record = keys["resque:worker:host:1:critical,email"]["value"]
+    assert record == '{"queue":"email","run_at":"2026-11-27T23:43:29Z","payload":' + raw + "}"
+    assert "resque:queue:email" not in keys
+
+
+def test_acknowledging_counts_and_clears_every_extension_key(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepMail, 1)
+    worker = make_worker(resque)
+    worker.register()
+    reserved = worker.reserve()
+    assert reserved is not None
+    worker.done(reserved, worker.perform(reserved))
+    assert snapshot(store) == {
+        "resque:queues": {"type": "set", "value": ["email"]},
+        "resque:stat:processed": {"type": "string", "value": "1"},
+        "resque:stat:processed:host:1:critical,email": {"type": "string", "value": "1"},
+        "resque:worker:host:1:critical,email:started": {"type": "string", "value": "2026-11-27 23:43:29 +0000"},
+        "resque:workers": {"type": "set", "value": ["host:1:critical,email"]},
+    }
+    assert (worker.processed, worker.failed) == (1, 0)
+
+
+def test_plain_lpop_mode_keeps_no_in_flight_copy(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepMail, 1)
+    worker = make_worker(resque, reliable=False)
+    assert worker.reserve() is not None
+    assert not [key for key in snapshot(store) if "inflight" in key]
+
+
+def test_a_raising_job_becomes_a_failure_record_after_its_hooks(resque: Resque, store: Any) -> None:
+    StepBoom.failures.clear()
+    resque.enqueue(StepBoom, 7)
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    outcome = worker.perform(reserved)
+    assert (outcome.status, outcome.exception, outcome.error) == ("failed", "StepBoomError", "kaboom")
+    worker.done(reserved, outcome)
+    assert StepBoom.failures == ["StepBoomError"]
+    [record] = failures(resque)
+    assert record["payload"] == {"class": "StepBoom", "args": [7]}
+    assert (record["worker"], record["queue"]) == ("host:1:critical,email", "critical")
+    assert re.fullmatch(r".*test_steps.py:\d+:in `perform'", record["backtrace"][0])
+    assert (store.stat("processed"), store.stat("failed")) == (1, 1)
+
+
+def test_dont_perform_skips_quietly_but_counts_as_processed(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepSkip)
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    outcome = worker.perform(reserved)
+    assert outcome.status == "skipped"
+    worker.done(reserved, outcome)
+    assert (store.stat("processed"), store.stat("failed"), failures(resque)) == (1, 0, [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "exception", "kept"),
+    [
+        (b"not json at all", "PayloadDecodeError", "not json at all"),
+        (b'{"args":[1]}', "PayloadDecodeError", '{"args":[1]}'),
+        (b'["a","list"]', "PayloadDecodeError", '["a","list"]'),
+        (b'{"class":"Nobody::Knows","args":[1]}', "NameError", {"class": "Nobody::Knows", "args": [1]}),
+    ],
+)
+def test_bad_payloads_become_failure_records_keeping_the_bytes(
+    resque: Resque, store: Any, raw: bytes, exception: str, kept: Any
+) -> None:
+    store.push("critical", raw)
+    resque.enqueue(StepMail, "after")
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    nxt = worker.done(reserved, worker.perform(reserved), reserve_next=True)
+    assert nxt is not None
+    assert nxt.args == ["after"]
+    [record] = failures(resque)
+    assert (record["exception"], record["payload"]) == (exception, kept)
+    working = json.loads(store.working_on([worker.id])[worker.id])
+    assert working["payload"] == {"class": "StepMail", "args": ["after"]}
+
+
+def test_a_huge_unreadable_payload_is_kept_cut_to_64_kb(resque: Resque, store: Any) -> None:
+    store.push("critical", b"x" * 100_000)
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    worker.done(reserved, worker.perform(reserved))
+    assert failures(resque)[0]["payload"] == "x" * 65536
+
+
+def test_working_on_record_stays_json_for_unreadable_payloads(resque: Resque, store: Any) -> None:
+    store.push("critical", b'{broken "json\n')
+    worker = make_worker(resque)
+    assert worker.reserve() is not None
+    assert json.loads(store.working_on([worker.id])[worker.id])["payload"] == '{broken "json\n'
+
+
+def test_pause_all_workers_key_stops_reserving(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepMail, 1)
+    if isinstance(store, MemoryStore):
+        store.strings[store.keys.pause_all] = b" TRUE "
+    else:
+        store.client.set(store.keys.pause_all, " TRUE ")
+    worker = make_worker(resque)
+    assert worker.reserve() is None
+    assert worker.paused_by_key
+    assert resque.size("email") == 1
+
+
+def test_release_puts_an_unstarted_job_back_at_the_head(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepMail, 1)
+    resque.enqueue(StepMail, 2)
+    worker = make_worker(resque)
+    reserved = worker.reserve()
+    assert reserved is not None
+    worker.release(reserved)
+    assert [job_.args for job_ in resque.peek("email", 0, 5)] == [[1], [2]]
+    assert not [key for key in snapshot(store) if "inflight" in key or key.startswith("resque:worker:")]
+
+
+def test_adopt_takes_back_a_job_whose_reply_was_lost(resque: Resque, store: Any) -> None:
+    resque.enqueue(StepMail, 1)
+    worker = make_worker(resque)
+    store.fetch(worker.id, ["email"], "2026-11-27T23:43:29Z")  # as if the reply never arrived
+    store.set_working_on(worker.id, b"")
+    adopted = worker.adopt()
+    assert adopted is not None
+    assert adopted.args == [1]
+    assert json.loads(store.working_on([worker.id])[worker.id])["queue"] == "email"
+    assert worker.adopt() is not None  # still held until acknowledged
+    worker.done(adopted, worker.perform(adopted))
+    assert worker.adopt() is None
+
+
+def test_pruning_recovers_a_dead_workers_job_to_the_head_of_its_queue(
+    resque: Resque, store: Any, clock: ManualClock
+) -> None:
+    resque.enqueue(StepMail, "in flight")
+    resque.enqueue(StepMail, "waiting")
+    dead = make_worker(resque)
+    dead.register()
+    dead.heartbeat()
+    assert dead.reserve() is not None
+    clock.advance(301)
+    pruner = Worker(["email"], resque=resque, hostname="elsewhere", pid=2)
+    assert pruner.prune_dead_workers() == [dead.id]
+    assert [job_.args for job_ in resque.peek("email", 0, 5)] == [["in flight"], ["waiting"]]
+    assert failures(resque) == []
+    keys = snapshot(store)
+    assert keys["resque:inflight:recoveries"]["value"] == {'{"class":"StepMail","args":["in flight"]}': "1"}
+    assert [key for key in keys if dead.id in key] == []
+
+
+def test_a_job_recovered_three_times_is_poison_the_fourth(resque: Resque, store: Any, clock: ManualClock) -> None:
+    StepBoom.failures.clear()
+    resque.enqueue(StepBoom, "poison")
+    for attempt in range(4):
+        victim = Worker(["critical"], resque=resque, hostname="h", pid=100 + attempt)
+        victim.register()
+        victim.heartbeat()
+        reserved = victim.reserve()
+        assert reserved is not None, f"attempt {attempt}: the job should be back on its queue"
+        clock.advance(301)
+        drop_pruning_lock(store)
+        pruner = Worker(["critical"], resque=resque, hostname="other", pid=1)
+        assert pruner.prune_dead_workers() == [victim.id]
+    assert resque.size("critical") == 0
+    [record] = failures(resque)
+    assert record["exception"] == "Resque::PoisonJobError"
+    assert record["payload"] == {"class": "StepBoom", "args": ["poison"]}
+    assert record["worker"] == "h:103:critical"
+    assert StepBoom.failures == ["PoisonJobError"]
+    assert snapshot(store).keys() == {"resque:failed", "resque:pruning_dead_workers_in_progress", "resque:queues"}
+
+
+def test_a_finished_job_forgets_its_recovery_count(resque: Resque, store: Any, clock: ManualClock) -> None:
+    resque.enqueue(StepMail, 1)
+    dead = make_worker(resque)
+    dead.register()
+    dead.heartbeat()
+    dead.reserve()
+    clock.advance(301)
+    Worker(["email"], resque=resque, hostname="x", pid=2).prune_dead_workers()
+    survivor = Worker(["email"], resque=resque, hostname="x", pid=3)
+    reserved = survivor.reserve()
+    assert reserved is not None
+    survivor.done(reserved, survivor.perform(reserved))
+    assert "resque:inflight:recoveries" not in snapshot(store)
+
+
+def test_pruning_a_busy_worker_without_in_flight_jobs_fails_its_job_like_ruby(
+    resque: Resque, clock: ManualClock
+) -> None:
+    resque.enqueue(StepMail, 1)
+    ruby_like = make_worker(resque, reliable=False)
+    ruby_like.register()
+    ruby_like.heartbeat()
+    assert ruby_like.reserve() is not None
+    clock.advance(301)
+    Worker(["*"], resque=resque, hostname="x", pid=2).prune_dead_workers()
+    [record] = failures(resque)
+    assert record["exception"] == "Resque::PruneDeadWorkerDirtyExit"
+    assert record["error"] == f"Worker {ruby_like.id} did not gracefully exit while processing StepMail"
+    assert resque.workers() == []
+
+
+def test_pruning_spares_fresh_heartbeats_and_workers_without_one(resque: Resque, clock: ManualClock) -> None:
+    fresh = Worker(["q"], resque=resque, hostname="far", pid=1)
+    fresh.register()
+    fresh.heartbeat()
+    silent = Worker(["q"], resque=resque, hostname="far", pid=2)
+    silent.register()
+    clock.advance(299)
+    assert Worker(["q"], resque=resque, hostname="me", pid=3).prune_dead_workers() == []
+    assert resque.workers() == sorted([fresh.id, silent.id])
+
+
+def test_pruning_removes_same_host_workers_whose_process_is_gone(resque: Resque) -> None:
+    gone = Worker(["a", "b"], resque=resque, hostname="box", pid=41)
+    alive = Worker(["a", "b"], resque=resque, hostname="box", pid=42)
+    other_queues = Worker(["c"], resque=resque, hostname="box", pid=43)
+    for worker in (gone, alive, other_queues):
+        worker.register()
+        worker.heartbeat()
+    pruner = Worker(["b", "a"], resque=resque, hostname="box", pid=44, local_pids=lambda: {"42", "44"})
+    assert pruner.prune_dead_workers() == [gone.id]
+    assert resque.workers() == sorted([alive.id, other_queues.id])
+
+
+def test_only_the_holder_of_the_pruning_lock_prunes(resque: Resque, store: Any, clock: ManualClock) -> None:
+    dead = Worker(["q"], resque=resque, hostname="far", pid=1)
+    dead.register()
+    dead.heartbeat()
+    clock.advance(400)
+    first = Worker(["q"], resque=resque, hostname="me", pid=2, options=WorkerOptions(heartbeat_interval=60))
+    store.acquire_pruning_lock("someone else", 60)
+    assert first.prune_dead_workers() == []
+    assert resque.workers() == [dead.id]
+
+
+def test_unregistering_a_busy_worker_without_reliable_fetch_records_dirty_exit(resque: Resque) -> None:
+    resque.enqueue(StepMail, 5, "x")
+    worker = make_worker(resque, reliable=False)
+    worker.register()
+    assert worker.reserve() is not None
+    worker.unregister()
+    [record] = failures(resque)
+    assert (record["exception"], record["error"], record["backtrace"]) == (
+        "Resque::DirtyExit",
+        "Job still being processed",
+        [],
+    )
+
+
+def test_heartbeats_use_redis_time_with_the_system_clock(store: Any) -> None:
+    if isinstance(store, MemoryStore):
+        pytest.skip("the memory twin's server time is its clock")
+    resque = Resque(store=store, registry=registry)
+    worker = Worker(["q"], resque=resque, hostname="h", pid=1)
+    assert worker.use_server_time
+    worker.heartbeat()
+    written = heartbeat_epoch(store.heartbeats()[worker.id])
+    assert written is not None
+    assert abs(worker.heartbeat_time() - written) < 5
+
+
+def test_reserved_job_of_unreadable_bytes_describes_itself() -> None:
+    reserved = ReservedJob.read("q", b"\xff")
+    assert (reserved.payload, reserved.class_name, reserved.args) == (None, None, [])
+    assert reserved.as_queued() is None
+    assert reserved.describe() == "<unreadable payload>"
+
+
+def test_format_heartbeat_matches_ruby() -> None:
+    assert format_heartbeat(1795823009.0) == "2026-11-27T23:43:29+00:00"
