@@ -23,5 +23,7 @@ __all__ = ["Ack", "Fetched", "Store", "StoreProtocol", "Subscription"]
 
 
 @translate_connection_errors
-class Store(QueueCommands, StatCommands, FailureCommands, WorkerCommands, FetchCommands, DashboardCommands):
+class Store(
+    QueueCommands, StatCommands, FailureCommands, WorkerCommands, FetchCommands, DashboardCommands, ServerCommands
+):
     """Every Redis command the library sends, for one client and namespace."""
