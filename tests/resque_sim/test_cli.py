@@ -164,7 +164,7 @@ def test_a_bad_scenario_exits_2_naming_the_file_field_and_fix(tmp_path: Path) ->
     ("option", "expected"),
     [
         (["--set", "workers.nope.count=3"], "workers has no entry named"),
-        (["--sweep", "workers.default.count=4,zero"], "sweep"),
+        (["--sweep", "workers.default.count=4,zero"], 'expected a whole number, got "zero"'),
         (["--sweep", "no-equals-sign"], "must look like param=v1,v2"),
     ],
 )
@@ -233,7 +233,7 @@ def test_the_same_seed_gives_byte_identical_jobs_on_fake_and_memory_whatever_the
     run_process(path, tmp_path / "fake", "fake", "2")
     run_process(path, tmp_path / "memory-again", "memory", "3")
     jobs = (tmp_path / "memory" / "jobs.csv").read_bytes()
-    assert jobs.count(b"\n") > 500
+    assert jobs.count(b"\n") > 300
     assert jobs == (tmp_path / "fake" / "jobs.csv").read_bytes()
     assert jobs == (tmp_path / "memory-again" / "jobs.csv").read_bytes()
 
