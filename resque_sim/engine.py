@@ -42,18 +42,19 @@ import math
 import time
 from collections.abc import Callable, Collection, Generator
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, NamedTuple
 
 import fakeredis
 import numpy as np
 import redis as redis_py
 import simpy
-from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
 
 from resque_impl import DirtyExit, Keys, Registry, Resque
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store, StoreProtocol
-from resque_sim.distributions import JobDraws, JobSampler, arrivals, random_stream
+from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
+from resque_sim.distributions import Arrival, JobDraws, JobSampler, arrivals, random_stream
 from resque_sim.memory import WorkerMemoryModel
 from resque_sim.metrics import bucket_width
 from resque_sim.records import COMPLETED, DOWN_REASONS, FAILED, RETRIED, Recorder, RunRecord
@@ -170,6 +171,8 @@ class _Slot:
     pool: WorkerPool
     covers: tuple[int, ...]  # codes of the queues its patterns match
     interval: float | None  # None: instant
+    fork: bool
+    overhead: float  # seconds added to each job: the fork, when it forks
     model: WorkerMemoryModel
     jitter_rng: np.random.Generator
     worker: Worker | None = None
@@ -261,6 +264,8 @@ class Simulation:
                         pool=pool,
                         covers=covers,
                         interval=None if pool.interval == "instant" else float(pool.interval),
+                        fork=pool.fork_per_job,
+                        overhead=pool.fork_overhead if pool.fork_per_job else 0.0,
                         model=WorkerMemoryModel(pool.memory, pool.restart, fork_per_job=pool.fork_per_job),
                         jitter_rng=random_stream(self.seed, f"worker/{pool.pool}/{number}/max_jobs_jitter"),
                     )
@@ -276,14 +281,37 @@ class Simulation:
         self.pending[info.queue_code] += 1
         self._notify(info.queue_code)
 
+    def _enqueue_batch(self, class_code: int, count: int) -> None:
+        """``count`` new jobs of one class arriving at the same instant (a burst): one bulk push."""
+        info, now, recorder, jobs, draw = (
+            self.classes[class_code],
+            self.env.now,
+            self.recorder,
+            self.jobs,
+            self.sampler.draw,
+        )
+        first = self.next_job_id
+        self.next_job_id += count
+        for job_id in range(first, first + count):
+            job = jobs[job_id] = _Job(draw(info.name), class_code)
+            job.attempt = 1
+            job.row = recorder.enqueued(job_id, class_code, info.queue_code, 1, now)
+        self.resque.enqueue_many(info.job_class, [(job_id,) for job_id in range(first, first + count)])
+        self.pending[info.queue_code] += count
+        self._notify(info.queue_code, count)
+
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env, sampler, jobs, codes = self.env, self.sampler, self.jobs, self.class_codes
-        for arrival in arrivals(self.scenario, self.seed):
-            if arrival.time > env.now:
-                yield env.timeout(arrival.time - env.now)
+        for (at, job_class), same in groupby(arrivals(self.scenario, self.seed), key=_time_and_class):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            count = len(list(same))
+            if count > 1:
+                self._enqueue_batch(codes[job_class], count)
+                continue
             job_id = self.next_job_id
             self.next_job_id += 1
-            job = jobs[job_id] = _Job(sampler.draw(arrival.job_class), codes[arrival.job_class])
+            job = jobs[job_id] = _Job(sampler.draw(job_class), codes[job_class])
             self._enqueue(job_id, job)
 
     def _finished(self, job_id: int, job: _Job, outcome: Outcome) -> None:
@@ -309,20 +337,24 @@ class Simulation:
 
     def _has_work(self, slot: _Slot) -> bool:
         pending = self.pending
-        return any(pending[code] for code in slot.covers)
+        for code in slot.covers:  # noqa: SIM110 - a plain loop: no generator per call on the hot path
+            if pending[code]:
+                return True
+        return False
 
     # -- waking idle workers ----------------------------------------------------------------------------
-    def _notify(self, queue: int) -> None:
-        """A job was pushed to ``queue``: wake the idle workers that would see it (see the module docstring)."""
+    def _notify(self, queue: int, jobs: int = 1) -> None:
+        """``jobs`` jobs were pushed to ``queue``: wake the idle workers that would see them (see the module
+        docstring): every polling one, and one instant one per job."""
         waiting = self.waiting[queue]
         if not waiting:
             return
-        woke_instant = False
+        instant_left = jobs
         for slot in list(waiting.values()):
             if slot.interval is None:
-                if woke_instant:
+                if not instant_left:
                     continue
-                woke_instant = True
+                instant_left -= 1
             self._wake(slot, queue)
 
     def _wake(self, slot: _Slot, queue: int, restart: str | None = None) -> None:
@@ -437,9 +469,7 @@ class Simulation:
     def _run(self, slot: _Slot, worker: Worker, job: ReservedJob) -> Generator[simpy.Event, Any, Outcome | None]:
         """Run one reserved job for its drawn duration; its outcome, or ``None`` when the OOM killer took
         the whole (in-process) worker, after acknowledging the job as failed."""
-        env, recorder, model = self.env, self.recorder, slot.model
-        fork = slot.pool.fork_per_job
-        overhead = slot.pool.fork_overhead if fork else 0.0
+        env, recorder, model, fork, overhead = self.env, self.recorder, slot.model, slot.fork, slot.overhead
         job_id = job.args[0]
         state = self.jobs[job_id]
         draws = state.draws.attempt(state.attempt)
@@ -509,6 +539,10 @@ class Simulation:
             wall_seconds=time.perf_counter() - started,
             worker_pools=tuple(slot.pool.pool for slot in self.slots),
         )
+
+
+def _time_and_class(arrival: Arrival) -> tuple[float, str]:
+    return arrival.time, arrival.job_class
 
 
 def simulate(
