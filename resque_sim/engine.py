@@ -38,6 +38,7 @@ No blocking Redis call is ever made (the steps never block), so nothing waits in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Collection, Generator
@@ -47,10 +48,12 @@ from typing import Any, NamedTuple
 
 import fakeredis
 import numpy as np
-import redis as redis_py
+import redis
 import simpy
 
-from resque_impl import DirtyExit, Keys, Registry, Resque
+from resque_impl import DirtyExit, Keys, Registry, Resque, ResqueError
+from resque_impl.connection import connect
+from resque_impl.keys import DEFAULT_NAMESPACE
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store, StoreProtocol
 from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
@@ -112,24 +115,40 @@ class Backend:
         return cls(scenario.backend, scenario.url, allow_flush)
 
     def open(self, clock: SimClock) -> StoreProtocol:
-        """A store for one run, empty."""
+        """A store for one run, empty (a Redis database is flushed; see :meth:`claim`)."""
         if self.kind == "memory":
             return MemoryStore(clock=clock)
         if self.kind == "fake":
             return Store(fakeredis.FakeRedis(server=fakeredis.FakeServer()), Keys(), "fakeredis")
+        store = self._redis()
+        store.flush_database()
+        return store
+
+    def claim(self) -> Backend:
+        """Check the backend can be used, and return it ready for several runs in a row.
+
+        A Redis database holding keys is refused (:class:`BackendError`) unless ``allow_flush``; once it
+        is ours, each run flushes what the previous one left.
+        """
+        if self.kind != "redis":
+            return self
+        self._redis()
+        return dataclasses.replace(self, allow_flush=True)
+
+    def _redis(self) -> Store:
         if self.kind != "redis" or self.url is None:
             raise BackendError(f"unknown backend {self.kind!r}; use fake, memory or redis with a url")
         try:
-            store = Store(redis_py.Redis.from_url(self.url, socket_timeout=10), Keys(), self.url)
+            connection = connect(self.url)
+            store = Store(connection.client, Keys(connection.namespace or DEFAULT_NAMESPACE), connection.description)
             keys = store.database_size()
-        except Exception as error:  # a bad URL or an unreachable server, said plainly
+        except (ResqueError, redis.RedisError) as error:  # a bad URL, or a server that does not answer
             raise BackendError(f"cannot use Redis at {self.url}: {error}") from error
         if keys and not self.allow_flush:
             raise BackendError(
                 f"the Redis database at {self.url} holds {keys} keys; the simulator empties the database it "
                 "uses, so point it at an empty one, or pass --allow-flush to delete them"
             )
-        store.flush_database()
         return store
 
 
@@ -537,7 +556,6 @@ class Simulation:
             duration=self.scenario.duration,
             warmup=self.scenario.warmup,
             wall_seconds=time.perf_counter() - started,
-            worker_pools=tuple(slot.pool.pool for slot in self.slots),
         )
 
 

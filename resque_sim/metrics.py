@@ -52,7 +52,6 @@ __all__ = [
     "estimate",
     "evaluate_slos",
     "jobs_frame",
-    "mean_of",
     "merge_counts",
     "recommended",
     "run_stats",
@@ -175,9 +174,6 @@ class Percentiles:
         if q in kept or values is None:
             return kept[q]
         return float(np.percentile(values, q)) if len(values) else 0.0
-
-    def as_dict(self) -> dict[str, float]:
-        return {"mean": self.mean, "p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max}
 
 
 @dataclass(frozen=True)
@@ -630,11 +626,6 @@ def recommended(points: Sequence[SweepPoint]) -> Any:
     if all(isinstance(point.value, (int, float)) and not isinstance(point.value, bool) for point in candidates):
         candidates.sort(key=lambda point: point.value)
     return next((point.value for point in candidates if point.ok), None)
-
-
-def mean_of(runs: Sequence[RunStats], read: Any) -> Estimate:
-    """The replications' estimate of any statistic, given how to ``read`` it from one run."""
-    return estimate([float(read(stats)) for stats in runs])
 
 
 def merge_counts(dicts: Sequence[Mapping[str, int]]) -> dict[str, int]:

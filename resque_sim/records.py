@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -242,7 +242,6 @@ class RunRecord:
     duration: float = 0.0
     warmup: float = 0.0
     wall_seconds: float = 0.0
-    worker_pools: tuple[str, ...] = field(default=())
 
     @property
     def attempts(self) -> int:

@@ -148,7 +148,7 @@ def run_scenario(
         for point, variant in enumerate(variants)
         for replication in range(variant.replications)
     ]
-    backend = Backend.for_scenario(scenario, allow_flush=allow_flush)
+    backend = Backend.for_scenario(scenario, allow_flush=allow_flush).claim()
     workers = 1 if scenario.backend == "redis" else max(1, min(processes or os.cpu_count() or 1, len(tasks)))
     outcomes = _run_here(tasks, backend, progress) if workers == 1 else _run_parallel(tasks, backend, workers, progress)
 

@@ -249,7 +249,9 @@ def database(redis_server: RedisServer) -> str:
 
 def test_the_redis_backend_samples_redis_memory(tmp_path: Path, database: str) -> None:
     out = tmp_path / "out"
-    result = simulate(scenario_file(tmp_path), "--out", out, "--redis", database, "--set", "duration=2m")
+    result = simulate(
+        scenario_file(tmp_path), "--out", out, "--redis", database, "--set", "duration=2m", "--replications", "2"
+    )
     assert result.exit_code == 0, result.output
     document = summary(out)
     assert document["backend"] == "redis"
