@@ -26,13 +26,17 @@ library:
 - ``interval: <seconds>``: after a job a worker reserves again at once; after finding nothing it sleeps
   ``interval`` and polls again, so it polls on a grid ``t0, t0 + interval, ...`` from its last empty poll.
   A poll on that grid can only find work if a job was pushed to one of its queues since the last empty
-  poll, so an idle worker simply waits for such a push and then polls at its next grid point: exactly the
-  poll that would have found the job, and none of those that would not have.
+  poll, so an idle worker waits for such a push (every idle worker that covers the queue is told) and
+  then polls at its next grid point: the poll that would have found the job, and none of those that
+  would not have.
 - ``interval: instant``: idle workers are woken at once when a job is pushed to one of their queues (the
   worker's push notifications).  One idle worker is woken per push, the one idle longest; a woken worker
   that takes a job from another queue passes the wake-up on, so no job waits while a worker that could
   take it sleeps.
-
+- The engine counts the jobs waiting per queue (each push adds one, each job a reserve returns takes one
+  away), so a reserve that cannot find work is not sent at all: a worker with nothing waiting on its queues
+  acknowledges its job without asking for the next, and an idle worker woken for a job another worker
+  took goes back to waiting.  Which job a worker gets, and in which order, is always the store's answer.
 No blocking Redis call is ever made (the steps never block), so nothing waits in wall-clock time.
 """
 
