@@ -318,7 +318,13 @@ def wait_cdf_chart(jobs: pd.DataFrame, notes: ChartNotes) -> Figure:
     for slo in notes.slos:
         if slo.metric == "wait" and slo.percentile is not None:
             ax.plot([slo.limit], [slo.percentile / 100], "o", mfc="none", color="tab:red", ms=8)
-            ax.annotate(f"{slo.queue or 'all'} {slo.label}", (slo.limit, slo.percentile / 100), fontsize=7)
+            ax.annotate(
+                f"{slo.queue or 'all'} {slo.label} ",
+                (slo.limit, slo.percentile / 100),
+                fontsize=7,
+                ha="right",
+                va="top",
+            )
     ax.set_xscale("symlog", linthresh=0.01)
     ax.set_xlim(0, max(largest, 0.01) * 1.1)
     ax.set_ylim(0, 1.01)
