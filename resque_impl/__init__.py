@@ -12,14 +12,18 @@ from resque_impl.default import (
     current,
     dequeue,
     enqueue,
+    enqueue_at,
+    enqueue_in,
     enqueue_many,
     enqueue_to,
     info,
     peek,
     queues,
+    remove_delayed,
     remove_queue,
     size,
 )
+from resque_impl.delayed import DelayedJob
 from resque_impl.errors import (
     ConfigurationError,
     DirtyExit,
@@ -38,6 +42,7 @@ from resque_impl.errors import (
     PruneDeadWorkerDirtyExit,
     ResqueConnectionError,
     ResqueError,
+    ScheduleError,
     TermException,
     UnknownJobClassError,
 )
@@ -49,7 +54,7 @@ from resque_impl.failure import (
     RedisBackend,
     RedisMultiQueueBackend,
 )
-from resque_impl.hooks import Execution
+from resque_impl.hooks import Execution, current_job
 from resque_impl.job import Job, QueuedJob, job
 from resque_impl.keys import Keys
 from resque_impl.registry import Registry, default_registry
@@ -72,8 +77,14 @@ __all__ = [
     "queues",
     "remove_queue",
     "size",
+    # delayed jobs (the scheduler process is resque_impl.scheduler)
+    "DelayedJob",
+    "enqueue_at",
+    "enqueue_in",
+    "remove_delayed",
     # declaring and running jobs
     "Execution",
+    "current_job",
     "Job",
     "QueuedJob",
     "Registry",
@@ -121,6 +132,7 @@ __all__ = [
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "ScheduleError",
     "TermException",
     "UnknownJobClassError",
     # metadata

@@ -9,6 +9,12 @@
     r.enqueue_many(EmailJob, [(1, "a"), (2, "b")])     # pipelined; returns how many were pushed
     r.dequeue(EmailJob, 42, "x"); r.size("email"); r.peek("email", 0, 10); r.queues(); r.info()
     r.failures.all(0, 10); r.failures.retry_and_remove(record)
+    r.enqueue_in(30, EmailJob, 42); r.remove_delayed(EmailJob, 42)   # see resque_impl.delayed
+
+With ``enqueued_at=True`` every payload this instance writes carries ``"enqueued_at": <epoch float>``
+after ``class`` and ``args``: an extension Ruby ignores, which the metrics exporter reads for queue
+latency. It is off by default because Ruby's ``Resque.dequeue(klass, *args)`` matches payloads by their
+exact bytes, which the extra key changes.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from typing import Any
 from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.codec import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode_payload, dumps, encode_payload
 from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
+from resque_impl.delayed import DelayedJobs
+from resque_impl.dynamic_schedules import DynamicSchedules
 from resque_impl.errors import ConfigurationError, NoClassError, NoQueueError, PayloadDecodeError
 from resque_impl.failure import (
     FailureBackend,
@@ -46,8 +54,10 @@ _BACKENDS: dict[str, type[RedisBackend] | type[RedisMultiQueueBackend]] = {
 }
 
 
-class Resque:
-    """A connection to one Resque namespace on one Redis, with Ruby Resque's producer API.
+class Resque(DelayedJobs, DynamicSchedules):
+    """A connection to one Resque namespace on one Redis, with Ruby Resque's producer API and
+    resque-scheduler's delayed jobs (:class:`~resque_impl.delayed.DelayedJobs`) and dynamic schedules
+    (:class:`~resque_impl.dynamic_schedules.DynamicSchedules`).
 
     :param redis: a redis-py client, a connection string (see :mod:`resque_impl.connection`), or
         ``None`` for ``$REDIS_URL`` / ``redis://localhost:6379/0``. Nothing connects until first use.
@@ -60,6 +70,7 @@ class Resque:
         list whose first item is read from and all of which are saved to (Ruby's ``multiple``).
     :param max_payload_bytes: larger payloads are refused at enqueue (default 10 MB).
     :param socket_timeout: seconds before an unreachable or stalled server is an error.
+    :param enqueued_at: add ``"enqueued_at"`` (epoch seconds from ``clock``) to every payload written.
     """
 
     def __init__(
@@ -73,6 +84,7 @@ class Resque:
         failure_backend: str | FailureBackend | Sequence[str | FailureSink] = "redis",
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
+        enqueued_at: bool = False,
     ) -> None:
         if store is None:
             connection = connect(redis, socket_timeout=socket_timeout)
@@ -88,6 +100,7 @@ class Resque:
         if max_payload_bytes <= 0:
             raise ConfigurationError(f"max_payload_bytes must be positive, got {max_payload_bytes}")
         self.max_payload_bytes = max_payload_bytes
+        self.enqueued_at = enqueued_at
         self.failures: FailureBackend = self._failure_backend(failure_backend)
 
     def __repr__(self) -> str:
@@ -138,10 +151,16 @@ class Resque:
         self._queue_for(name, cls, queue)
 
     # -- producing ---------------------------------------------------------------------------------
+    def _encode(self, name: str, args: Sequence[Any], extras: dict[str, Any] | None = None) -> bytes:
+        """A payload as this instance writes it: validated, size-checked, stamped when configured."""
+        if self.enqueued_at:
+            extras = {**(extras or {}), "enqueued_at": self.clock.time()}
+        return encode_payload(name, args, extras, max_bytes=self.max_payload_bytes)
+
     def encode(self, job_class: JobClass, args: Sequence[Any]) -> bytes:
-        """The exact payload bytes ``enqueue`` would push (validated, size-checked)."""
+        """The exact payload bytes ``enqueue`` would push now (validated, size-checked)."""
         name, _ = self._identify(job_class)
-        return encode_payload(name, args, max_bytes=self.max_payload_bytes)
+        return self._encode(name, args)
 
     def enqueue(self, job_class: JobClass, *args: Any) -> bool:
         """Push a job onto its class's queue. ``False`` if a ``before_enqueue`` hook vetoed it."""
@@ -155,7 +174,7 @@ class Resque:
         """
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
-        payload = encode_payload(name, args, max_bytes=self.max_payload_bytes)
+        payload = self._encode(name, args)
         if cls is not None and not run_before_enqueue(cls, args):
             return False
         self.store.push(target, payload)
@@ -170,7 +189,7 @@ class Resque:
         """
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
-        jobs = [(args, encode_payload(name, args, max_bytes=self.max_payload_bytes)) for args in args_list]
+        jobs = [(args, self._encode(name, args)) for args in args_list]
         if cls is not None:
             jobs = [(args, payload) for args, payload in jobs if run_before_enqueue(cls, args)]
         self.store.push_many({target: [payload for _, payload in jobs]})
@@ -187,8 +206,7 @@ class Resque:
             item = Payload(str(item.get("class") or ""), item.get("args") or [], extras)
         if not item.class_name:
             raise NoClassError('a pushed item needs a "class"')
-        raw = encode_payload(item.class_name, item.args, item.extras, max_bytes=self.max_payload_bytes)
-        self.store.push(queue, raw)
+        self.store.push(queue, self._encode(item.class_name, item.args, dict(item.extras)))
 
     def dequeue(self, job_class: JobClass, *args: Any) -> int | None:
         """Remove queued jobs of ``job_class`` (only those with exactly ``args``, if given).

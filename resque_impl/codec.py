@@ -56,9 +56,12 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads(raw: bytes | str) -> Any:
-    """Decode JSON strictly: NaN and Infinity, which Ruby never writes, are refused."""
-    return json.loads(raw, parse_constant=_reject_constant)
+    """Decode UTF-8 JSON strictly: NaN and Infinity, which Ruby never writes, are refused."""
+    return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from resque_impl.client import JobClass, Resque
+from resque_impl.delayed import When
 from resque_impl.job import QueuedJob
 
 __all__ = [
@@ -24,11 +26,14 @@ __all__ = [
     "current",
     "dequeue",
     "enqueue",
+    "enqueue_at",
+    "enqueue_in",
     "enqueue_many",
     "enqueue_to",
     "info",
     "peek",
     "queues",
+    "remove_delayed",
     "remove_queue",
     "size",
 ]
@@ -68,6 +73,21 @@ def enqueue_to(queue: str, job_class: JobClass, *args: Any) -> bool:
 def enqueue_many(job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None) -> int:
     """:meth:`Resque.enqueue_many` on the default instance."""
     return current().enqueue_many(job_class, args_list, queue=queue)
+
+
+def enqueue_at(when: When, job_class: JobClass, *args: Any) -> bool:
+    """:meth:`Resque.enqueue_at` on the default instance."""
+    return current().enqueue_at(when, job_class, *args)
+
+
+def enqueue_in(delay: timedelta | float | int, job_class: JobClass, *args: Any) -> bool:
+    """:meth:`Resque.enqueue_in` on the default instance."""
+    return current().enqueue_in(delay, job_class, *args)
+
+
+def remove_delayed(job_class: JobClass, *args: Any) -> int:
+    """:meth:`Resque.remove_delayed` on the default instance."""
+    return current().remove_delayed(job_class, *args)
 
 
 def dequeue(job_class: JobClass, *args: Any) -> int | None:

@@ -19,6 +19,7 @@
     │   ├── PruneDeadWorkerDirtyExit
     │   ├── JobTimeoutError         a job ran past its timeout and was stopped
     │   └── PoisonJobError          a job was recovered from dead workers too many times
+    ├── ScheduleError               a bad delayed-job time or delay, or a bad recurring schedule
     └── DontPerform                 raised by a ``before_perform`` hook to skip the job quietly
 
     TermException (a BaseException) raised inside a job when its worker is told to stop (TERM_CHILD)
@@ -47,6 +48,7 @@ __all__ = [
     "PruneDeadWorkerDirtyExit",
     "ResqueConnectionError",
     "ResqueError",
+    "ScheduleError",
     "TermException",
     "UnknownJobClassError",
     "exception_message",
@@ -182,6 +184,11 @@ class PruneDeadWorkerDirtyExit(DirtyExit):
     """A worker whose heartbeat went stale was pruned while it was busy."""
 
     resque_name = "Resque::PruneDeadWorkerDirtyExit"
+
+
+class ScheduleError(ResqueError, ValueError):
+    """A delayed-job time or delay is unusable (a naive datetime, NaN), or a recurring schedule is
+    malformed; the message names the schedule entry and says what is expected."""
 
 
 class DontPerform(ResqueError):

@@ -16,6 +16,14 @@ hooks receive the exception first.
 ``on_failure``      once per failed job, with ``(exception, *args)``, before the failure is recorded
 ==================  =================================================================================
 
+resque-scheduler's hooks, for ``enqueue_at`` / ``enqueue_in`` and the scheduler process:
+
+==========================  =========================================================================
+``before_schedule``         all run; if any returns exactly ``False`` the job is not scheduled
+``after_schedule``          after it was scheduled (or, for a time already past, enqueued)
+``before_delayed_enqueue``  in the scheduler, before a due job is enqueued (its result is ignored)
+==========================  =========================================================================
+
 ``around_perform`` hooks are generator functions that ``yield`` once where ``perform`` (and the hooks
 inside them) should run, like ``contextlib.contextmanager``::
 
@@ -27,6 +35,10 @@ inside them) should run, like ``contextlib.contextmanager``::
 
 A hook that returns without yielding skips ``perform`` (and the hooks inside it). A hook may also
 return a context manager instead of being a generator.
+
+While an :class:`Execution` made with ``job=`` runs, :func:`current_job` returns that job (its queue
+and whole payload, extra keys included), so hooks can read what their arguments do not carry, such as
+a retry count.
 """
 
 from __future__ import annotations
@@ -36,53 +48,84 @@ import reprlib
 import threading
 from collections.abc import Generator, Sequence
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Any, cast
 
 from resque_impl.errors import DontPerform, FailureHookError
-from resque_impl.job import job_target
+from resque_impl.job import QueuedJob
 
 __all__ = [
     "Execution",
+    "current_job",
     "hook_names",
     "run_after_dequeue",
     "run_after_enqueue",
+    "run_after_schedule",
+    "run_before_delayed_enqueue",
     "run_before_dequeue",
     "run_before_enqueue",
+    "run_before_schedule",
 ]
 
-_cache: dict[tuple[type, str], tuple[tuple[int, ...], tuple[str, ...]]] = {}
+
+class _ClassHooks:
+    """What one class offers: hook names per prefix (found lazily) and how to call its methods."""
+
+    __slots__ = ("instance_style", "names", "shape")
+
+    def __init__(self, cls: type, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.names: dict[str, tuple[str, ...]] = {}
+        self.instance_style = inspect.isfunction(inspect.getattr_static(cls, "perform", None))
+
+    def find(self, cls: type, prefix: str) -> tuple[str, ...]:
+        found = self.names.get(prefix)
+        if found is None:
+            found = self.names[prefix] = tuple(
+                name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None))
+            )
+        return found
+
+    def target(self, cls: type) -> Any:
+        return cls() if self.instance_style else cls
+
+
+_cache: dict[type, _ClassHooks] = {}
 _cache_lock = threading.Lock()
 
 
-def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
-    """Names of ``cls``'s callable attributes starting with ``prefix``, sorted.
-
-    Cached per class; the cache notices hooks added or removed later (e.g. by a test's monkeypatch)
-    because the number of attributes of the class or one of its bases changes.
-    """
+def _class_hooks(cls: type) -> _ClassHooks:
+    """The cached hooks of ``cls``, rebuilt when an attribute was added to or removed from the class or
+    a base class since (e.g. by a test's monkeypatch)."""
     shape = tuple(map(len, map(vars, cls.__mro__)))
-    cached = _cache.get((cls, prefix))
-    if cached is not None and cached[0] == shape:
-        return cached[1]
-    found = tuple(name for name in sorted(dir(cls)) if name.startswith(prefix) and callable(getattr(cls, name, None)))
-    with _cache_lock:
-        _cache[(cls, prefix)] = (shape, found)
-    return found
+    cached = _cache.get(cls)
+    if cached is None or cached.shape != shape:
+        cached = _ClassHooks(cls, shape)
+        with _cache_lock:
+            _cache[cls] = cached
+    return cached
+
+
+def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
+    """Names of ``cls``'s callable attributes starting with ``prefix``, sorted (cached per class)."""
+    return _class_hooks(cls).find(cls, prefix)
 
 
 def _run_vetoable(cls: type, prefix: str, args: Sequence[Any]) -> bool:
-    names = hook_names(cls, prefix)
+    hooks = _class_hooks(cls)
+    names = hooks.find(cls, prefix)
     if not names:
         return True
-    target = job_target(cls)
+    target = hooks.target(cls)
     results = [getattr(target, name)(*args) for name in names]
     return not any(result is False for result in results)
 
 
 def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
-    names = hook_names(cls, prefix)
+    hooks = _class_hooks(cls)
+    names = hooks.find(cls, prefix)
     if names:
-        target = job_target(cls)
+        target = hooks.target(cls)
         for name in names:
             getattr(target, name)(*args)
 
@@ -105,6 +148,29 @@ def run_before_dequeue(cls: type, args: Sequence[Any]) -> bool:
 def run_after_dequeue(cls: type, args: Sequence[Any]) -> None:
     """Run every ``after_dequeue*`` hook."""
     _run_all(cls, "after_dequeue", args)
+
+
+def run_before_schedule(cls: type, args: Sequence[Any]) -> bool:
+    """Run every ``before_schedule*`` hook; ``False`` if any vetoed scheduling the job."""
+    return _run_vetoable(cls, "before_schedule", args)
+
+
+def run_after_schedule(cls: type, args: Sequence[Any]) -> None:
+    """Run every ``after_schedule*`` hook."""
+    _run_all(cls, "after_schedule", args)
+
+
+def run_before_delayed_enqueue(cls: type, args: Sequence[Any]) -> None:
+    """Run every ``before_delayed_enqueue*`` hook (results are ignored, as in resque-scheduler)."""
+    _run_all(cls, "before_delayed_enqueue", args)
+
+
+_current_job: ContextVar[QueuedJob | None] = ContextVar("resque_impl_current_job", default=None)
+
+
+def current_job() -> QueuedJob | None:
+    """The job whose :class:`Execution` is running in this thread or task, if it was given one."""
+    return _current_job.get()
 
 
 class _DidNotYield:
@@ -153,13 +219,22 @@ def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | Non
 
 
 class Execution:
-    """One attempt at running a job: Ruby's ``Job#perform`` and its failure-hook bookkeeping."""
+    """One attempt at running a job: Ruby's ``Job#perform`` and its failure-hook bookkeeping.
 
-    def __init__(self, job_class: type, args: Sequence[Any]) -> None:
+    ``job`` is the queued job being run; hooks read it through :func:`current_job` while
+    :meth:`perform` and :meth:`run_failure_hooks` run.
+    """
+
+    def __init__(self, job_class: type, args: Sequence[Any], job: QueuedJob | None = None) -> None:
         self.job_class = job_class
         self.args = args
-        self.target = job_target(job_class)
+        self.job = job
+        self._hooks = _class_hooks(job_class)
+        self.target = self._hooks.target(job_class)
         self._failure_hooks_ran = False
+
+    def _names(self, prefix: str) -> tuple[str, ...]:
+        return self._hooks.find(self.job_class, prefix)
 
     def perform(self) -> bool:
         """Run the hooks and ``perform``; ``True`` if ``perform`` ran to completion.
@@ -168,14 +243,21 @@ class Execution:
         did not yield. Any exception runs the ``on_failure`` hooks and is re-raised (or replaced by a
         :class:`FailureHookError` if a failure hook raised).
         """
+        token = _current_job.set(self.job)
+        try:
+            return self._perform()
+        finally:
+            _current_job.reset(token)
+
+    def _perform(self) -> bool:
         try:
             try:
-                for name in hook_names(self.job_class, "before_perform"):
+                for name in self._names("before_perform"):
                     getattr(self.target, name)(*self.args)
             except DontPerform:
                 return False
             performed = self._perform_wrapped()
-            for name in hook_names(self.job_class, "after_perform"):
+            for name in self._names("after_perform"):
                 getattr(self.target, name)(*self.args)
             return performed
         except BaseException as error:
@@ -183,7 +265,7 @@ class Execution:
             raise
 
     def _perform_wrapped(self) -> bool:
-        names = hook_names(self.job_class, "around_perform")
+        names = self._names("around_perform")
         if not names:
             self.target.perform(*self.args)
             return True
@@ -215,9 +297,12 @@ class Execution:
         if self._failure_hooks_ran:
             return
         self._failure_hooks_ran = True
+        token = _current_job.set(self.job)
         try:
-            for name in hook_names(self.job_class, "on_failure"):
+            for name in self._names("on_failure"):
                 getattr(self.target, name)(error, *self.args)
         except Exception as hook_error:
             description = f"{self.job_class.__qualname__}({reprlib.repr(list(self.args))[1:-1]})"
             raise FailureHookError(hook_error, error, description) from hook_error
+        finally:
+            _current_job.reset(token)

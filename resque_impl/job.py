@@ -17,7 +17,6 @@ execution gets a fresh instance made with no arguments.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
@@ -26,7 +25,7 @@ from resque_impl.codec import Payload
 from resque_impl.errors import NoClassError
 from resque_impl.registry import Registry, default_registry
 
-__all__ = ["Job", "QueuedJob", "job", "job_target", "queue_of"]
+__all__ = ["Job", "QueuedJob", "job", "queue_of"]
 
 T = TypeVar("T", bound=type)
 
@@ -81,12 +80,6 @@ def queue_of(cls: type) -> str | None:
     if callable(value):
         value = value()
     return value if isinstance(value, str) and value else None
-
-
-def job_target(cls: type) -> Any:
-    """What ``perform`` and hooks are called on: a fresh instance when ``perform`` is an instance
-    method, else the class itself."""
-    return cls() if inspect.isfunction(inspect.getattr_static(cls, "perform", None)) else cls
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ Ruby Resque never reads them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = ["DEFAULT_NAMESPACE", "Keys"]
 
@@ -19,6 +20,9 @@ class Keys:
     """Key names for one namespace (``resque`` unless configured)."""
 
     namespace: str = DEFAULT_NAMESPACE
+
+    #: What :meth:`delayed_bucket` puts before a timestamp.
+    DELAYED_BUCKET_PREFIX: ClassVar[str] = "delayed:"
 
     def key(self, name: str) -> str:
         """Any key inside the namespace."""
@@ -119,23 +123,42 @@ class Keys:
         """Sorted set of epoch seconds that have delayed jobs (member = score = the timestamp)."""
         return self.key("delayed_queue_schedule")
 
+    @classmethod
+    def delayed_bucket(cls, timestamp: int) -> str:
+        """``delayed:<ts>`` without the namespace: what the ``timestamps:<item>`` sets hold."""
+        return f"{cls.DELAYED_BUCKET_PREFIX}{timestamp}"
+
     def delayed(self, timestamp: int) -> str:
         """List of delayed items due at ``timestamp``."""
-        return self.key(f"delayed:{timestamp}")
+        return self.key(self.delayed_bucket(timestamp))
 
     def delayed_timestamps(self, item: str) -> str:
         """Set of ``delayed:<ts>`` names holding the encoded ``item``."""
         return self.key(f"timestamps:{item}")
 
     @property
+    def delayed_timestamps_prefix(self) -> str:
+        """What :meth:`delayed_timestamps` puts before an item (Lua scripts build the key from it)."""
+        return self.key("timestamps:")
+
+    @property
     def scheduler_master_lock(self) -> str:
         """resque-scheduler's master lock; its raw name repeats the namespace."""
-        return self.key(f"{self.namespace}:resque_scheduler_master_lock")
+        return self.scheduler_master_lock_with_prefix("")
+
+    def scheduler_master_lock_with_prefix(self, prefix: str) -> str:
+        """The master lock under ``RESQUE_SCHEDULER_MASTER_LOCK_PREFIX`` (empty: :attr:`scheduler_master_lock`)."""
+        infix = f"{prefix}:" if prefix else ""
+        return self.key(f"{self.namespace}:{infix}resque_scheduler_master_lock")
 
     @property
     def schedules(self) -> str:
-        """Hash of recurring schedule name -> encoded definition."""
-        return self.key("schedules")
+        """Hash of persistent (dynamic) schedule name -> encoded definition.
+
+        resque-scheduler 4.2 renamed it from ``schedules`` to ``persistent_schedules``; schedules loaded
+        from a YAML file are kept in each scheduler process, not in Redis.
+        """
+        return self.key("persistent_schedules")
 
     @property
     def schedules_changed(self) -> str:
@@ -144,5 +167,29 @@ class Keys:
 
     @property
     def last_enqueued_at(self) -> str:
-        """Hash of recurring schedule name -> when it last enqueued."""
+        """Hash of recurring schedule name -> when it last enqueued (Ruby ``Time#to_s``)."""
         return self.key("delayed:last_enqueued_at")
+
+    @property
+    def schedule_ticks(self) -> str:
+        """*Extension*: hash of recurring schedule name -> epoch of the last tick fired (or the anchor of
+        an ``every`` schedule), so that each tick fires once however many schedulers run."""
+        return self.key("schedule_ticks")
+
+    # -- plugins and metrics (extensions) -----------------------------------------------------------
+    def unique_job(self, class_name: str, digest: str) -> str:
+        """*Extension*: held while a job with this identity is queued or running (unique plugin)."""
+        return self.key(f"plugins:unique:{class_name}:{digest}")
+
+    def job_lock(self, name: str) -> str:
+        """*Extension*: held while a job holding lock ``name`` runs (lock plugin)."""
+        return self.key(f"plugins:lock:{name}")
+
+    def job_durations(self, class_name: str) -> str:
+        """*Extension*: hash of histogram bucket -> count, plus ``count`` and ``sum``, of a class's run times."""
+        return self.key(f"metrics:duration:{class_name}")
+
+    @property
+    def job_duration_classes(self) -> str:
+        """*Extension*: set of class names that have a :meth:`job_durations` hash."""
+        return self.key("metrics:duration_classes")

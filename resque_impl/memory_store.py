@@ -1,6 +1,7 @@
 """The in-memory twin of :class:`resque_impl.store.Store`: the same methods and results, no Redis.
 
-It keeps the same keys a Redis database would hold (lists, sets, strings), so its state can be
+It keeps the same keys a Redis database would hold (lists, sets, sorted sets, hashes, strings, some
+expiring by its clock), so its state can be
 dumped and compared with a real server's (:meth:`MemoryStore.dump`); the shared tests run every
 store operation against fakeredis, a real redis-server and this twin. It exists for speed (the
 simulator's ``memory`` backend) and is meant for one thread.
@@ -8,12 +9,14 @@ simulator's ``memory`` backend) and is meant for one thread.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.keys import Keys
+from resque_impl.store.delayed import RELEASE_CHANGED
 from resque_impl.store.fetch import Ack, Fetched, encode_working_on
 
 __all__ = ["MemoryStore", "MemorySubscription"]
@@ -31,6 +34,7 @@ class MemoryStore:
         self.sets: dict[str, set[str]] = {}
         self.strings: dict[str, bytes] = {}
         self.hashes: dict[str, dict[bytes, bytes]] = {}
+        self.zsets: dict[str, dict[str, float]] = {}
         self.expiries: dict[str, float] = {}
         self.published: int = 0
         self._subscribers: list[MemorySubscription] = []
@@ -43,13 +47,10 @@ class MemoryStore:
         return found
 
     def _prune(self, key: str) -> None:
-        """Redis deletes empty lists and sets; so do we, so dumps compare equal."""
-        if key in self.lists and not self.lists[key]:
-            del self.lists[key]
-        if key in self.sets and not self.sets[key]:
-            del self.sets[key]
-        if key in self.hashes and not self.hashes[key]:
-            del self.hashes[key]
+        """Redis deletes empty lists, sets, hashes and sorted sets; so do we, so dumps compare equal."""
+        for kind in (self.lists, self.sets, self.hashes, self.zsets):
+            if key in kind and not kind[key]:
+                del kind[key]
 
     def _expire_due(self) -> None:
         now = self.clock.time()
@@ -81,6 +82,9 @@ class MemoryStore:
             out[key] = {"type": "string", "value": value.decode()}
         for key, fields in self.hashes.items():
             out[key] = {"type": "hash", "value": {f.decode(): v.decode() for f, v in sorted(fields.items())}}
+        for key, scores in self.zsets.items():
+            ranked = sorted(scores.items(), key=lambda pair: (pair[1], pair[0]))
+            out[key] = {"type": "zset", "value": [[member, score] for member, score in ranked]}
         return dict(sorted(out.items()))
 
     # -- queues --------------------------------------------------------------------------------------
@@ -358,6 +362,192 @@ class MemoryStore:
         subscription = MemorySubscription(self)
         self._subscribers.append(subscription)
         return subscription
+
+    # -- delayed jobs --------------------------------------------------------------------------------
+    def _timestamps_key(self, item: bytes) -> str:
+        return self.keys.delayed_timestamps(item.decode("utf-8", "surrogateescape"))
+
+    def _drop_timestamp_if_empty(self, timestamp: int) -> None:
+        if self.keys.delayed(timestamp) not in self.lists:
+            self.zsets.get(self.keys.delayed_schedule, {}).pop(str(timestamp), None)
+            self._prune(self.keys.delayed_schedule)
+
+    def delayed_push(self, timestamp: int, item: bytes) -> None:
+        self._list(self.keys.delayed(timestamp)).append(item)
+        self._sadd(self._timestamps_key(item), self.keys.delayed_bucket(timestamp))
+        self.zsets.setdefault(self.keys.delayed_schedule, {})[str(timestamp)] = float(timestamp)
+
+    def _lrem(self, key: str, item: bytes) -> int:
+        items = self.lists.get(key)
+        if not items:
+            return 0
+        kept = deque(entry for entry in items if entry != item)
+        removed = len(items) - len(kept)
+        self.lists[key] = kept
+        self._prune(key)
+        return removed
+
+    def delayed_remove(self, item: bytes) -> int:
+        removed = 0
+        index = self._timestamps_key(item)
+        for member in sorted(self.sets.get(index, ())):
+            timestamp = int(member[len(self.keys.DELAYED_BUCKET_PREFIX) :])
+            removed += self._lrem(self.keys.delayed(timestamp), item)
+            self._srem(index, member)
+            self._drop_timestamp_if_empty(timestamp)
+        return removed
+
+    def delayed_remove_from(self, timestamp: int, item: bytes) -> int:
+        self._srem(self._timestamps_key(item), self.keys.delayed_bucket(timestamp))
+        removed = self._lrem(self.keys.delayed(timestamp), item)
+        self._drop_timestamp_if_empty(timestamp)
+        return removed
+
+    def delayed_schedule_size(self) -> int:
+        return len(self.zsets.get(self.keys.delayed_schedule, ()))
+
+    def delayed_timestamp_size(self, timestamp: int) -> int:
+        return len(self.lists.get(self.keys.delayed(timestamp), ()))
+
+    def delayed_count(self) -> int:
+        return sum(self.delayed_timestamp_size(ts) for ts in self._all_timestamps())
+
+    def delayed_item_timestamps(self, item: bytes) -> list[int]:
+        prefix = len(self.keys.DELAYED_BUCKET_PREFIX)
+        return sorted(int(member[prefix:]) for member in self.sets.get(self._timestamps_key(item), ()))
+
+    def _all_timestamps(self) -> list[int]:
+        scores = self.zsets.get(self.keys.delayed_schedule, {})
+        return [int(member) for member, _ in sorted(scores.items(), key=lambda pair: (pair[1], pair[0]))]
+
+    def delayed_timestamps(self, start: int, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        return self._all_timestamps()[start : start + count]
+
+    def delayed_range(self, timestamp: int, start: int, count: int) -> list[bytes]:
+        return _slice(self.lists.get(self.keys.delayed(timestamp)), start, count)
+
+    def next_delayed_timestamp(self, until: int | None = None) -> int | None:
+        stamps = self._all_timestamps()
+        if not stamps or (until is not None and stamps[0] > until):
+            return None
+        return stamps[0]
+
+    def delayed_reset(self) -> None:
+        for timestamp in self._all_timestamps():
+            for item in self.lists.pop(self.keys.delayed(timestamp), ()):
+                self.sets.pop(self._timestamps_key(item), None)
+        self.zsets.pop(self.keys.delayed_schedule, None)
+
+    def delayed_release(self, timestamp: int, expected: Sequence[bytes], pushes: Sequence[tuple[str, bytes]]) -> int:
+        key = self.keys.delayed(timestamp)
+        items = self.lists.get(key, deque())
+        if len(items) < len(expected) or any(items[i] != item for i, item in enumerate(expected)):
+            return RELEASE_CHANGED
+        for item in expected:
+            items.popleft()
+            self._srem(self._timestamps_key(item), self.keys.delayed_bucket(timestamp))
+        self._prune(key)
+        for queue, payload in pushes:
+            self.push(queue, payload)
+        self._drop_timestamp_if_empty(timestamp)
+        return len(pushes)
+
+    # -- recurring schedules -------------------------------------------------------------------------
+    def _hash(self, key: str) -> dict[bytes, bytes]:
+        return self.hashes.setdefault(key, {})
+
+    def schedule_ticks(self, names: list[str]) -> dict[str, float | None]:
+        ticks = self.hashes.get(self.keys.schedule_ticks, {})
+        return {name: float(ticks[name.encode()]) if name.encode() in ticks else None for name in names}
+
+    def schedule_anchor(self, name: str, anchor: float) -> float:
+        return float(self._hash(self.keys.schedule_ticks).setdefault(name.encode(), repr(anchor).encode()))
+
+    def schedule_fire(self, name: str, tick: float, enqueued_at: str, push: tuple[str, bytes] | None) -> bool:
+        ticks = self._hash(self.keys.schedule_ticks)
+        last = ticks.get(name.encode())
+        if last is not None and float(last) >= tick:
+            self._prune(self.keys.schedule_ticks)
+            return False
+        ticks[name.encode()] = repr(tick).encode()
+        self._hash(self.keys.last_enqueued_at)[name.encode()] = enqueued_at.encode()
+        if push is not None:
+            self.push(*push)
+        return True
+
+    def persistent_schedules(self) -> dict[str, bytes]:
+        return {name.decode(): value for name, value in self.hashes.get(self.keys.schedules, {}).items()}
+
+    def persistent_schedule_set(self, name: str, definition: bytes) -> None:
+        self._hash(self.keys.schedules)[name.encode()] = definition
+        self._sadd(self.keys.schedules_changed, name)
+
+    def persistent_schedule_remove(self, name: str) -> None:
+        self._hdel(self.keys.schedules, name.encode())
+        self._sadd(self.keys.schedules_changed, name)
+
+    def schedules_changed_take(self) -> list[str]:
+        return sorted(self.sets.pop(self.keys.schedules_changed, ()))
+
+    def last_enqueued_at(self) -> dict[str, str]:
+        return {
+            name.decode(): value.decode() for name, value in self.hashes.get(self.keys.last_enqueued_at, {}).items()
+        }
+
+    # -- locks ---------------------------------------------------------------------------------------
+    def _live(self, key: str) -> bytes | None:
+        self._expire_due()
+        return self.strings.get(key)
+
+    def lock_acquire(self, key: str, owner: str, ttl: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        self.strings[key] = owner.encode()
+        self.expiries[key] = self.clock.time() + math.ceil(ttl * 1000) / 1000
+        return True
+
+    def lock_refresh(self, key: str, owner: str, ttl: float) -> bool:
+        if self._live(key) != owner.encode():
+            return False
+        self.expiries[key] = self.clock.time() + math.ceil(ttl * 1000) / 1000
+        return True
+
+    def lock_release(self, key: str, owner: str) -> bool:
+        if self._live(key) != owner.encode():
+            return False
+        del self.strings[key]
+        self.expiries.pop(key, None)
+        return True
+
+    def lock_owner(self, key: str) -> str | None:
+        value = self._live(key)
+        return value.decode("utf-8", "replace") if value is not None else None
+
+    # -- metrics -------------------------------------------------------------------------------------
+    def record_duration(self, class_name: str, seconds: float, bucket: str) -> None:
+        self._sadd(self.keys.job_duration_classes, class_name)
+        fields = self._hash(self.keys.job_durations(class_name))
+        for name in (bucket.encode(), b"count"):
+            fields[name] = str(int(fields.get(name, b"0")) + 1).encode()
+        fields[b"sum"] = repr(float(fields.get(b"sum", b"0")) + float(seconds)).encode()
+
+    def durations(self) -> dict[str, dict[str, str]]:
+        return {
+            name: {
+                field.decode(): value.decode()
+                for field, value in self.hashes.get(self.keys.job_durations(name), {}).items()
+            }
+            for name in sorted(self.sets.get(self.keys.job_duration_classes, ()))
+        }
+
+    def queue_heads(self, queues: Sequence[str]) -> dict[str, bytes | None]:
+        heads: dict[str, bytes | None] = {}
+        for queue in queues:
+            items = self.lists.get(self.keys.queue(queue))
+            heads[queue] = items[0] if items else None
+        return heads
 
 
 class MemorySubscription:

@@ -21,12 +21,13 @@ class Context:
     redis: str | None
     namespace: str | None
     _resque: Resque | None = None
+    enqueued_at: bool = False
 
     @property
     def resque(self) -> Resque:
         if self._resque is None:
             try:
-                self._resque = Resque(self.redis, namespace=self.namespace)
+                self._resque = Resque(self.redis, namespace=self.namespace, enqueued_at=self.enqueued_at)
             except ResqueError as error:
                 raise click.ClickException(str(error)) from None
         return self._resque
@@ -48,9 +49,15 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--redis", envvar="REDIS_URL", help="Redis URL or host:port[:db][/namespace] [env: REDIS_URL]")
 @click.option("--namespace", envvar="RESQUE_NAMESPACE", help="Key namespace (default: resque)")
+@click.option(
+    "--enqueued-at/--no-enqueued-at",
+    envvar="RESQUE_ENQUEUED_AT",
+    default=False,
+    help="Stamp payloads with enqueued_at for queue-latency metrics [env: RESQUE_ENQUEUED_AT=1]",
+)
 @click.version_option(__version__, prog_name="resque-impl")
 @click.pass_context
-def main(ctx: click.Context, redis: str | None, namespace: str | None) -> None:
+def main(ctx: click.Context, redis: str | None, namespace: str | None, enqueued_at: bool) -> None:
     """Ruby-Resque-compatible background jobs: workers, scheduler, dashboard and admin commands."""
     if ctx.obj is None:  # tests and embedding programs may pass a ready Context
-        ctx.obj = Context(redis, namespace)
+        ctx.obj = Context(redis, namespace, enqueued_at=enqueued_at)

@@ -9,7 +9,6 @@ FORK_PER_JOB, TERM_CHILD, RESQUE_TERM_TIMEOUT, RESQUE_PRE_SHUTDOWN_TIMEOUT, GRAC
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import sys
 from collections.abc import Iterator
@@ -18,27 +17,15 @@ from pathlib import Path
 import click
 
 from resque_impl.cli.app import Context, pass_context
+from resque_impl.cli.job_modules import import_job_modules
 from resque_impl.client import Resque
+from resque_impl.default import configure
 from resque_impl.errors import ConfigurationError
 from resque_impl.worker import Worker, WorkerOptions, supervise
 from resque_impl.worker.logs import configure_logging
 from resque_impl.worker.options import env_flag
 
 __all__ = ["work"]
-
-
-def import_job_modules(specs: tuple[str, ...]) -> list[str]:
-    """Import each module named in ``specs`` (comma-separated lists allowed), from the current directory
-    too, so their job classes register; returns the names imported."""
-    names = [name.strip() for spec in specs for name in spec.split(",") if name.strip()]
-    if names and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ImportError as error:
-            raise click.ClickException(f"cannot import job module {name!r} (from --jobs): {error}") from None
-    return names
 
 
 def _daemonize() -> None:
@@ -156,7 +143,8 @@ def work(
         return ctx.resque
 
     def run_one(slot: int = 0) -> int:
-        return Worker(queues, resque=make_resque(), options=options).work()
+        resque = configure(make_resque())  # job hooks and plugins use the process default
+        return Worker(queues, resque=resque, options=options).work()
 
     with _pidfile(pidfile):
         code = run_one() if count == 1 else supervise(count, run_one, burst=options.burst)

@@ -38,7 +38,7 @@ def run_failure_hooks(resque: Resque, job: ReservedJob, error: BaseException) ->
     if job_class is None:
         return error
     try:
-        Execution(job_class, job.args).run_failure_hooks(error)
+        Execution(job_class, job.args, job=job.as_queued()).run_failure_hooks(error)
     except FailureHookError as hook_error:
         return hook_error
     return error
@@ -54,7 +54,7 @@ def perform_in_process(resque: Resque, job: ReservedJob, worker_id: str) -> Outc
     except UnknownJobClassError as error:
         return failure_outcome(resque, job, error, worker_id)
     try:
-        performed = Execution(job_class, job.payload.args).perform()
+        performed = Execution(job_class, job.payload.args, job=job.as_queued()).perform()
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # SystemExit and TermException from a job are failures too, as in Ruby

@@ -8,8 +8,10 @@ EXPECTED = {
     # producer API
     "JobClass", "Resque", "configure", "current", "dequeue", "enqueue", "enqueue_many", "enqueue_to",
     "info", "peek", "queues", "remove_queue", "size",
+    # delayed jobs
+    "DelayedJob", "enqueue_at", "enqueue_in", "remove_delayed",
     # declaring and running jobs
-    "Execution", "Job", "QueuedJob", "Registry", "default_registry", "job",
+    "Execution", "current_job", "Job", "QueuedJob", "Registry", "default_registry", "job",
     # workers
     "Worker", "WorkerHooks", "WorkerOptions", "default_worker_hooks",
     # payloads
@@ -22,7 +24,7 @@ EXPECTED = {
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
     "JobRegistrationError", "NoClassError", "NoQueueError", "NotSerializableError", "PayloadDecodeError",
     "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError", "ResqueError",
-    "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
+    "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
     # metadata
     "__version__",
 }  # fmt: skip

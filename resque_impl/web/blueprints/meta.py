@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from resque_impl.errors import ResqueConnectionError
+from resque_impl.metrics import CONTENT_TYPE_LATEST, render_metrics
 from resque_impl.web.pages import view
 
 __all__ = ["blueprint"]
@@ -36,3 +37,9 @@ def stats_txt() -> Response:
     ]
     lines += [f"queues.{queue['name']}={queue['size']}" for queue in view().queue_sizes()]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    """Prometheus's text exposition (names in :mod:`resque_impl.metrics.prometheus`)."""
+    return Response(render_metrics(view().resque), content_type=CONTENT_TYPE_LATEST)

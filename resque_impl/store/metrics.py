@@ -1,0 +1,53 @@
+"""Commands behind the metrics exporters: job run-time histograms and the head of each queue.
+
+Run times are kept per job class in a hash of bucket counts (``le:<upper bound>``, not cumulative),
+``count`` and ``sum``, so any process can add to them and any process can export them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from resque_impl.store.base import StoreBase
+
+__all__ = ["MetricCommands"]
+
+
+class MetricCommands(StoreBase):
+    def record_duration(self, class_name: str, seconds: float, bucket: str) -> None:
+        """Count one run of ``class_name`` lasting ``seconds`` in histogram bucket ``bucket``."""
+        key = self.keys.job_durations(class_name)
+        self._round_trip(
+            (
+                ("SADD", self.keys.job_duration_classes, class_name),
+                ("HINCRBY", key, bucket, 1),
+                ("HINCRBY", key, "count", 1),
+                ("HINCRBYFLOAT", key, "sum", repr(float(seconds))),
+            )
+        )
+
+    def durations(self) -> dict[str, dict[str, str]]:
+        """Class name -> its histogram hash (field -> value as text)."""
+        names = sorted(raw.decode() for raw in self.client.smembers(self.keys.job_duration_classes))
+        if not names:
+            return {}
+        hashes = self._round_trip([("HGETALL", self.keys.job_durations(name)) for name in names])
+        return {
+            name: {field.decode(): value.decode() for field, value in _pairs(raw)}
+            for name, raw in zip(names, hashes, strict=True)
+        }
+
+    def queue_heads(self, queues: Sequence[str]) -> dict[str, bytes | None]:
+        """The next payload of each queue (``None`` for an empty one), in one round trip."""
+        if not queues:
+            return {}
+        heads = self._round_trip([("LINDEX", self.keys.queue(queue), 0) for queue in queues])
+        return dict(zip(queues, heads, strict=True))
+
+
+def _pairs(raw: object) -> list[tuple[bytes, bytes]]:
+    """HGETALL's reply as pairs: a dict from RESP3, a flat list from RESP2 raw commands."""
+    if isinstance(raw, dict):
+        return list(raw.items())
+    flat = list(raw)  # type: ignore[call-overload]
+    return list(zip(flat[::2], flat[1::2], strict=True))
