@@ -16,8 +16,10 @@ library:
 - **perform**: the job classes are registered in a private :class:`~resque_impl.Registry`; ``perform``
   raises the drawn exception or returns, and the drawn duration (plus the fork overhead) passes as a SimPy
   timeout before it;
-- **retries** after a failure, per the job's ``retry`` policy: the engine enqueues the next attempt after
-  the backoff delay (the retry plugin is not part of the library yet);
+- **retries** go through the library: a class with a ``retry`` policy mixes in the
+  :class:`~resque_impl.plugins.Retry` plugin (settings mapped from the policy; its jitter taken from the
+  attempt's draw), which schedules the next attempt in the delayed queue, and a simulated resque-scheduler
+  (the real :class:`~resque_impl.scheduler.Scheduler`, polling every 5 s) releases it when due;
 - **worker memory** and **restarts** (:mod:`resque_sim.memory`): boot time, OOM kills (``DirtyExit``
   through :meth:`Worker.fail`), restart policies.
 
@@ -59,6 +61,8 @@ from resque_impl import DirtyExit, Keys, Registry, Resque, ResqueError
 from resque_impl.connection import connect
 from resque_impl.keys import DEFAULT_NAMESPACE
 from resque_impl.memory_store import MemoryStore
+from resque_impl.plugins import Retry
+from resque_impl.scheduler import MasterLock, Scheduler
 from resque_impl.store import Store, StoreProtocol
 from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
 from resque_sim.distributions import Arrival, JobDraws, JobSampler, arrivals, random_stream
@@ -243,6 +247,12 @@ class Simulation:
         # jobs waiting per queue code: pushes counted here, reserves subtracted, so a poll that cannot
         # find work is never sent (the store stays the only place jobs are taken from)
         self.pending = [0] * len(self.queue_names)
+        # retries in the delayed queue, and the scheduler process's state (it sleeps while there are none)
+        self.delayed = 0
+        self.releasing = False
+        self.last_poll = -math.inf
+        self.scheduler_idle: simpy.Event | None = None
+        self.jitter_draw = 0.5
         self.next_job_id = 1
         self.next_pid = _FIRST_PID
         self.live_pids: set[str] = set()
@@ -253,6 +263,8 @@ class Simulation:
 
     # -- setup ------------------------------------------------------------------------------------------
     def _class_info(self, name: str, spec: JobSpec) -> _ClassInfo:
+        """Register the job class ``name``: ``perform`` raises the attempt's drawn exception or returns;
+        with a retry policy the class also mixes in the library's :class:`~resque_impl.plugins.Retry`."""
         jobs = self.jobs
         exception = self._exception
 
@@ -261,9 +273,14 @@ class Simulation:
             if raises is not None:
                 raise exception(raises)(f"simulated {raises}")
 
-        attributes = {"queue": spec.queue, "perform": staticmethod(perform)}
-        job_class = self.registry.register(type(f"SimulatedJob{len(self.registry)}", (), attributes), name)
+        attributes: dict[str, Any] = {"queue": spec.queue, "perform": staticmethod(perform), "resque": self.resque}
         retry = spec.failure.retry if spec.failure.retry is not None and spec.failure.retry.max > 0 else None
+        bases: tuple[type, ...] = ()
+        if retry is not None:
+            bases = (Retry,)
+            attributes |= _retry_settings(retry, _DrawnJitter(self))
+            attributes["after_enqueue_simulator"] = staticmethod(self._released)
+        job_class = self.registry.register(type(f"SimulatedJob{len(self.registry)}", bases, attributes), name)
         return _ClassInfo(name, job_class, spec.queue, self.queue_codes[spec.queue], spec.memory.leak_mb, retry)
 
     def _exception(self, name: str) -> type[Exception]:
@@ -297,12 +314,24 @@ class Simulation:
 
     # -- jobs -------------------------------------------------------------------------------------------
     def _enqueue(self, job_id: int, job: _Job) -> None:
-        info = self.classes[job.class_code]
+        self._pushed(job_id, job)
+        self.resque.enqueue(self.classes[job.class_code].job_class, job_id)
+        self._notify(self.classes[job.class_code].queue_code)
+
+    def _pushed(self, job_id: int, job: _Job) -> None:
+        """Account for the next attempt of ``job`` being pushed now (a row, and one more job waiting)."""
+        queue = self.classes[job.class_code].queue_code
         job.attempt += 1
-        job.row = self.recorder.enqueued(job_id, job.class_code, info.queue_code, job.attempt, self.env.now)
-        self.resque.enqueue(info.job_class, job_id)
-        self.pending[info.queue_code] += 1
-        self._notify(info.queue_code)
+        job.row = self.recorder.enqueued(job_id, job.class_code, queue, job.attempt, self.env.now)
+        self.pending[queue] += 1
+
+    def _released(self, job_id: int) -> None:
+        """``after_enqueue`` hook of classes with retries: the scheduler just pushed a due retry."""
+        if self.releasing:
+            job = self.jobs[job_id]
+            self._pushed(job_id, job)
+            self.delayed -= 1
+            self._notify(self.classes[job.class_code].queue_code)
 
     def _enqueue_batch(self, class_code: int, count: int) -> None:
         """``count`` new jobs of one class arriving at the same instant (a burst): one bulk push."""
@@ -339,19 +368,23 @@ class Simulation:
 
     def _finished(self, job_id: int, job: _Job, outcome: Outcome) -> None:
         now = self.env.now
-        if not outcome.failed:
-            self.recorder.finished(job.row, now, COMPLETED)
-            del self.jobs[job_id]
-            return
-        retry = self.classes[job.class_code].retry
-        if retry is None or job.attempt >= job.draws.max_attempts:
+        if outcome.failed:
             self.recorder.finished(job.row, now, FAILED, outcome.exception)
             del self.jobs[job_id]
-            return
-        self.recorder.finished(job.row, now, RETRIED, outcome.exception)
-        delay = retry.delay(job.attempt, job.draws.attempt(job.attempt).retry_jitter)
-        timer = self.env.timeout(max(0.0, delay))
-        timer.callbacks.append(lambda _event: self._enqueue(job_id, job))
+        elif job.raises is None:
+            self.recorder.finished(job.row, now, COMPLETED)
+            del self.jobs[job_id]
+        else:
+            # perform raised and the Retry plugin swallowed it, scheduling the next attempt
+            self.recorder.finished(job.row, now, RETRIED, job.raises)
+            job_class = self.classes[job.class_code].job_class
+            if job_class.retry_delay_for(job.attempt) > 0:  # type: ignore[attr-defined]
+                self.delayed += 1  # in the delayed queue until the scheduler releases it
+                if self.scheduler_idle is not None and not self.scheduler_idle.triggered:
+                    self.scheduler_idle.succeed()
+            else:  # pushed at once (Resque.push: no hooks)
+                self._pushed(job_id, job)
+                self._notify(self.classes[job.class_code].queue_code)
 
     def _took(self, job: ReservedJob | None) -> ReservedJob | None:
         if job is not None:
@@ -511,6 +544,7 @@ class Simulation:
             return outcome
         yield env.timeout(overhead + draws.duration)
         state.raises = draws.exception
+        self.jitter_draw = draws.retry_jitter
         outcome = worker.perform(job)
         self._finished(job_id, state, outcome)
         rss = model.finish_job(draws.working_set_mb, self.classes[state.class_code].leak_mb)
@@ -526,6 +560,31 @@ class Simulation:
             for slot in self.slots:
                 if slot.worker is not None:
                     slot.worker.heartbeat()
+
+    def _scheduler(self) -> Generator[simpy.Event, Any, None]:
+        """resque-scheduler, polling every ``DEFAULT_INTERVAL`` seconds from time 0 (the real
+        :meth:`Scheduler.poll`): it releases due retries, whose hook tells the engine.  While no retry
+        is waiting it has nothing to do, so it sleeps until one is scheduled."""
+        env = self.env
+        scheduler = Scheduler(self.resque, (), lock=MasterLock(self.store, identity=f"{_HOST}:scheduler"))
+        interval = scheduler.interval
+        while True:
+            if not self.delayed:
+                self.scheduler_idle = env.event()
+                yield self.scheduler_idle
+                self.scheduler_idle = None
+            # the scheduler has polled at 0, interval, 2 interval, ... all along; the next of those
+            next_poll = math.ceil(env.now / interval - 1e-9) * interval
+            if next_poll <= self.last_poll:
+                next_poll += interval
+            if next_poll > env.now:
+                yield env.timeout(next_poll - env.now)
+            self.last_poll = env.now
+            self.releasing = True
+            try:
+                scheduler.poll()
+            finally:
+                self.releasing = False
 
     def _progress(self, report: Callable[[float], None]) -> Generator[simpy.Event, Any, None]:
         step = self.scenario.duration / _PROGRESS_STEPS
@@ -547,6 +606,8 @@ class Simulation:
         for slot in self.slots:
             env.process(self._worker_life(slot))
         env.process(self._heartbeats())
+        if any(info.retry is not None for info in self.classes):
+            env.process(self._scheduler())
         if self.progress is not None:
             env.process(self._progress(self.progress))
         if self.backend.kind == "redis" and isinstance(self.store, Store):
@@ -561,6 +622,37 @@ class Simulation:
             warmup=self.scenario.warmup,
             wall_seconds=time.perf_counter() - started,
         )
+
+
+class _DrawnJitter:
+    """Stands in for the Retry plugin's ``retry_random``: its jitter comes from the failed attempt's own
+    draw, so retries keep common random numbers across a sweep."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self._simulation = simulation
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self._simulation.jitter_draw
+
+
+def _retry_settings(policy: RetryPolicy, jitter: _DrawnJitter) -> dict[str, Any]:
+    """The Retry plugin's class attributes for a scenario's retry policy (no cap on the delay, as the
+    scenario has none; ``linear`` as the list of its delays)."""
+    backoff: str | list[float]
+    if isinstance(policy.backoff, tuple):
+        backoff = list(policy.backoff)
+    elif policy.backoff == "linear":
+        backoff = [policy.base * retry for retry in range(1, policy.max + 1)]
+    else:
+        backoff = policy.backoff
+    return {
+        "retry_limit": policy.max,
+        "retry_backoff": backoff,
+        "retry_delay": policy.base,
+        "retry_max_delay": math.inf,
+        "retry_jitter": policy.jitter,
+        "retry_random": jitter,
+    }
 
 
 def _time_and_class(arrival: Arrival) -> tuple[float, str]:

@@ -25,12 +25,13 @@ def test_each_shipped_scenario_runs(name: str) -> None:
     assert stats.enqueued == stats.completed + stats.failed + stats.pending_at_end
 
 
-# the fewest workers (for memory-leak: the lowest restart threshold) meeting every SLO, per the files' comments
-RECOMMENDED: dict[str, Any] = {"spike": 16, "steady": 11, "nightly-batch": 30, "diurnal": 5, "memory-leak": 450}
+# the fewest workers (for memory-leak: the lowest restart threshold) meeting every SLO, per the files' comments;
+# steady's answer is Erlang C's, which test_validation checks directly
+RECOMMENDED: dict[str, Any] = {"spike": 16, "nightly-batch": 30, "diurnal": 5, "memory-leak": 450}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", sorted(RECOMMENDED))
 def test_each_shipped_scenario_recommends_what_its_comments_say(name: str) -> None:
     scenario = load_scenario(SCENARIOS / f"{name}.yaml", ["backend=memory"])
     result = run_scenario(scenario)
