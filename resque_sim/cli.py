@@ -159,7 +159,7 @@ def _print_summary(console: Console, result: SimulationResult, out_dir: Path, do
     )
     console.print(
         f"jobs: {jobs['enqueued']:,} enqueued, {jobs['completed']:,} completed, {jobs['failed']:,} failed "
-        f"({jobs['retried']:,} retried), {jobs['pending_at_end']:,} pending at the end; "
+        f"({jobs['retried']:,} of them retried), {jobs['pending_at_end']:,} pending at the end; "
         f"utilization {document['utilization']:.0%}, {document['workers']['restarts']} worker restarts, "
         f"peak worker RSS {document['workers']['peak_rss_mb']:.0f} MB"
     )
