@@ -12,13 +12,14 @@ What a caller needs::
 Definitions (the same everywhere: summary.json, charts, SLOs):
 
 - Statistics cover the attempts **enqueued at or after the warmup**; ``jobs`` counts cover the whole run.
-  Every attempt is a Resque job of its own (a retry is enqueued again), so counts are of attempts, as
-  Resque's ``stat:processed`` and ``stat:failed`` count them.
+  Every attempt is a Resque job of its own (a retry is enqueued again), so counts are of attempts.
+  ``failed`` counts every attempt that raised, ``retried`` those of them the Retry plugin scheduled again
+  (Resque's ``stat:failed`` counts only the others: the plugin swallows what it retries).
 - ``wait`` = enqueue to start of ``perform`` (after any fork overhead); ``latency`` = enqueue to finish.
   An attempt not started (or not finished) when the run ends counts with the time it has waited so far,
   a lower bound, so an overloaded run cannot look healthy by leaving its backlog out.
 - Percentiles are numpy's default (linear interpolation between order statistics).
-- ``failure_rate`` = failed attempts / finished attempts (Resque's ``failed / processed``).
+- ``failure_rate`` = attempts that raised / finished attempts.
 - ``utilization`` = busy worker-seconds (reserve to finish) / (workers x measured seconds).
 - ``max_depth`` = the largest number of jobs waiting in a queue (or in all queues together), exactly,
   from every push and reserve.
