@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from resque_impl import testmode
 from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.codec import DEFAULT_MAX_PAYLOAD_BYTES, Payload, decode_payload, dumps, encode_payload
 from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
@@ -71,6 +72,9 @@ class Resque(DelayedJobs, DynamicSchedules):
     :param max_payload_bytes: larger payloads are refused at enqueue (default 10 MB).
     :param socket_timeout: seconds before an unreachable or stalled server is an error.
     :param enqueued_at: add ``"enqueued_at"`` (epoch seconds from ``clock``) to every payload written.
+
+    While a test mode is active (:mod:`resque_impl.testing`), :attr:`store`, :attr:`clock` and
+    :attr:`failures` are the mode's (see :mod:`resque_impl.testmode`).
     """
 
     def __init__(
@@ -90,26 +94,56 @@ class Resque(DelayedJobs, DynamicSchedules):
             connection = connect(redis, socket_timeout=socket_timeout)
             keys = Keys(namespace or connection.namespace or DEFAULT_NAMESPACE)
             store = Store(connection.client, keys, connection.description)
-        self.store: StoreProtocol = store
+        self._store: StoreProtocol = store
         self.keys = store.keys
         self.namespace = store.keys.namespace
-        #: The redis-py client (``None`` for a store without one).
-        self.redis: Any = getattr(store, "client", None)
         self.registry = registry if registry is not None else default_registry
-        self.clock = clock if clock is not None else SYSTEM_CLOCK
+        self._clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         if max_payload_bytes <= 0:
             raise ConfigurationError(f"max_payload_bytes must be positive, got {max_payload_bytes}")
         self.max_payload_bytes = max_payload_bytes
         self.enqueued_at = enqueued_at
-        self.failures: FailureBackend = self._failure_backend(failure_backend)
+        self._failure_spec = failure_backend
+        self._failures: FailureBackend = self.failure_backend_for(store, self._clock)
 
     def __repr__(self) -> str:
         return f"<Resque {self.store.description} namespace={self.namespace!r}>"
 
-    def _failure_backend(self, spec: str | FailureBackend | Sequence[str | FailureSink]) -> FailureBackend:
+    # -- what this instance uses (an active test mode's, if any) -----------------------------------
+    @property
+    def store(self) -> StoreProtocol:
+        """Where jobs, stats and failures are kept."""
+        mode = testmode.active
+        return self._store if mode is None else mode.overrides(self).store
+
+    @property
+    def clock(self) -> Clock:
+        """Where timestamps come from."""
+        mode = testmode.active
+        return self._clock if mode is None else mode.overrides(self).clock
+
+    @property
+    def failures(self) -> FailureBackend:
+        """The failure backend."""
+        mode = testmode.active
+        return self._failures if mode is None else mode.overrides(self).failures
+
+    @property
+    def redis(self) -> Any:
+        """The redis-py client (``None`` for a store without one)."""
+        return getattr(self.store, "client", None)
+
+    def failure_backend_for(self, store: StoreProtocol, clock: Clock) -> FailureBackend:
+        """This instance's configured failure backend, built over ``store`` (a backend object given
+        to the constructor is used as it is)."""
+        return self._failure_backend(self._failure_spec, store, clock)
+
+    def _failure_backend(
+        self, spec: str | FailureBackend | Sequence[str | FailureSink], store: StoreProtocol, clock: Clock
+    ) -> FailureBackend:
         if isinstance(spec, str):
             try:
-                return _BACKENDS[spec](self.store, self.clock)
+                return _BACKENDS[spec](store, clock)
             except KeyError:
                 raise ConfigurationError(
                     f"unknown failure backend {spec!r}; use 'redis', 'redis_multi_queue', a backend "
@@ -118,8 +152,8 @@ class Resque(DelayedJobs, DynamicSchedules):
         if isinstance(spec, Sequence):
             if not spec:
                 raise ConfigurationError("failure_backend list is empty")
-            primary = self._failure_backend(spec[0])  # type: ignore[arg-type]
-            others = [self._failure_backend(item) if isinstance(item, str) else item for item in spec[1:]]
+            primary = self._failure_backend(spec[0], store, clock)  # type: ignore[arg-type]
+            others = [self._failure_backend(item, store, clock) if isinstance(item, str) else item for item in spec[1:]]
             return MultipleBackend(primary, *others)
         if not isinstance(spec, FailureBackend):
             raise ConfigurationError(f"failure_backend {spec!r} lacks the FailureBackend methods")

@@ -129,8 +129,12 @@ class DelayedJobs:
     """resque-scheduler's ``DelayingExtensions``, mixed into :class:`~resque_impl.client.Resque`."""
 
     if TYPE_CHECKING:
-        store: StoreProtocol
-        clock: Clock
+        # Properties on Resque (a test mode may stand in for them; see resque_impl.testmode).
+        @property
+        def store(self) -> StoreProtocol: ...
+        @property
+        def clock(self) -> Clock: ...
+
         registry: Registry
         max_payload_bytes: int
 

@@ -30,7 +30,9 @@ class DynamicSchedules:
     """resque-scheduler's ``SchedulingExtensions`` for persistent schedules, mixed into ``Resque``."""
 
     if TYPE_CHECKING:
-        store: StoreProtocol
+        # A property on Resque (a test mode may stand in for it; see resque_impl.testmode).
+        @property
+        def store(self) -> StoreProtocol: ...
 
     def set_schedule(self, name: str, config: Mapping[str, Any]) -> None:
         """Create or replace the dynamic schedule ``name`` (keys as in a schedule file)."""

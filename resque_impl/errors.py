@@ -15,6 +15,7 @@
     ├── UnknownJobClassError        a payload names a class nobody registered
     ├── FailureNotFoundError        a failure record moved or was removed by someone else
     ├── FailureHookError            an ``on_failure`` hook raised (carries the original error)
+    ├── ModeConflictError           a test mode was activated from a second thread, or left out of order
     ├── DirtyExit                   a job's process died or its worker vanished mid-job
     │   ├── PruneDeadWorkerDirtyExit
     │   ├── JobTimeoutError         a job ran past its timeout and was stopped
@@ -38,6 +39,7 @@ __all__ = [
     "FailureNotFoundError",
     "JobRegistrationError",
     "JobTimeoutError",
+    "ModeConflictError",
     "NoClassError",
     "NoQueueError",
     "NotSerializableError",
@@ -172,6 +174,11 @@ class FailureHookError(ResqueError):
             f"{type(original).__name__}: {exception_message(original)}"
         )
         self.original = original
+
+
+class ModeConflictError(ResqueError):
+    """A test mode (see :mod:`resque_impl.testmode`) was activated while another thread's mode was
+    active, or deactivated out of order; the message names both."""
 
 
 class DirtyExit(ResqueError):

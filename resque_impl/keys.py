@@ -28,6 +28,12 @@ class Keys:
         """Any key inside the namespace."""
         return f"{self.namespace}:{name}"
 
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """SCAN patterns that together match every key of this namespace (the in-flight lists of
+        :meth:`inflight` start with a hash tag), e.g. to delete a test's namespace."""
+        return (self.key("*"), "{" + self.key("*"))
+
     # -- queues -----------------------------------------------------------------------------------
     @property
     def queues(self) -> str:

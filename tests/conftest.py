@@ -1,8 +1,9 @@
 """Shared fixtures: every test that touches Redis runs against fakeredis and a real redis-server.
 
-The real server is started once per session on a free loopback port and stopped by its pid; each
-test gets it flushed (it is ours). Without a ``redis-server`` binary those runs skip, saying how to
-install one, except under ``CI=true``, where a missing server fails the run.
+The real server is the resque plugin's ``redis_server`` fixture (pytest_resque_impl.py): started once
+per session on a free loopback port and stopped by its pid; each test gets it flushed (it is ours).
+Without a ``redis-server`` binary those runs skip, saying how to install one, except under
+``CI=true``, where a missing server fails the run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import fakeredis
 import pytest
 import redis
+from hypothesis import settings
 
 from resque_impl import Registry, Resque
 from resque_impl.clock import ManualClock
@@ -23,7 +25,13 @@ from resque_impl.keys import Keys
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
 from resque_impl.testing import RedisServer
-from resque_impl.testing.redis_server import INSTALL_HINT
+from resque_impl.testing.statemachine import register_profiles
+
+pytest_plugins = ["pytester"]
+
+# Hypothesis profiles: ``ci`` unless another is chosen (``--hypothesis-profile=thorough`` for long runs).
+register_profiles()
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ruby-resque-3.0"
 #: Fixed start time for clocks in tests: 2026-11-27 23:43:29 UTC, as in the Ruby fixtures.
@@ -38,17 +46,11 @@ def load_fixture(name: str) -> dict[str, Any]:
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A private redis-server for the whole session."""
-    if not RedisServer.available():
-        message = f"redis-server is not installed; {INSTALL_HINT}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = RedisServer().start()
-    yield server
-    server.close()
+def pytest_configure(config: pytest.Config) -> None:
+    # The resque plugin's session-scoped ``redis_server`` fixture skips without a redis-server binary;
+    # in CI a missing server must fail the run instead.
+    if os.environ.get("CI") == "true":
+        config.option.resque_require_redis = True
 
 
 @pytest.fixture(params=["fake", "real"])

@@ -22,9 +22,9 @@ EXPECTED = {
     "SYSTEM_CLOCK", "Clock", "Keys", "ManualClock", "Store", "SystemClock",
     # errors
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
-    "JobRegistrationError", "NoClassError", "NoQueueError", "NotSerializableError", "PayloadDecodeError",
-    "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError", "ResqueError",
-    "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
+    "JobRegistrationError", "ModeConflictError", "NoClassError", "NoQueueError", "NotSerializableError",
+    "PayloadDecodeError", "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError",
+    "ResqueError", "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "PoisonJobError", "TermException",
     # metadata
     "__version__",
 }  # fmt: skip

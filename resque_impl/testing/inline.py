@@ -1,0 +1,167 @@
+"""Inline mode's store: pushing a job performs it at once, after the production JSON round trip.
+
+:class:`InlineStore` is a real :class:`~resque_impl.store.Store` on the test mode's fakeredis, so
+everything but pushing behaves as in production (sizes, failures, stats, delayed jobs). Every way a job
+reaches a queue ends here: ``enqueue``/``enqueue_to`` (between the ``before_enqueue`` and
+``after_enqueue`` hooks, as in Ruby's ``Resque.inline``), ``enqueue_many``, ``push``, requeuing a
+failure, delayed jobs falling due (or, with ``delayed_now``, being scheduled) and recurring ticks.
+The job then runs from the exact bytes a worker would read: decoded from the encoded payload, so
+``(1, 2)`` arrives as ``[1, 2]``, and an argument JSON cannot carry has already failed at enqueue
+with the production error.
+
+A payload naming a class this process does not know (a job only a Ruby worker runs) is pushed as
+usual, so the test can still assert it was enqueued.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from resque_impl.codec import decode_payload, dumps, loads
+from resque_impl.errors import exception_message, exception_name
+from resque_impl.hooks import Execution
+from resque_impl.job import QueuedJob
+from resque_impl.store import Store
+from resque_impl.store.delayed import RELEASE_CHANGED
+from resque_impl.testing.errors import InlineDepthError
+from resque_impl.testing.performed import Performed
+
+if TYPE_CHECKING:
+    import redis
+
+    from resque_impl.client import Resque
+    from resque_impl.keys import Keys
+
+__all__ = ["InlineRunner", "InlineStore"]
+
+
+class InlineRunner:
+    """Performs one job in this thread, with every perform hook, for one ``Resque`` instance.
+
+    :param record_failures: on an exception, write a failure record (as a worker would) instead of
+        letting the exception propagate out of ``enqueue``.
+    :param log: told about every job run.
+    :param max_depth: how deeply jobs may enqueue jobs that run inline before :class:`InlineDepthError`
+        (a job that enqueues itself would otherwise recurse until Python's recursion limit).
+    """
+
+    def __init__(
+        self,
+        resque: Resque,
+        *,
+        record_failures: bool,
+        log: Callable[[Performed], None],
+        max_depth: int,
+        depth: threading.local,
+    ) -> None:
+        self.resque = resque
+        self.record_failures = record_failures
+        self.log = log
+        self.max_depth = max_depth
+        self._depth = depth
+
+    def run(self, queue: str, raw: bytes) -> bool:
+        """Perform the job in ``raw``; ``False`` (nothing done) if its class is not known here."""
+        payload = decode_payload(raw)
+        job_class = self.resque.registry.get(payload.class_name)
+        if job_class is None:
+            return False
+        depth = getattr(self._depth, "value", 0)
+        if depth >= self.max_depth:
+            raise InlineDepthError(self.max_depth, payload.class_name)
+        self._depth.value = depth + 1
+        try:
+            performed = Execution(job_class, payload.args, job=QueuedJob(queue, payload)).perform()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # SystemExit from a job is a failure too, as in a worker
+            self.log(Performed(queue, raw, payload, "failed", exception_name(error), exception_message(error)))
+            if not self.record_failures or isinstance(error, InlineDepthError):
+                raise
+            self.resque.record_failure(queue, payload, error, worker="inline")
+            return True
+        finally:
+            self._depth.value = depth
+        self.log(Performed(queue, raw, payload, "performed" if performed else "skipped"))
+        return True
+
+
+class InlineStore(Store):
+    """A fakeredis-backed store whose pushes perform jobs instead of queueing them.
+
+    :param delayed_now: run delayed jobs at once, as Ruby's inline mode does (else they wait in the
+        delayed queue for the virtual clock, and run when they are moved to their queue).
+    """
+
+    def __init__(
+        self, client: redis.Redis, keys: Keys, runner: InlineRunner, description: str, *, delayed_now: bool
+    ) -> None:
+        super().__init__(client, keys, description)
+        self.runner = runner
+        self.delayed_now = delayed_now
+
+    def push(self, queue: str, payload: bytes) -> None:
+        if not self.runner.run(queue, payload):
+            super().push(queue, payload)
+
+    def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
+        _each([(queue, payload) for queue, payloads in batches.items() for payload in payloads], self.push)
+
+    def delayed_push(self, timestamp: int, item: bytes) -> None:
+        """With ``delayed_now``, run the job at once (as resque-scheduler's ``enqueue_at`` does under
+        ``Resque.inline``: no enqueue hooks); else schedule it."""
+        if self.delayed_now:
+            data = loads(item)
+            queue = data.pop("queue", None)
+            if isinstance(queue, str) and self.runner.run(queue, dumps(data)):
+                return
+        super().delayed_push(timestamp, item)
+
+    def delayed_release(self, timestamp: int, expected: Sequence[bytes], pushes: Sequence[tuple[str, bytes]]) -> int:
+        """Take the due jobs off the delayed queue, then run them (rather than queue them)."""
+        moved = super().delayed_release(timestamp, expected, ())
+        if moved == RELEASE_CHANGED:
+            return moved
+        _each(pushes, self.push)
+        return len(pushes)
+
+    def schedule_fire(self, name: str, tick: float, enqueued_at: str, push: tuple[str, bytes] | None) -> bool:
+        """Record a recurring schedule's tick, then run its job (rather than queue it)."""
+        fired = super().schedule_fire(name, tick, enqueued_at, None)
+        if fired and push is not None:
+            self.push(*push)
+        return fired
+
+    def failure_update(
+        self,
+        list_key: str,
+        index: int,
+        current: bytes,
+        replacement: bytes | None,
+        push: tuple[str, bytes] | None = None,
+    ) -> bool:
+        """Update the failure record, then run the requeued job (if any) inline."""
+        updated = super().failure_update(list_key, index, current, replacement)
+        if updated and push is not None:
+            self.push(*push)
+        return updated
+
+    def __repr__(self) -> str:
+        return f"<InlineStore {self.description} namespace={self.keys.namespace!r}>"
+
+
+def _each(pushes: Sequence[tuple[str, bytes]], push: Callable[[str, bytes], None]) -> None:
+    """Push (run) every job, even when one raises; then raise the first error. A batch taken off the
+    delayed queue is not lost because its first job failed."""
+    first: BaseException | None = None
+    for queue, payload in pushes:
+        try:
+            push(queue, payload)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:
+            first = first or error
+    if first is not None:
+        raise first
