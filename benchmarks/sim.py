@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -65,16 +66,22 @@ def jobs_per_second(scenario: Scenario) -> float:
     return record.attempts / (time.perf_counter() - started)
 
 
-def sweep_seconds(name: str) -> tuple[float, int]:
-    """Wall seconds of a 7 x 5 x ~50,000-job sweep of worker counts on memory, and the jobs it simulated."""
+def _cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def sweep_seconds(name: str) -> tuple[float, float, int]:
+    """A 7 x 5 x ~50,000-job sweep of worker counts on memory: its wall seconds, the CPU seconds it used
+    (divided by the CPUs, a lower bound for its wall time on an otherwise idle machine), and its jobs."""
     path, duration, counts = SWEEPS[name]
-    scenario = load_scenario(
-        path, ["backend=memory", f"duration={duration}", "replications=5", "warmup=0s"]
-    ).with_value("sweep", {"param": "workers.default.count", "values": counts})
-    started = time.perf_counter()
+    scenario = load_scenario(path, ["backend=memory", f"duration={duration}", "replications=5", "warmup=0s"])
+    scenario = scenario.with_value("sweep", {"param": "workers.default.count", "values": counts})
+    cpu, started = _cpu_seconds(), time.perf_counter()
     result = run_scenario(scenario)
-    elapsed = time.perf_counter() - started
-    return elapsed, sum(stats.enqueued for point in result.sweep for stats in point.runs)
+    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    return elapsed, cpu / (os.cpu_count() or 1), sum(stats.enqueued for point in result.sweep for stats in point.runs)
 
 
 def million_job_run() -> tuple[float, float, int]:
@@ -193,10 +200,11 @@ def run(runs: int = 3, million: bool = True) -> list[Measurement]:
         Measurement("  baseline: library steps in a bare loop, memory", memory_ceiling, "jobs/s"),
         Measurement("  simulator / baseline", memory / memory_ceiling, "x"),
     ]
-    for name, (wall, jobs) in sweeps.items():
+    for name, (wall, cpu, jobs) in sweeps.items():
         rows += [
             Measurement(f"sweep 7 x 5 x 50k of {name} on memory", wall, "s", "<= 60", wall <= 60),
             Measurement(f"  its {jobs:,} jobs per wall-second", jobs / wall, "jobs/s"),
+            Measurement("  its CPU seconds / CPUs (wall time if idle)", cpu, "s"),
         ]
     if million:
         peak_mb, wall, jobs = million_job_run()
