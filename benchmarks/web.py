@@ -1,7 +1,10 @@
-"""How fast each dashboard page renders on a large deployment: 1,000,000 queued jobs and 100,000
-failures, seeded with ``enqueue_many`` on a redis-server this script starts (and stops).
+"""How fast each dashboard page renders on a large deployment: 1,000,000 queued jobs, 100,000
+failures and 100,000 delayed jobs over 10,000 timestamps (with 50 dynamic schedules), seeded on a
+redis-server this script starts (and stops): queued jobs with ``enqueue_many``, delayed jobs in
+resque-scheduler's keys, pipelined.
 
-    python -m benchmarks.web [--jobs 1000000] [--failures 100000] [--repeat 20]
+    python -m benchmarks.web [--jobs 1000000] [--failures 100000] [--delayed 100000] [--timestamps 10000]
+                             [--repeat 20]
 
 Each page is requested through the app's WSGI interface (the Flask test client: no network, so the
 figures are the app's and Redis's time), first once cold, then ``--repeat`` times; the table shows the
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 from resque_impl import Resque
 from resque_impl.clock import format_failed_at, format_heartbeat, format_started
 from resque_impl.codec import dumps
+from resque_impl.keys import Keys
 from resque_impl.testing import RedisServer
 from resque_impl.web import create_app
 
@@ -71,7 +75,44 @@ def seed(resque: Resque, jobs: int, failures: int) -> None:
             client.set(resque.keys.worker(worker_id), dumps(working))
 
 
-def pages(jobs: int, failures: int) -> list[tuple[str, str]]:
+def seed_scheduler(resque: Resque, delayed: int, timestamps: int) -> int:
+    """``delayed`` jobs spread evenly over ``timestamps`` seconds a minute apart, the first ten already
+    due, written as resque-scheduler's ``delayed_push`` writes them; 50 dynamic schedules. Returns the
+    latest timestamp."""
+    keys: Keys = resque.keys
+    client = resque.redis
+    first = int(resque.clock.time()) - 10 * 60
+    per_timestamp = max(1, delayed // max(1, timestamps))
+    pipe = client.pipeline(transaction=False)
+    for n in range(timestamps):
+        timestamp = first + 60 * n
+        bucket = keys.delayed_bucket(timestamp)
+        items = [
+            dumps({"class": "ReminderEmailJob", "args": [n, k, {"locale": "en"}], "queue": "mailers"})
+            for k in range(per_timestamp)
+        ]
+        pipe.rpush(keys.delayed(timestamp), *items)
+        for item in items:
+            pipe.sadd(keys.delayed_timestamps(item.decode()), bucket)
+        pipe.zadd(keys.delayed_schedule, {str(timestamp): timestamp})
+        if n % 500 == 499:
+            pipe.execute()
+    pipe.execute()
+    for n in range(50):
+        resque.set_schedule(
+            f"report_{n:02d}",
+            {
+                "class": "ReportJob",
+                "cron": f"{n % 60} * * * *",
+                "queue": "reports",
+                "args": [n],
+                "description": "hourly",
+            },
+        )
+    return first + 60 * (timestamps - 1)
+
+
+def pages(jobs: int, failures: int, timestamps: int, latest: int) -> list[tuple[str, str]]:
     default = jobs * 7 // 10
     return [
         ("overview", "/overview"),
@@ -87,12 +128,19 @@ def pages(jobs: int, failures: int) -> list[tuple[str, str]]:
         ("failed, oldest page", f"/failed?start={failures}"),
         ("failed, by class", "/failed?class=ReportJob"),
         ("failed, by queue, page 100", "/failed?queue=mailers&start=2000"),
+        ("delayed, earliest", "/delayed"),
+        ("delayed (live fragment)", "/delayed?partial=1"),
+        ("delayed, middle page", f"/delayed?start={timestamps // 2}"),
+        ("delayed, last page", f"/delayed?start={timestamps}"),
+        ("delayed, one timestamp", f"/delayed/{latest}"),
+        ("schedule", "/schedule"),
         ("stats", "/stats"),
         ("stats, keys", "/stats/keys"),
         ("stats, key (queue)", "/stats/key?name=resque:queue:default"),
         ("stats.txt", "/stats.txt"),
         ("api/overview", "/api/overview"),
         ("api/failed", "/api/failed"),
+        ("api/delayed", "/api/delayed"),
         ("health", "/health"),
     ]
 
@@ -101,15 +149,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--failures", type=int, default=100_000)
+    parser.add_argument("--delayed", type=int, default=100_000)
+    parser.add_argument("--timestamps", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
     options = parser.parse_args(argv)
     with RedisServer() as server:
         resque = Resque(server.url)
         started = time.perf_counter()
         seed(resque, options.jobs, options.failures)
+        latest = seed_scheduler(resque, options.delayed, options.timestamps)
         print(
-            f"seeded {options.jobs:,} queued jobs and {options.failures:,} failures "
-            f"in {time.perf_counter() - started:.1f} s (redis {resque.store.redis_info()['redis_version']})"
+            f"seeded {options.jobs:,} queued jobs, {options.failures:,} failures and "
+            f"{resque.count_all_scheduled_jobs():,} delayed jobs at {resque.delayed_queue_schedule_size():,} "
+            f"timestamps in {time.perf_counter() - started:.1f} s "
+            f"(redis {resque.store.redis_info()['redis_version']})"
         )
         fresh = create_app(resque).test_client()
         began = time.perf_counter()
@@ -123,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         client = create_app(resque).test_client()
         print(f"\n{'page':<30} {'cold ms':>9} {'median ms':>10} {'p95 ms':>8} {'bytes':>9}  verdict")
         worst = 0.0
-        for name, url in pages(options.jobs, options.failures):
+        for name, url in pages(options.jobs, options.failures, options.timestamps, latest):
             timings = []
             size = 0
             for _ in range(options.repeat + 1):

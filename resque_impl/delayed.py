@@ -214,6 +214,12 @@ class DelayedJobs:
         """Remove this exact job from one timestamp only; returns how many were removed."""
         return self.store.delayed_remove_from(math.floor(to_epoch(when)), self._lookup_item(job_class, args))
 
+    def remove_delayed_item(self, when: When, item: bytes) -> int:
+        """Remove the item with exactly these bytes from ``when`` (with any identical copy due then);
+        returns how many were removed. Unlike :meth:`remove_delayed_job_from_timestamp` it needs no
+        class here, and finds items with extra keys or written by any producer (the dashboard's cancel)."""
+        return self.store.delayed_remove_from(math.floor(to_epoch(when)), item)
+
     def remove_delayed_selection(
         self, job_class: type | str | None = None, where: Callable[[list[Any]], bool] | None = None
     ) -> int:

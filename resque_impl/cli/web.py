@@ -1,16 +1,21 @@
 """``web``: serve the dashboard with waitress, a production WSGI server.
 
 Without credentials (``--auth`` or ``RESQUE_WEB_HTTP_BASIC_AUTH``) the dashboard binds to 127.0.0.1
-only, and says so; binding elsewhere without credentials needs ``--insecure``.
+only, and says so; binding elsewhere without credentials needs ``--insecure``. ``--schedule`` shows a
+recurring schedule file on the Schedule page, as the scheduler reads it (``--env`` filters it alike);
+``--jobs`` imports job classes, so entries without a queue find their class's, and "Run now" runs
+their hooks.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import click
 
 from resque_impl.cli.app import Context, pass_context
+from resque_impl.cli.job_modules import import_job_modules, jobs_option
 from resque_impl.client import Resque
 from resque_impl.errors import ResqueError
 
@@ -46,6 +51,17 @@ def _prefix(value: str) -> str:
 @click.option("--auth", envvar=AUTH_ENV, help=f"user:password for HTTP basic auth [env: {AUTH_ENV}]")
 @click.option("--insecure", is_flag=True, help="Allow listening beyond this machine without --auth.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Request threads.")
+@click.option(
+    "--schedule",
+    "schedule_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RESQUE_SCHEDULE",
+    help="Show this recurring schedule YAML file [env: RESQUE_SCHEDULE]",
+)
+@click.option(
+    "--env", "environment", envvar="RAILS_ENV", help="Show only schedule entries whose env lists this [env: RAILS_ENV]"
+)
+@jobs_option
 @pass_context
 def web(
     ctx: Context,
@@ -57,6 +73,9 @@ def web(
     auth: str | None,
     insecure: bool,
     threads: int,
+    schedule_path: Path | None,
+    environment: str | None,
+    job_modules: tuple[str, ...],
 ) -> None:
     """Serve the web dashboard (resque-web's pages, JSON API, /metrics, /health)."""
     # Imported here, not at the top: the rest of the CLI works without the web extra installed.
@@ -65,6 +84,7 @@ def web(
         from werkzeug.exceptions import NotFound  # noqa: PLC0415
         from werkzeug.middleware.dispatcher import DispatcherMiddleware  # noqa: PLC0415
 
+        from resque_impl.scheduler import load_schedule_file  # noqa: PLC0415
         from resque_impl.web import Credentials, create_app  # noqa: PLC0415
     except ImportError as error:
         raise click.ClickException(
@@ -80,11 +100,13 @@ def web(
         credentials = Credentials.parse(auth) if auth else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--auth") from None
+    import_job_modules(job_modules)
     try:
+        schedule = load_schedule_file(schedule_path, env=environment) if schedule_path else []
         resque = Resque(redis_url or ctx.redis, namespace=namespace or ctx.namespace)
     except ResqueError as error:
         raise click.ClickException(str(error)) from None
-    app = create_app(resque, auth=credentials)
+    app = create_app(resque, auth=credentials, schedule=schedule)
     if credentials is None:
         scope = "this machine only" if _is_loopback(host) else "EVERYONE who can reach it (--insecure)"
         click.echo(f"No credentials set (--auth or {AUTH_ENV}): serving {scope}.", err=True)

@@ -6,7 +6,7 @@ The producer side (``enqueue_at``, ``enqueue_in``, ``remove_delayed`` ...) is on
 
 from resque_impl.scheduler.lock import DEFAULT_LOCK_TIMEOUT, MasterLock, default_identity
 from resque_impl.scheduler.process import DEFAULT_INTERVAL, Scheduler
-from resque_impl.scheduler.recurring import Recurring
+from resque_impl.scheduler.recurring import Recurring, enqueue_entry
 from resque_impl.scheduler.schedule import (
     CronTrigger,
     EveryTrigger,
@@ -26,6 +26,7 @@ __all__ = [
     "ScheduleEntry",
     "Scheduler",
     "default_identity",
+    "enqueue_entry",
     "load_schedule_file",
     "parse_duration",
     "parse_schedule",

@@ -23,7 +23,7 @@ from resque_impl.scheduler.schedule import EveryTrigger, ScheduleEntry
 if TYPE_CHECKING:
     from resque_impl.client import Resque
 
-__all__ = ["Recurring", "queue_for"]
+__all__ = ["Recurring", "enqueue_entry", "queue_for"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,19 @@ def queue_for(resque: Resque, entry: ScheduleEntry) -> str:
             "entry, or load the module defining the class (--jobs) so its queue is known"
         )
     return queue
+
+
+def enqueue_entry(resque: Resque, entry: ScheduleEntry) -> bool:
+    """Enqueue ``entry``'s job now, outside its schedule, as resque-scheduler's ``enqueue_from_config``
+    does for resque-web's "Queue now": ``before_delayed_enqueue`` and the enqueue hooks run when this
+    process knows the class. Records no tick and no ``last_enqueued_at``, so the schedule keeps its
+    rhythm. ``False`` if a hook vetoed it; :class:`ScheduleError` if no queue is known."""
+    queue = queue_for(resque, entry)
+    cls = resque.registry.get(entry.class_name)
+    if cls is None:
+        return resque.enqueue_to(queue, entry.class_name, *entry.args)
+    run_before_delayed_enqueue(cls, entry.args)
+    return resque.enqueue_to(queue, cls, *entry.args)
 
 
 class Recurring:

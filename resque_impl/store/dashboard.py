@@ -1,9 +1,10 @@
-"""Read-only commands the dashboard needs beyond the library's own: worker details, Redis ``INFO`` and
-a key browser.
+"""Read-only commands the dashboard needs beyond the library's own: worker details, Redis ``INFO``, a
+key browser, and summaries of resque-scheduler's delayed queue.
 
 Every read is bounded: keys are found with ``SCAN`` (never ``KEYS``), a key's content is read a page
-at a time (``LRANGE``, ``SSCAN``, ``ZRANGE``, ``HSCAN``, ``GETRANGE``), and several workers or keys are
-read in one round trip. Nothing here writes. Only the Redis-backed :class:`~resque_impl.store.Store`
+at a time (``LRANGE``, ``SSCAN``, ``ZRANGE``, ``HSCAN``, ``GETRANGE``), the delayed schedule is read
+by ``ZRANGE`` position and counted up to a limit, and several workers, keys or timestamps are read in
+one round trip. Nothing here writes. Only the Redis-backed :class:`~resque_impl.store.Store`
 offers these commands; the in-memory twin does not (the dashboard needs a Redis server or fakeredis).
 """
 
@@ -15,9 +16,9 @@ from typing import Any
 
 import redis
 
-from resque_impl.store.base import StoreBase
+from resque_impl.store.base import Command, StoreBase
 
-__all__ = ["DashboardCommands", "KeyPage", "KeySummary", "WorkerDetails"]
+__all__ = ["DashboardCommands", "DelayedHead", "DelayedSummary", "KeyPage", "KeySummary", "WorkerDetails"]
 
 #: How a key's size is read, by its Redis type.
 _SIZE_COMMANDS = {
@@ -65,6 +66,43 @@ class KeyPage:
     size: int | None
     items: list[tuple[str | None, bytes]]
     next: int | None
+
+
+@dataclass(frozen=True)
+class DelayedSummary:
+    """The delayed queue at a glance: distinct timestamps, how many are due by now, the earliest one,
+    and who holds resque-scheduler's master lock (``None``: no scheduler is running)."""
+
+    timestamps: int
+    due: int
+    earliest: int | None
+    master: str | None
+
+
+@dataclass(frozen=True)
+class DelayedHead:
+    """One scheduled timestamp: how many items it holds, and the first of them (``None`` if it has
+    none left)."""
+
+    timestamp: int
+    size: int
+    first: bytes | None
+
+
+# Jobs held by ARGV[2] timestamps of the schedule from position ARGV[1], summed where the data is: no
+# reply per timestamp. Called a chunk at a time so that Redis is never busy with it for long.
+# KEYS: schedule zset.  ARGV: start position, how many timestamps, bucket-key prefix.
+_COUNT_DELAYED = """
+local total = 0
+local first = tonumber(ARGV[1])
+local stamps = redis.call('ZRANGE', KEYS[1], first, first + tonumber(ARGV[2]) - 1)
+for _, stamp in ipairs(stamps) do
+  total = total + redis.call('LLEN', ARGV[3] .. stamp)
+end
+return {total, #stamps}
+"""
+#: Timestamps counted per script call (about a millisecond of the server's time).
+_COUNT_CHUNK = 1000
 
 
 def _text(raw: bytes) -> str:
@@ -179,6 +217,67 @@ class DashboardCommands(StoreBase):
             items = [(None, value)]
             following = start + max_bytes if size is not None and start + max_bytes < size else None
         return KeyPage(name, kind, size, items, following)
+
+    # -- resque-scheduler ------------------------------------------------------------------------------
+    def scheduler_in_use(self) -> bool:
+        """Whether resque-scheduler's keys show it at work here: delayed jobs, dynamic schedules, a
+        recurring job that fired, or a running scheduler's master lock (one ``EXISTS``)."""
+        keys = self.keys
+        found = self.client.exists(
+            keys.delayed_schedule, keys.schedules, keys.last_enqueued_at, keys.scheduler_master_lock
+        )
+        return bool(found)
+
+    def delayed_summary(self, now: int) -> DelayedSummary:
+        """:class:`DelayedSummary` as of epoch second ``now``, in one round trip (``ZCARD``, ``ZCOUNT``,
+        the first member, the lock)."""
+        keys = self.keys
+        size, due, first, master = self._round_trip(
+            (
+                ("ZCARD", keys.delayed_schedule),
+                ("ZCOUNT", keys.delayed_schedule, "-inf", now),
+                ("ZRANGE", keys.delayed_schedule, 0, 0),
+                ("GET", keys.scheduler_master_lock),
+            )
+        )
+        return DelayedSummary(
+            timestamps=int(size),
+            due=int(due),
+            earliest=int(first[0]) if first else None,
+            master=_text(master) if master is not None else None,
+        )
+
+    def delayed_heads(self, timestamps: Sequence[int]) -> list[DelayedHead]:
+        """Size and first item of each timestamp's list, in one round trip."""
+        if not timestamps:
+            return []
+        commands: list[Command] = []
+        for timestamp in timestamps:
+            key = self.keys.delayed(timestamp)
+            commands += [("LLEN", key), ("LINDEX", key, 0)]
+        replies = self._round_trip(commands)
+        return [
+            DelayedHead(timestamp, int(replies[2 * n]), replies[2 * n + 1]) for n, timestamp in enumerate(timestamps)
+        ]
+
+    def delayed_count_first(self, timestamps: int) -> tuple[int, int]:
+        """Jobs held by the earliest ``timestamps`` timestamps, and how many timestamps that was: the
+        whole delayed queue's size when the schedule is no longer than ``timestamps``.
+
+        Counted a chunk of timestamps per script call, by position: a timestamp the scheduler takes
+        meanwhile shifts the rest, so one may be missed, which a figure on a page can live with.
+        """
+        keys = self.keys
+        count = self._script(_COUNT_DELAYED)
+        prefix = keys.key(keys.DELAYED_BUCKET_PREFIX)
+        total = counted = 0
+        while counted < timestamps:
+            chunk = min(_COUNT_CHUNK, timestamps - counted)
+            jobs, seen = count(keys=[keys.delayed_schedule], args=[counted, chunk, prefix])
+            total, counted = total + int(jobs), counted + int(seen)
+            if int(seen) < chunk:
+                break
+        return total, counted
 
 
 def _score(score: float) -> str:

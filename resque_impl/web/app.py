@@ -16,23 +16,25 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from resque_impl.client import Resque
-from resque_impl.errors import ResqueConnectionError
+from resque_impl.errors import ConfigurationError, ResqueConnectionError
+from resque_impl.scheduler.schedule import ScheduleEntry
 from resque_impl.version import __version__
 from resque_impl.web import security
 from resque_impl.web.blueprints import BLUEPRINTS
 from resque_impl.web.pages import here, page_url
 from resque_impl.web.security import Credentials
-from resque_impl.web.timefmt import duration
+from resque_impl.web.timefmt import duration, format_epoch
 from resque_impl.web.view import DashboardView, Limits
 
-__all__ = ["AUTH_ENV", "SECRET_ENV", "DashboardState", "create_app"]
+__all__ = ["AUTH_ENV", "NAV", "SCHEDULER_NAV", "SECRET_ENV", "DashboardState", "create_app"]
 
 #: ``user:password`` for HTTP basic auth, read when ``create_app`` is given no ``auth``.
 AUTH_ENV = "RESQUE_WEB_HTTP_BASIC_AUTH"
@@ -48,6 +50,11 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("workers.workers", "Workers", frozenset({"workers.workers", "workers.worker"})),
     ("failed.failed", "Failed", frozenset({"failed.failed"})),
     ("stats.stats", "Stats", frozenset({"stats.stats", "stats.keys", "stats.key"})),
+)
+#: Added to :data:`NAV` while the scheduler is in use (as resque-scheduler adds resque-web's tabs).
+SCHEDULER_NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("scheduler.schedule", "Schedule", frozenset({"scheduler.schedule"})),
+    ("scheduler.delayed", "Delayed", frozenset({"scheduler.delayed", "scheduler.delayed_timestamp"})),
 )
 
 
@@ -71,12 +78,24 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+def _nav_items() -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """The navigation bar for this request: the scheduler's pages while it is in use, or shown."""
+    if request.blueprint == "scheduler":
+        return NAV + SCHEDULER_NAV
+    try:
+        in_use = current_app.extensions["resque_web"].view.scheduler_in_use()
+    except ResqueConnectionError:
+        in_use = False  # the error page that says so still needs a navigation bar
+    return NAV + SCHEDULER_NAV if in_use else NAV
+
+
 def create_app(
     resque: Resque | None = None,
     *,
     auth: str | Credentials | None = None,
     secret_key: str | bytes | None = None,
     limits: Limits | None = None,
+    schedule: Sequence[ScheduleEntry] = (),
 ) -> Flask:
     """A dashboard for ``resque`` (default: ``Resque()``, i.e. ``$REDIS_URL`` or localhost).
 
@@ -85,7 +104,11 @@ def create_app(
     :param secret_key: signs the session cookie that holds the CSRF token (default:
         ``$RESQUE_WEB_SECRET``, else random per process; give several processes the same one).
     :param limits: bounds on what one request may read (page sizes, scan lengths).
+    :param schedule: recurring entries of a schedule file (``resque_impl.scheduler.load_schedule_file``)
+        to show beside the dynamic schedules in Redis, and to run on demand.
     """
+    if isinstance(schedule, (str, bytes, os.PathLike)):
+        raise ConfigurationError("schedule takes entries: read the file with resque_impl.scheduler.load_schedule_file")
     resque = resque if resque is not None else Resque()
     auth = auth if auth is not None else os.environ.get(AUTH_ENV) or None
     credentials = Credentials.parse(auth) if isinstance(auth, str) else auth
@@ -99,12 +122,14 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["resque_web"] = DashboardState(DashboardView(resque, limits), credentials)
-    app.jinja_env.filters.update(duration=duration, number=_number, pretty=_pretty, compact=_compact)
+    app.extensions["resque_web"] = DashboardState(DashboardView(resque, limits, schedule), credentials)
+    app.jinja_env.filters.update(
+        duration=duration, epoch=format_epoch, number=_number, pretty=_pretty, compact=_compact
+    )
     app.jinja_env.globals.update(
         csrf_token=security.csrf_token,
         here=here,
-        nav_items=NAV,
+        nav_items=_nav_items,
         page_url=page_url,
         version=__version__,
         namespace=resque.namespace,

@@ -2,14 +2,15 @@
 
 Every number a URL carries (page sizes, offsets, cursors, refresh intervals) goes through
 :func:`clamped`: missing or malformed values fall back to a default, and the rest are moved into a
-fixed range. Text parameters go through :func:`text`, which caps their length.
+fixed range. Text parameters go through :func:`text`, which caps their length. :func:`page_start`
+moves an offset onto the last page of what there is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["MAX_TEXT", "clamped", "safe_next", "text"]
+__all__ = ["MAX_TEXT", "clamped", "page_start", "safe_next", "text"]
 
 #: Longest text parameter (a filter, a pattern, a key name) read from a request.
 MAX_TEXT = 1024
@@ -49,3 +50,11 @@ def safe_next(target: str | None, default: str) -> str:
     ):
         return default
     return target
+
+
+def page_start(start: int, per_page: int, total: int) -> int:
+    """``start`` moved into ``[0, total)`` (onto the last page when past the end)."""
+    if total <= 0:
+        return 0
+    last = (total - 1) // per_page * per_page
+    return max(0, min(start, last))

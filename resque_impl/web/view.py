@@ -3,23 +3,27 @@
 Each method returns the data of one page: the HTML templates render it and the JSON API returns it
 unchanged, so the two never disagree. Nothing here writes to Redis. Reads are bounded whatever the
 data: queues and failure lists are read a page at a time (``LRANGE``), sizes with ``LLEN``, keys with
-``SCAN``, and filters over failures use the incremental :class:`FailureIndex`.
+``SCAN``, and filters over failures use the incremental :class:`FailureIndex`. The scheduler's pages
+come from :class:`~resque_impl.web.scheduler_view.SchedulerViews`.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from resque_impl.client import Resque
 from resque_impl.errors import ConfigurationError
 from resque_impl.failure import FailureRecord, MultipleBackend, RedisBackend, RedisMultiQueueBackend
+from resque_impl.scheduler.schedule import ScheduleEntry
 from resque_impl.store import Store
 from resque_impl.store.dashboard import WorkerDetails
 from resque_impl.web.failure_index import FailureIndex, ListIndex
+from resque_impl.web.params import page_start
+from resque_impl.web.scheduler_view import SchedulerViews
 from resque_impl.web.timefmt import age
 
 __all__ = ["STALE_AFTER", "DashboardView", "Limits"]
@@ -72,6 +76,9 @@ class Limits:
     index_seconds: float | None = 0.1
     #: Distinct classes / queues listed in the failure summary.
     max_groups: int = 100
+    #: Timestamps whose jobs are counted for the delayed page's total (one server-side script; past
+    #: this many, the page shows a lower bound).
+    delayed_count_budget: int = 10_000
 
 
 def _text(raw: bytes | None) -> str:
@@ -93,14 +100,15 @@ def _host_pid_queues(worker_id: str) -> tuple[str, str, list[str]]:
     return host, pid, [queue for queue in queues.split(",") if queue]
 
 
-class DashboardView:
+class DashboardView(SchedulerViews):
     """Read-only views over one :class:`Resque` for the dashboard's pages.
 
     The resque's store must be Redis-backed (a real server or fakeredis): the in-memory store has no
-    ``INFO`` or keyspace to browse.
+    ``INFO`` or keyspace to browse. ``schedule`` holds the recurring entries of a schedule file, shown
+    beside the dynamic schedules kept in Redis.
     """
 
-    def __init__(self, resque: Resque, limits: Limits | None = None) -> None:
+    def __init__(self, resque: Resque, limits: Limits | None = None, schedule: Sequence[ScheduleEntry] = ()) -> None:
         store = resque.store
         if not isinstance(store, Store):
             raise ConfigurationError(
@@ -110,6 +118,7 @@ class DashboardView:
         self.resque = resque
         self.store: Store = store
         self.limits = limits or Limits()
+        self.file_schedule = tuple(schedule)
         self.index = FailureIndex(resque.store, self.limits.index_budget, self.limits.index_seconds)
 
     def now(self) -> float:
@@ -182,7 +191,7 @@ class DashboardView:
 
     def queue(self, name: str, start: int, per_page: int) -> dict[str, Any]:
         size = self.store.queue_size(name)
-        start = _page_start(start, per_page, size)
+        start = page_start(start, per_page, size)
         raws = self.store.queue_range(name, start, per_page)
         return {
             "queue": name,
@@ -281,12 +290,12 @@ class DashboardView:
         coverage: dict[str, Any] | None = None
         if backend is None:
             total = self.resque.failures.count(queue, class_name)
-            start = _page_start(start, per_page, total)
+            start = page_start(start, per_page, total)
             records = list(self.resque.failures.each(start, per_page, queue=queue, class_name=class_name))
         elif not filtered:
             lists = [(name, self.store.failure_count(self._key(name))) for name in backend.queues()]
             total = sum(size for _, size in lists)
-            start = _page_start(start, per_page, total)
+            start = page_start(start, per_page, total)
             records = self._newest(lists, start, per_page)
         indexes = self._indexes(backend.queues()) if backend is not None else {}
         if backend is not None and filtered:
@@ -341,7 +350,7 @@ class DashboardView:
                 if (queue is None or job_queue == queue) and (class_name is None or cls == class_name):
                     matches.append((name, position))
         total = len(matches)
-        start = _page_start(start, count, total)
+        start = page_start(start, count, total)
         records: list[FailureRecord] = []
         for name, position in matches[start : start + count]:
             key = self._key(name)
@@ -420,14 +429,6 @@ class DashboardView:
                 for field, value in page.items
             ],
         }
-
-
-def _page_start(start: int, per_page: int, total: int) -> int:
-    """``start`` moved into ``[0, total)`` (onto the last page when past the end)."""
-    if total <= 0:
-        return 0
-    last = (total - 1) // per_page * per_page
-    return max(0, min(start, last))
 
 
 def _escape_glob(text: str) -> str:

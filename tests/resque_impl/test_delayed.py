@@ -254,6 +254,18 @@ def test_remove_from_one_timestamp(r: Resque) -> None:
     assert r.is_delayed(EmailJob, 1)
 
 
+def test_remove_an_item_by_its_exact_bytes_from_one_timestamp(r: Resque) -> None:
+    item = b'{"class":"RubyOnly","args":[1],"queue":"ruby","retry_attempt":2}'
+    for timestamp in (LATER, LATER, LATER + 60):
+        r.store.delayed_push(timestamp, item)
+    r.enqueue_at(LATER, EmailJob, 1)
+
+    assert r.remove_delayed_item(LATER, item) == 2
+    assert r.remove_delayed_item(LATER, item) == 0
+    assert [job.class_name for job in r.delayed_timestamp_peek(LATER, 0, 5)] == ["EmailJob"]
+    assert r.store.delayed_item_timestamps(item) == [LATER + 60]
+
+
 def test_find_and_remove_a_selection(r: Resque) -> None:
     for n in range(6):
         r.enqueue_at(LATER + n, EmailJob, n)

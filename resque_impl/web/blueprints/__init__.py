@@ -12,9 +12,10 @@ from resque_impl.web.blueprints.failed import blueprint as failed
 from resque_impl.web.blueprints.meta import blueprint as meta
 from resque_impl.web.blueprints.overview import blueprint as overview
 from resque_impl.web.blueprints.queues import blueprint as queues
+from resque_impl.web.blueprints.scheduler import blueprint as scheduler
 from resque_impl.web.blueprints.stats import blueprint as stats
 from resque_impl.web.blueprints.workers import blueprint as workers
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS: tuple[Blueprint, ...] = (overview, queues, workers, failed, stats, meta)
+BLUEPRINTS: tuple[Blueprint, ...] = (overview, queues, workers, failed, stats, scheduler, meta)

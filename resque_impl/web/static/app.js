@@ -48,7 +48,9 @@
       if (active && container.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) {
         return true;
       }
-      return container.querySelector("details[open]") !== null;
+      // Nor under a pointer resting on an action: the row beneath it could become another row
+      // (the delayed page's rows move up as the scheduler queues the earliest).
+      return container.querySelector("details[open], form:hover") !== null;
     }
 
     function refresh() {

@@ -1,9 +1,11 @@
 """``resque-impl web``: refuses to expose an unprotected dashboard, and serves it with waitress (a real
-process on a free port, over a real redis-server), under a path prefix when asked."""
+process on a free port, over a real redis-server), under a path prefix and with a schedule file when
+asked."""
 
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -113,3 +116,25 @@ def test_serves_under_a_prefix(redis_url: str) -> None:
         assert 'href="/resque/static/app.css' in page
         assert 'href="/resque/overview"' in page
         assert _get(f"{base}/queues", auth="ops:pw")[0] == 404
+
+
+def test_shows_a_schedule_file_on_the_schedule_page(redis_url: str, tmp_path: Path) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        "nightly_report:\n  cron: '0 2 * * *'\n  class: ReportJob\n  queue: reports\n"
+        "staging_only:\n  every: 1h\n  class: PokeJob\n  queue: low\n  env: staging\n"
+    )
+    for base, _ in _serve(redis_url, "--auth", "ops:pw", "--schedule", str(schedule), "--env", "production"):
+        status, page = _get(f"{base}/api/schedule", auth="ops:pw")
+        assert status == 200
+        assert [entry["name"] for entry in json.loads(page)["entries"]] == ["nightly_report"]
+
+
+def test_a_bad_schedule_file_stops_it_naming_the_file(tmp_path: Path) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("nightly_report:\n  cron: 'every night'\n  class: ReportJob\n")
+
+    result = CliRunner().invoke(main, ["web", "--auth", "ops:pw", "--schedule", str(schedule)])
+
+    assert result.exit_code == 1
+    assert f"{schedule}: entry 'nightly_report'" in result.output

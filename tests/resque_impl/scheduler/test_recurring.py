@@ -10,7 +10,7 @@ import pytest
 
 from resque_impl import Job, ManualClock, Resque
 from resque_impl.errors import ScheduleError
-from resque_impl.scheduler import Recurring, parse_schedule
+from resque_impl.scheduler import Recurring, enqueue_entry, parse_schedule
 from tests.conftest import FIXTURE_EPOCH
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -177,3 +177,34 @@ def test_next_due_is_the_earliest_upcoming_tick(r: Resque, clock: ManualClock) -
     assert process.next_due(now) == datetime(2026, 11, 28, tzinfo=timezone.utc).timestamp()
     process.fire_due(now, now)  # learns the every-anchor
     assert process.next_due(now) == int(FIXTURE_EPOCH) + 45
+
+
+def test_enqueue_entry_queues_the_job_now_with_its_hooks_and_records_no_tick(r: Resque) -> None:
+    [entry] = parse_schedule({"report": {"cron": "0 2 * * *", "class": "RecurringHookJob", "args": ["now"]}})
+
+    assert enqueue_entry(r, entry) is True
+    assert r.peek_raw("recurring") == [b'{"class":"RecurringHookJob","args":["now"]}']
+    assert RecurringHookJob.calls == [("before_enqueue", ("now",)), ("after_enqueue", ("now",))]
+    assert r.store.schedule_ticks(["report"]) == {"report": None}
+    assert r.store.last_enqueued_at() == {}
+
+
+def test_enqueue_entry_says_when_a_hook_vetoed_it(r: Resque) -> None:
+    [entry] = parse_schedule({"report": {"every": "1h", "class": "RecurringHookJob", "args": ["veto"]}})
+
+    assert enqueue_entry(r, entry) is False
+    assert r.size("recurring") == 0
+
+
+def test_enqueue_entry_of_a_class_known_only_elsewhere_needs_the_entrys_queue(r: Resque) -> None:
+    [queued, queueless] = parse_schedule(
+        {
+            "a": {"every": "1h", "class": "RubyOnlyJob", "queue": "ruby", "args": [1]},
+            "b": {"every": "1h", "class": "RubyOnlyJob"},
+        }
+    )
+
+    assert enqueue_entry(r, queued) is True
+    assert r.peek_raw("ruby") == [b'{"class":"RubyOnlyJob","args":[1]}']
+    with pytest.raises(ScheduleError, match="no queue for class RubyOnlyJob"):
+        enqueue_entry(r, queueless)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fakeredis
+import pytest
 import redis
 
 from resque_impl import Keys
-from resque_impl.store import Store
+from resque_impl.store import Store, dashboard
 from resque_impl.testing import RedisServer, load_keys
 from tests.conftest import load_fixture
 
@@ -129,3 +130,76 @@ def test_redis_info_is_empty_where_the_server_lacks_info() -> None:
 
 def test_ping_answers(redis_client: redis.Redis) -> None:
     assert _store(redis_client).ping() is True
+
+
+def test_scheduler_in_use_when_any_of_resque_schedulers_keys_exist(redis_client: redis.Redis) -> None:
+    store = _store(redis_client)
+    keys = store.keys
+    writers = [
+        lambda: redis_client.zadd(keys.delayed_schedule, {"1893456000": 1893456000}),
+        lambda: redis_client.hset(keys.schedules, "cleanup", "{}"),
+        lambda: redis_client.hset(keys.last_enqueued_at, "cleanup", "2026-11-27 23:43:29 +0000"),
+        lambda: redis_client.set(keys.scheduler_master_lock, "sched:1"),
+    ]
+    seen = [store.scheduler_in_use()]
+    for write in writers:
+        redis_client.flushall()
+        write()
+        seen.append(store.scheduler_in_use())
+
+    assert seen == [False, True, True, True, True]
+
+
+def test_delayed_summary_counts_timestamps_and_those_due_and_names_the_master(redis_client: redis.Redis) -> None:
+    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    store = _store(redis_client)
+
+    before = store.delayed_summary(1796427808)
+    redis_client.set("resque:resque:resque_scheduler_master_lock", "sched:1")
+    at = store.delayed_summary(1796427809)
+
+    assert (before.timestamps, before.due, before.earliest, before.master) == (2, 0, 1796427809, None)
+    assert (at.due, at.master) == (1, "sched:1")
+
+
+def test_delayed_summary_of_an_empty_schedule(redis_client: redis.Redis) -> None:
+    summary = _store(redis_client).delayed_summary(0)
+
+    assert (summary.timestamps, summary.due, summary.earliest, summary.master) == (0, 0, None, None)
+
+
+def test_delayed_heads_give_each_timestamps_size_and_first_item(redis_client: redis.Redis) -> None:
+    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+
+    heads = _store(redis_client).delayed_heads([1893456000, 1796427809, 1])
+
+    assert [(head.timestamp, head.size, head.first) for head in heads] == [
+        (1893456000, 2, b'{"class":"EmailJob","args":[1,"later"],"queue":"email"}'),
+        (1796427809, 1, b'{"class":"EmailJob","args":[3],"queue":"high"}'),
+        (1, 0, None),
+    ]
+    assert _store(redis_client).delayed_heads([]) == []
+
+
+def test_delayed_count_first_sums_the_earliest_timestamps_only(redis_client: redis.Redis) -> None:
+    store = _store(redis_client)
+    for n in range(30):
+        for _ in range(n % 3 + 1):
+            store.delayed_push(1000 + n, b'{"class":"J","args":[],"queue":"q"}')
+
+    assert store.delayed_count_first(10) == (sum(n % 3 + 1 for n in range(10)), 10)
+    assert store.delayed_count_first(1000) == (store.delayed_count(), 30)
+    assert store.delayed_count_first(0) == (0, 0)
+
+
+def test_delayed_count_first_counts_a_chunk_of_timestamps_per_script_call(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "_COUNT_CHUNK", 7)
+    store = _store(redis_client)
+    for n in range(30):
+        store.delayed_push(1000 + n, b'{"class":"J","args":[%d],"queue":"q"}' % n)
+
+    assert store.delayed_count_first(1000) == (30, 30)
+    assert store.delayed_count_first(10) == (10, 10)
+    assert store.delayed_count_first(14) == (14, 14)

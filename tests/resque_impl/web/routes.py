@@ -9,10 +9,11 @@ from flask import Flask, url_for
 __all__ = ["SAMPLE_ARGS", "Route", "routes"]
 
 #: A value for each URL argument a rule may take; a new argument must be added here.
-SAMPLE_ARGS = {
+SAMPLE_ARGS: dict[str, object] = {
     "queue": "email",
     "worker_id": "vm:19891:high,email",
     "filename": "app.css",
+    "timestamp": 1893456000,
 }
 
 

@@ -1,4 +1,5 @@
-"""Data for dashboard tests: workers, failures and keys written the way Ruby Resque writes them."""
+"""Data for dashboard tests: workers, failures, delayed jobs and schedules written the way Ruby Resque and
+resque-scheduler write them."""
 
 from __future__ import annotations
 
@@ -7,10 +8,36 @@ from typing import Any
 from resque_impl import Keys, Resque
 from resque_impl.clock import format_failed_at, format_heartbeat, format_run_at, format_started
 from resque_impl.codec import dumps
+from resque_impl.scheduler import ScheduleEntry, parse_schedule
 from resque_impl.testing import load_keys
 from tests.conftest import load_fixture
 
-__all__ = ["failure_record", "load_ruby_fixtures", "register_worker", "seed_demo"]
+__all__ = [
+    "failure_record",
+    "file_schedule",
+    "load_ruby_fixtures",
+    "register_worker",
+    "seed_demo",
+    "seed_scheduler",
+]
+
+#: A schedule file's entries, as a dashboard started with ``--schedule`` shows them.
+SCHEDULE_FILE: dict[str, Any] = {
+    "nightly_report": {
+        "cron": "0 2 * * * Europe/Paris",
+        "class": "ReportJob",
+        "queue": "reports",
+        "args": ["daily"],
+        "description": "Yesterday's numbers for the ops channel",
+    },
+    "heartbeat": {"every": "30s", "class": "HeartbeatJob", "queue": "beats"},
+    "reindex_search": {
+        "cron": "",
+        "class": "ReindexJob",
+        "queue": "low",
+        "description": "By hand, after a mapping change",
+    },
+}
 
 
 def register_worker(
@@ -121,3 +148,45 @@ def seed_demo(resque: Resque, client: Any, now: float) -> None:
             ),
             queue,
         )
+
+
+def file_schedule() -> list[ScheduleEntry]:
+    return parse_schedule(SCHEDULE_FILE, source="schedule.yaml")
+
+
+def seed_scheduler(resque: Resque, client: Any, now: float) -> int:
+    """Delayed jobs (Ruby's among them, some already due), a dynamic schedule, when schedules last
+    fired, and a master scheduler; returns a timestamp holding many jobs."""
+    keys = resque.keys
+    store = resque.store
+    load_keys(client, load_fixture("delayed.json")["keys"])
+    start = int(now)
+    for n in range(3):  # due but not yet moved: the scheduler polls every 5 s
+        store.delayed_push(start - 4 + n, dumps({"class": "InvoiceJob", "args": [7000 + n], "queue": "billing"}))
+    for n in range(40):
+        store.delayed_push(
+            start + 90 * (n + 1),
+            dumps({"class": "ReminderEmailJob", "args": [n, f"user{n}@example.com"], "queue": "email"}),
+        )
+    batch = start + 600
+    for n in range(25):
+        item = {
+            "class": "DigestEmailJob",
+            "args": [n, {"locale": "en", "sections": ["news", "tips"]}],
+            "queue": "email",
+        }
+        store.delayed_push(batch, dumps(item))
+    store.delayed_push(batch, dumps({"class": "Retry::Job", "args": [1], "queue": "low", "retry_attempt": 2}))
+    resque.set_schedule(
+        "cleanup_sessions",
+        {"class": "CleanupJob", "every": "1h", "queue": "low", "args": [{"older_than_days": 30}],
+         "description": "Expire sessions idle for a month"},
+    )  # fmt: skip
+    client.hset(keys.schedules, "legacy_export", b'{"class":"ExportJob","cron":"every tuesday"}')
+    client.hset(keys.last_enqueued_at, "heartbeat", format_started(now - 12))
+    client.hset(keys.last_enqueued_at, "nightly_report", format_started(now - 21 * 3600))
+    client.hset(keys.last_enqueued_at, "cleanup_sessions", format_started(now - 35 * 60))
+    client.hset(keys.schedule_ticks, "heartbeat", repr(float(start - 12)))
+    client.hset(keys.schedule_ticks, "cleanup_sessions", repr(float(start - 35 * 60)))
+    client.set(keys.scheduler_master_lock, "sched-1:2210", ex=180)
+    return batch

@@ -2,9 +2,11 @@
 served by waitress on a free port over a real redis-server.
 
 Checks the live overview update, retrying a failed job, removing a queue through its confirmation
-dialog, and that no page logs a script error or a Content-Security-Policy violation; saves a
-screenshot of every page under ``test-artifacts/web/``. Without Chromium these tests skip, saying how
-to install it, except under ``CI=true``, where they fail.
+dialog, queueing a delayed timestamp now, running a schedule entry now, live refresh holding off while
+the pointer rests on an action, and that no page logs a script error or a Content-Security-Policy
+violation; saves a screenshot of every page under ``test-artifacts/web/``. The dashboard is started
+with a schedule file, as ``--schedule`` does. Without Chromium these tests skip, saying how to install
+it, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
 from resque_impl.web import create_app
-from tests.resque_impl.web.seed import seed_demo
+from tests.resque_impl.web.seed import file_schedule, seed_demo, seed_scheduler
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (test extra)")
 
@@ -74,7 +76,8 @@ def served(redis_server: RedisServer) -> Iterator[Served]:
     client = redis_server.client()
     client.flushall()
     resque = Resque(redis_server.url)
-    server = create_server(create_app(resque, auth=f"{USER}:{PASSWORD}"), host="127.0.0.1", port=0, threads=4)
+    app = create_app(resque, auth=f"{USER}:{PASSWORD}", schedule=file_schedule())
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
     thread.start()
     yield Served(f"http://127.0.0.1:{server.effective_port}", resque, client)
@@ -142,6 +145,48 @@ def test_remove_a_queue_only_after_confirming(page: Any, served: Served) -> None
     assert served.resque.queues() == []
 
 
+def test_queue_a_delayed_timestamp_now_from_the_delayed_page(page: Any, served: Served) -> None:
+    due = int(served.resque.clock.time()) + 3600
+    for n in range(2):
+        served.resque.store.delayed_push(due, b'{"class":"EmailJob","args":[%d],"queue":"email"}' % n)
+    page.goto(f"{served.url}/delayed")
+
+    page.click("tr:has-text('EmailJob') button:has-text('Queue now')")
+
+    page.wait_for_selector(".flash:has-text('Queued 2 job(s) due at')")
+    assert served.resque.peek_raw("email", 0, 5) == [
+        b'{"class":"EmailJob","args":[0]}',
+        b'{"class":"EmailJob","args":[1]}',
+    ]
+    assert served.resque.delayed_queue_schedule_size() == 0
+    assert page.locator("text=No delayed jobs").count() == 1
+
+
+def test_live_refresh_waits_while_the_pointer_rests_on_an_action(page: Any, served: Served) -> None:
+    now = int(served.resque.clock.time())
+    served.resque.store.delayed_push(now + 3600, b'{"class":"FirstJob","args":[],"queue":"q"}')
+    page.goto(f"{served.url}/delayed?refresh=1")
+    page.hover("button:has-text('Queue now')")
+
+    served.resque.store.delayed_push(now + 60, b'{"class":"ArrivedJob","args":[],"queue":"q"}')
+    page.wait_for_timeout(2_500)
+    while_hovering = page.locator("text=ArrivedJob").count()
+    page.mouse.move(5, 5)
+    page.wait_for_selector("text=ArrivedJob", timeout=8_000)
+
+    assert while_hovering == 0
+
+
+def test_run_a_schedule_entry_now_from_the_schedule_page(page: Any, served: Served) -> None:
+    page.goto(f"{served.url}/schedule")
+
+    page.click("tr:has-text('nightly_report') button:has-text('Run now')")
+
+    page.wait_for_selector(".flash:has-text('Queued ReportJob (schedule nightly_report) now.')")
+    assert served.resque.peek_raw("reports") == [b'{"class":"ReportJob","args":["daily"]}']
+    assert served.redis.hgetall(served.resque.keys.last_enqueued_at) == {}
+
+
 PAGES = {
     "overview": "/overview",
     "working": "/working",
@@ -159,11 +204,15 @@ PAGES = {
 
 def test_screenshots_of_every_page(page: Any, served: Served) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{served.url}/overview")
-    page.screenshot(path=str(ARTIFACTS / "empty-overview.png"), full_page=True)
-    seed_demo(served.resque, served.redis, served.resque.clock.time())
+    for empty in ("overview", "delayed"):
+        page.goto(f"{served.url}/{empty}")
+        page.screenshot(path=str(ARTIFACTS / f"empty-{empty}.png"), full_page=True)
+    now = served.resque.clock.time()
+    seed_demo(served.resque, served.redis, now)
+    batch = seed_scheduler(served.resque, served.redis, now)
+    pages = {**PAGES, "delayed": "/delayed", "delayed-timestamp": f"/delayed/{batch}", "schedule": "/schedule"}
 
-    for name, path in PAGES.items():
+    for name, path in pages.items():
         response = page.goto(served.url + path)
         assert response is not None, path
         assert response.status == 200, path
@@ -171,4 +220,4 @@ def test_screenshots_of_every_page(page: Any, served: Served) -> None:
             page.locator("details.trace summary").first.click()
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
-    assert sorted(file.stem for file in ARTIFACTS.glob("*.png")) >= sorted([*PAGES, "empty-overview"])
+    assert {file.stem for file in ARTIFACTS.glob("*.png")} >= {*pages, "empty-overview", "empty-delayed"}

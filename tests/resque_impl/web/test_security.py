@@ -20,9 +20,11 @@ PUBLIC = {"meta.health"}
 def test_the_route_table_has_pages_api_twins_and_actions(app: Flask) -> None:
     endpoints = {route.endpoint for route in routes(app)}
     pages = {"overview.overview", "queues.queues", "queues.queue", "workers.workers", "workers.worker",
-             "workers.working", "failed.failed", "stats.stats", "stats.keys", "stats.key"}  # fmt: skip
+             "workers.working", "failed.failed", "stats.stats", "stats.keys", "stats.key", "scheduler.delayed",
+             "scheduler.delayed_timestamp", "scheduler.schedule"}  # fmt: skip
     actions = {"queues.remove_queue", "failed.retry", "failed.retry_and_remove", "failed.remove",
-               "failed.retry_all", "failed.clear"}  # fmt: skip
+               "failed.retry_all", "failed.clear", "scheduler.queue_now", "scheduler.cancel", "scheduler.clear",
+               "scheduler.run_now"}  # fmt: skip
 
     assert pages <= endpoints
     assert {page + "_api" for page in pages} <= endpoints

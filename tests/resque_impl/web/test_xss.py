@@ -1,7 +1,7 @@
 """No stored data can inject markup: an XSS corpus is planted in queue names, class names, arguments,
-exception messages, backtraces, worker ids and key names, then every page is parsed with an HTML5
-parser (html5lib, which parses as browsers do) to prove that no injected element, attribute or URL
-made it into the document, and that the planted text is shown, escaped."""
+exception messages, backtraces, worker ids, key names, delayed jobs and schedule entries, then every
+page is parsed with an HTML5 parser (html5lib, which parses as browsers do) to prove that no injected
+element, attribute or URL made it into the document, and that the planted text is shown, escaped."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from resque_impl import Resque
+from resque_impl.codec import dumps
 from tests.resque_impl.web.routes import routes
 from tests.resque_impl.web.seed import failure_record, register_worker
 
@@ -38,7 +39,7 @@ TEMPLATE_TAGS = {
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data-live-url"}
 
 
-def plant(resque: Resque, client: redis.Redis, now: float) -> dict[str, list[str]]:
+def plant(resque: Resque, client: redis.Redis, now: float) -> dict[str, list[Any]]:
     """Write the corpus everywhere a page shows stored data; returns what to visit."""
     keys = resque.keys
     workers = []
@@ -78,10 +79,31 @@ def plant(resque: Resque, client: redis.Redis, now: float) -> dict[str, list[str
         "queue": CORPUS,
         "worker_id": [*workers, "broken:1:q"],
         "key": [keys.key(evil) for evil in CORPUS],
+        "timestamp": plant_scheduler(resque, client, now),
     }
 
 
-def urls_to_visit(app: Flask, planted: dict[str, list[str]]) -> list[str]:
+def plant_scheduler(resque: Resque, client: redis.Redis, now: float) -> list[int]:
+    """The corpus in delayed jobs (due and not, payloads and not) and in schedule entries (readable and
+    not); returns the timestamps used."""
+    keys = resque.keys
+    timestamps = []
+    for n, evil in enumerate(CORPUS):
+        for timestamp in (int(now) - 10 - n, int(now) + 60 + n):
+            item = {"class": evil, "args": [evil, {evil: evil}], "queue": evil, evil: evil}
+            resque.store.delayed_push(timestamp, dumps(item))
+            resque.store.delayed_push(timestamp, evil.encode())  # not even a payload
+            timestamps.append(timestamp)
+        resque.set_schedule(evil, {"class": evil, "queue": evil, "args": [evil], "description": evil, "every": "1h"})
+        client.hset(keys.schedules, f"{evil}:cron", dumps({"class": evil, "cron": evil}))
+        client.hset(keys.schedules, f"{evil}:raw", evil)
+        client.hset(keys.last_enqueued_at, evil, evil)
+    client.hset(keys.last_enqueued_at, CORPUS[1] + "x", CORPUS[1])
+    client.set(keys.scheduler_master_lock, CORPUS[1])
+    return timestamps
+
+
+def urls_to_visit(app: Flask, planted: dict[str, list[Any]]) -> list[str]:
     urls = []
     with app.test_request_context():
         for route in routes(app):
@@ -97,6 +119,8 @@ def urls_to_visit(app: Flask, planted: dict[str, list[str]]) -> list[str]:
                 urls.append(url_for(route.endpoint))
                 urls += [url_for(route.endpoint, queue=evil) for evil in CORPUS]
                 urls += [url_for(route.endpoint, **{"class": evil}) for evil in CORPUS]
+            elif route.endpoint.startswith("scheduler.delayed_timestamp"):
+                urls += [url_for(route.endpoint, timestamp=timestamp) for timestamp in planted["timestamp"]]
             elif route.endpoint.startswith("stats.keys"):
                 urls += [url_for(route.endpoint), url_for(route.endpoint, match=CORPUS[0])]
             else:
@@ -151,6 +175,21 @@ def test_no_page_lets_stored_data_inject_markup(
     assert visited > 40
     for evil in CORPUS:
         assert evil in seen, f"{evil!r} was never shown (as text) on any page"
+
+
+def test_the_scheduler_pages_show_the_planted_data_as_text(
+    app: Flask, client: FlaskClient, resque: Resque, redis_client: redis.Redis
+) -> None:
+    timestamps = plant(resque, redis_client, resque.clock.time())["timestamp"]
+    expected = {"/delayed": CORPUS, "/schedule": CORPUS}
+    expected |= {f"/delayed/{timestamp}": [CORPUS[n // 2]] for n, timestamp in enumerate(timestamps)}
+
+    for url, planted in expected.items():
+        document: Any = html5lib.parse(client.get(url).get_data(as_text=True), namespaceHTMLElements=False)
+        assert injected(document) == [], url
+        shown = text_of(document)
+        for evil in planted:
+            assert evil in shown, f"{evil!r} is not shown on {url}"
 
 
 def test_the_json_api_returns_planted_data_as_json_strings(
