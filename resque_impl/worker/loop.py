@@ -187,7 +187,8 @@ class WorkLoop:
                 continue
             was_busy = True
             outcome = self._work(job)
-            self._redis(functools.partial(worker.save_failure, job, outcome), "recording a failure")
+            if outcome.failed:
+                self._redis(functools.partial(worker.save_failure, job, outcome), "recording a failure")
             reason = restart_reason(worker, worker.processed + 1)
             more = not (self.shutting_down or self.paused or reason)
             job = self._acknowledge(job, outcome, more)
@@ -257,8 +258,11 @@ class WorkLoop:
         outcome: Outcome | None = None
         self._in_job = True
         try:
-            with alarm(timeout):
+            if timeout is None:
                 outcome = self.worker.perform(job)
+            else:
+                with alarm(timeout):
+                    outcome = self.worker.perform(job)
         except (JobTimeoutError, TermException) as error:
             # Raised by the alarm or a signal just outside perform, which catches them inside.
             if outcome is None:
