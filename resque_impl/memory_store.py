@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.codec import RAW_PAYLOAD_KEEP
@@ -21,6 +21,15 @@ from resque_impl.store.delayed import RELEASE_CHANGED
 from resque_impl.store.fetch import Ack, Fetched, encode_working_on
 
 __all__ = ["MemoryStore", "MemorySubscription"]
+
+
+class _FetchKeys(NamedTuple):
+    worker: str
+    inflight_queues: str
+    processed: str
+    worker_processed: str
+    failed: str
+    worker_failed: str
 
 
 class MemoryStore:
@@ -39,6 +48,11 @@ class MemoryStore:
         self.expiries: dict[str, float] = {}
         self.published: int = 0
         self._subscribers: list[MemorySubscription] = []
+        # Key names the hot paths need, built once (the simulator's memory backend runs millions of jobs).
+        self._queue_keys: dict[str, str] = {}
+        self._fetch_keys: dict[str, _FetchKeys] = {}
+        self._inflight_keys: dict[tuple[str, str], str] = {}
+        self._record_heads: dict[str, bytes] = {}
 
     # -- primitives ----------------------------------------------------------------------------------
     def _list(self, key: str) -> deque[bytes]:
@@ -52,6 +66,32 @@ class MemoryStore:
         for kind in (self.lists, self.sets, self.hashes, self.zsets):
             if key in kind and not kind[key]:
                 del kind[key]
+
+    def _queue_key(self, queue: str) -> str:
+        key = self._queue_keys.get(queue)
+        if key is None:
+            key = self._queue_keys[queue] = self.keys.queue(queue)
+        return key
+
+    def _inflight_key(self, queue: str, worker_id: str) -> str:
+        key = self._inflight_keys.get((queue, worker_id))
+        if key is None:
+            key = self._inflight_keys[(queue, worker_id)] = self.keys.inflight(queue, worker_id)
+        return key
+
+    def _worker_keys(self, worker_id: str) -> _FetchKeys:
+        found = self._fetch_keys.get(worker_id)
+        if found is None:
+            keys = self.keys
+            found = self._fetch_keys[worker_id] = _FetchKeys(
+                keys.worker(worker_id),
+                keys.inflight_queues(worker_id),
+                keys.stat("processed"),
+                keys.worker_stat("processed", worker_id),
+                keys.stat("failed"),
+                keys.worker_stat("failed", worker_id),
+            )
+        return found
 
     def _expire_due(self) -> None:
         now = self.clock.time()
@@ -91,7 +131,7 @@ class MemoryStore:
     # -- queues --------------------------------------------------------------------------------------
     def push(self, queue: str, payload: bytes) -> None:
         self._sadd(self.keys.queues, queue)
-        self._list(self.keys.queue(queue)).append(payload)
+        self._list(self._queue_key(queue)).append(payload)
         self._publish(queue)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
@@ -142,7 +182,8 @@ class MemoryStore:
         return int(self.strings.get(self.keys.worker_stat(name, worker_id), b"0"))
 
     def _incr(self, key: str, by: int) -> None:
-        self.strings[key] = str(int(self.strings.get(key, b"0")) + by).encode()
+        strings = self.strings
+        strings[key] = b"%d" % (int(strings.get(key, b"0")) + by)
 
     def incr_stat(self, name: str, by: int = 1, worker_id: str | None = None) -> None:
         self._incr(self.keys.stat(name), by)
@@ -261,20 +302,34 @@ class MemoryStore:
 
     def _drop_inflight(self, worker_id: str, queue: str, payload: bytes, count: int) -> int:
         """LREM of ``payload`` from the in-flight list (``count`` < 0: from the tail), then SREM if empty."""
-        key = self.keys.inflight(queue, worker_id)
+        key = self._inflight_key(queue, worker_id)
         items = self.lists.get(key)
         removed = 0
         if items:
-            positions = [i for i, item in enumerate(items) if item == payload]
-            if count < 0:
-                positions.reverse()
-            for position in sorted(positions[: abs(count)], reverse=True):
-                del items[position]
-                removed += 1
-            self._prune(key)
+            if count == -1 and items[-1] == payload:  # the usual case: the one job this worker holds
+                items.pop()
+                removed = 1
+            else:
+                positions = [i for i, item in enumerate(items) if item == payload]
+                if count < 0:
+                    positions.reverse()
+                for position in sorted(positions[: abs(count)], reverse=True):
+                    del items[position]
+                    removed += 1
+            if not items:
+                del self.lists[key]
         if key not in self.lists:
             self._srem(self.keys.inflight_queues(worker_id), queue)
         return removed
+
+    def _working_on(self, queue: str, run_at: str, payload: bytes) -> bytes:
+        head = self._record_heads.get(queue)
+        if head is None:
+            # encode_working_on's bytes up to the time, which is all that depends on the queue alone
+            head = self._record_heads[queue] = encode_working_on(queue, "", b"{}")[: -len(b'","payload":{}}')]
+        if payload.startswith(b"{") and payload.endswith(b"}"):
+            return b'%b%b","payload":%b}' % (head, run_at.encode(), payload)
+        return encode_working_on(queue, run_at, payload)
 
     def fetch(
         self,
@@ -287,32 +342,42 @@ class MemoryStore:
         reserve: bool = True,
         max_payload: int = 0,
     ) -> Fetched:
-        keys = self.keys
+        keys = self._worker_keys(worker_id)
+        strings = self.strings
         if ack is not None:
             if reliable:
                 self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
-                self._hdel(keys.recoveries, ack.payload)
-            self.strings.pop(keys.worker(worker_id), None)
-            self.incr_stat("processed", 1, worker_id)
+                recoveries = self.hashes.get(self.keys.recoveries)
+                if recoveries:
+                    recoveries.pop(ack.payload, None)
+                    self._prune(self.keys.recoveries)
+            strings.pop(keys.worker, None)
+            self._incr(keys.processed, 1)
+            self._incr(keys.worker_processed, 1)
             if ack.failed:
-                self.incr_stat("failed", 1, worker_id)
+                self._incr(keys.failed, 1)
+                self._incr(keys.worker_failed, 1)
         if not reserve:
             return Fetched("acked")
-        if self.strings.get(keys.pause_all, b"").strip().lower() == b"true":
+        pause = strings.get(self.keys.pause_all)
+        if pause is not None and pause.strip().lower() == b"true":
             return Fetched("paused")
+        lists = self.lists
         for queue in queues:
-            items = self.lists.get(keys.queue(queue))
+            queue_key = self._queue_key(queue)
+            items = lists.get(queue_key)
             if not items:
                 continue
             payload = items.popleft()
-            self._prune(keys.queue(queue))
+            if not items:
+                del lists[queue_key]
             oversized = len(payload) if 0 < max_payload < len(payload) else None
             if oversized is not None:
                 payload = payload[:RAW_PAYLOAD_KEEP]
             if reliable:
-                self._list(keys.inflight(queue, worker_id)).append(payload)
-                self._sadd(keys.inflight_queues(worker_id), queue)
-            self.strings[keys.worker(worker_id)] = encode_working_on(queue, run_at, payload)
+                self._list(self._inflight_key(queue, worker_id)).append(payload)
+                self._sadd(keys.inflight_queues, queue)
+            strings[keys.worker] = self._working_on(queue, run_at, payload)
             return Fetched("job", queue, payload, oversized)
         return Fetched("empty")
 

@@ -1,13 +1,284 @@
-"""``resque-sim``: replay a scenario file in simulated time (the engine lands with the simulator)."""
+"""``resque-sim``: replay a scenario file in simulated time against the real library, and report.
+
+::
+
+    resque-sim SCENARIO.yaml [--out DIR] [--seed N] [--backend fake|memory|redis] [--redis URL]
+                             [--allow-flush] [--replications N] [--set path=value ...]
+                             [--sweep workers.default.count=8,12,16 | --no-sweep]
+                             [--processes N] [--no-charts] [--quiet]
+
+Exit status (DESIGN.md section 5): 0 when every SLO holds, 3 when one fails, 2 for a bad scenario file
+or options (the message names the file, the field and what is expected) or a backend that cannot be used.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from resque_sim.engine import BackendError
+from resque_sim.report import summary_document, write_outputs
+from resque_sim.runner import SimulationResult, run_scenario
+from resque_sim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["main"]
 
+EXIT_OK, EXIT_BAD_INPUT, EXIT_SLO_FAILED = 0, 2, 3
+_PROGRESS_AFTER = 1.0  # seconds before a progress bar appears
+
+
+class _ProgressBar:
+    """A rich progress bar that appears only once a run has taken longer than a second."""
+
+    def __init__(self, console: Console, label: str, enabled: bool) -> None:
+        self._console = console
+        self._label = label
+        self._enabled = enabled
+        self._started = time.monotonic()
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, done: float) -> None:
+        if not self._enabled:
+            return
+        if self._progress is None:
+            if time.monotonic() - self._started < _PROGRESS_AFTER:
+                return
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(self._label, total=1.0)
+        assert self._task is not None
+        self._progress.update(self._task, completed=min(1.0, done))
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _with_sweep(scenario: Scenario, text: str) -> Scenario:
+    """``scenario`` sweeping what ``--sweep param=v1,v2,...`` says, every value checked."""
+    param, equals, values = (part.strip() for part in text.partition("="))
+    if not equals or not param or not values:
+        raise ScenarioError(
+            scenario.source, "", f"--sweep {text!r} must look like param=v1,v2,..., e.g. workers.default.count=8,12,16"
+        )
+    try:
+        parsed = [yaml.safe_load(value) for value in values.split(",")]
+    except yaml.YAMLError:
+        raise ScenarioError(scenario.source, param, f"--sweep values {values!r} are not valid YAML") from None
+    for value in parsed:
+        scenario.with_value(param, value)  # a bad path or value is a ScenarioError naming it
+    return scenario.with_value("sweep", {"param": param, "values": parsed})
+
+
+def _configure(
+    path: str,
+    sets: tuple[str, ...],
+    seed: int | None,
+    backend: str | None,
+    redis_url: str | None,
+    replications: int | None,
+    sweep: str | None,
+    no_sweep: bool,
+) -> Scenario:
+    """The scenario file with the command line's overrides applied (each a ``ScenarioError`` if invalid)."""
+    scenario = load_scenario(path, sets)
+    if redis_url is not None and (backend or scenario.backend) != "redis":
+        backend = "redis"
+    if backend is not None and backend != scenario.backend:
+        scenario = scenario.with_value("backend", backend)
+    if redis_url is not None:
+        scenario = scenario.with_value("url", redis_url)
+    if seed is not None:
+        scenario = scenario.with_value("seed", seed)
+    if replications is not None:
+        scenario = scenario.with_value("replications", replications)
+    if no_sweep:
+        scenario = scenario.with_value("sweep", None)
+    elif sweep is not None:
+        scenario = _with_sweep(scenario, sweep)
+    return scenario
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:,.0f}s"
+    if value >= 1:
+        return f"{value:.2f}s"
+    return f"{value * 1000:.0f}ms"
+
+
+def _slo_name(slo: dict[str, Any]) -> str:
+    timed = slo["metric"] in ("wait", "latency")
+    which = f" p{slo['percentile']:g}" if "percentile" in slo else (" mean" if timed else "")
+    where = f" {slo['queue']}" if "queue" in slo else ""
+    return f"{slo['metric']}{which}{where}"
+
+
+def _show(metric: str, value: float | None) -> str:
+    """An SLO value in its unit: seconds, a percentage, jobs or MB."""
+    if value is None:
+        return "-"
+    if metric in ("wait", "latency"):
+        return _seconds(value)
+    if metric in ("failure_rate", "utilization"):
+        return f"{value:.2%}"
+    if metric == "peak_rss_mb":
+        return f"{value:,.0f} MB"
+    return f"{value:,.0f}"
+
+
+def _print_summary(console: Console, result: SimulationResult, out_dir: Path, document: dict[str, Any]) -> None:
+    scenario = result.scenario
+    jobs = document["jobs"]
+    points = [*result.sweep, *(() if any(p is result.base for p in result.sweep) else (result.base,))]
+    simulated = sum(stats.enqueued for point in points for stats in point.runs)
+    rate = simulated / result.wall_seconds if result.wall_seconds > 0 else 0.0
+    console.print(
+        f"[bold]resque-sim[/bold] {scenario.name}: {scenario.duration:g}s simulated x {scenario.replications} "
+        f"replication(s) on {scenario.backend}, seed {scenario.seed}; {result.wall_seconds:.1f}s wall for "
+        f"{simulated:,} simulated jobs ({rate:,.0f} jobs/s)"
+    )
+    console.print(
+        f"jobs: {jobs['enqueued']:,} enqueued, {jobs['completed']:,} completed, {jobs['failed']:,} failed "
+        f"({jobs['retried']:,} of them retried), {jobs['pending_at_end']:,} pending at the end; "
+        f"utilization {document['utilization']:.0%}, {document['workers']['restarts']} worker restarts, "
+        f"peak worker RSS {document['workers']['peak_rss_mb']:.0f} MB"
+    )
+    table = Table(title="wait (enqueue to perform) and latency (to finish)", title_justify="left")
+    for column in ("queue", "wait mean", "p50", "p95", "p99", "max", "latency p99", "max depth", "failure rate"):
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    rows = [("all", document["wait"], document["latency"], "", document["failure_rate"])]
+    rows += [
+        (name, q["wait"], q["latency"], f"{q['max_depth']:,}", q["failure_rate"])
+        for name, q in document["queues"].items()
+    ]
+    for name, wait, latency, depth, failure_rate in rows:
+        table.add_row(
+            name,
+            *(_seconds(wait[key]) for key in ("mean", "p50", "p95", "p99", "max")),
+            _seconds(latency["p99"]),
+            depth,
+            f"{failure_rate:.2%}",
+        )
+    console.print(table)
+    if document["slo"]:
+        slo_table = Table(title="SLOs", title_justify="left")
+        for column in ("", "metric", "limit", "value", "95% CI"):
+            slo_table.add_column(column)
+        for slo in document["slo"]:
+            mark = "[green]PASS[/green]" if slo["ok"] else "[red]FAIL[/red]"
+            ci = slo.get("ci95")
+            show = slo["metric"]
+            slo_table.add_row(
+                mark,
+                _slo_name(slo),
+                _show(show, slo["limit"]),
+                _show(show, slo["value"]),
+                f"{_show(show, ci[0])} .. {_show(show, ci[1])}" if ci else "",
+            )
+        console.print(slo_table)
+    if document["sweep"]:
+        sweep_table = Table(title=f"sweep of {document['sweep_param']}", title_justify="left")
+        sweep_table.add_column("value", justify="right")
+        for slo in document["slo"]:
+            sweep_table.add_column(_slo_name(slo), justify="right")
+        for column in ("utilization", "all SLOs"):
+            sweep_table.add_column(column, justify="right")
+        for point in document["sweep"]:
+            values = [
+                f"[{'green' if slo['ok'] else 'red'}]{_show(slo['metric'], slo['value'])}[/]" for slo in point["slo"]
+            ]
+            sweep_table.add_row(
+                str(point["value"]),
+                *values,
+                f"{point['utilization']:.0%}",
+                "[green]met[/green]" if point["ok"] else "[red]missed[/red]",
+            )
+        console.print(sweep_table)
+        recommended = document["recommended"]
+        console.print(
+            f"recommended {document['sweep_param']}: [bold]{recommended}[/bold]"
+            if recommended is not None
+            else f"[red]no value of {document['sweep_param']} meets every SLO[/red]"
+        )
+    verdict = "[green]every SLO holds[/green]" if document["ok"] else "[red]an SLO failed (exit 3)[/red]"
+    console.print(f"{verdict}; wrote {out_dir}/ (summary.json, jobs.csv, timeseries.csv, report.html, charts)")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [./sim-out/<scenario>].")
+@click.option("--seed", type=int, help="Seed of the first replication (replication r uses seed + r).")
+@click.option("--backend", type=click.Choice(["fake", "memory", "redis"]), help="Where the queues live.")
+@click.option("--redis", "redis_url", metavar="URL", help="Redis URL for the redis backend (implies it).")
+@click.option("--allow-flush", is_flag=True, help="Let the redis backend empty a database that holds keys.")
+@click.option("--replications", type=click.IntRange(min=1), help="Independent runs with seeds seed, seed+1, ...")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field, e.g. duration=10m.")
+@click.option(
+    "--sweep", "sweep_text", metavar="PARAM=V1,V2,...", help="Run once per value (replaces the file's sweep)."
+)
+@click.option("--no-sweep", is_flag=True, help="Ignore the scenario file's sweep.")
+@click.option("--processes", type=click.IntRange(min=1), help="Parallel processes for replications [CPUs].")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster for big runs).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+def command(
+    scenario_file: str,
+    out_dir: str | None,
+    seed: int | None,
+    backend: str | None,
+    redis_url: str | None,
+    allow_flush: bool,
+    replications: int | None,
+    sets: tuple[str, ...],
+    sweep_text: str | None,
+    no_sweep: bool,
+    processes: int | None,
+    no_charts: bool,
+    quiet: bool,
+) -> None:
+    """Simulate SCENARIO.yaml with the real resque_impl client and workers in simulated time, then write
+    summary.json, jobs.csv, timeseries.csv, charts and report.html. Exit status: 0 when every SLO holds,
+    3 when one fails, 2 for a bad scenario or options."""
+    console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
+    errors = Console(stderr=True)
+    try:
+        scenario = _configure(scenario_file, sets, seed, backend, redis_url, replications, sweep_text, no_sweep)
+    except ScenarioError as error:
+        errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    bar = _ProgressBar(errors, f"simulating {scenario.name}", enabled=not quiet and errors.is_terminal)
+    try:
+        result = run_scenario(scenario, processes=processes, allow_flush=allow_flush, progress=bar)
+    except BackendError as error:
+        errors.print(f"resque-sim: {error}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    finally:
+        bar.close()
+    out = Path(out_dir) if out_dir is not None else Path("sim-out") / scenario.name
+    write_outputs(result, out, charts=not no_charts)
+    _print_summary(console, result, out, summary_document(result))
+    sys.exit(EXIT_OK if result.ok else EXIT_SLO_FAILED)
+
 
 def main() -> None:
-    """Entry point; exits 2 until the simulator engine is built."""
-    sys.stderr.write("resque-sim: the simulator engine is not built yet\n")
-    raise SystemExit(2)
+    """Entry point of the ``resque-sim`` script."""
+    command()

@@ -19,6 +19,7 @@ from resque_impl.store.metrics import MetricCommands
 from resque_impl.store.protocol import StoreProtocol
 from resque_impl.store.queues import QueueCommands
 from resque_impl.store.schedules import ScheduleCommands
+from resque_impl.store.server import ServerCommands
 from resque_impl.store.stats import StatCommands
 from resque_impl.store.workers import WorkerCommands
 
@@ -37,5 +38,6 @@ class Store(
     ScheduleCommands,
     LockCommands,
     MetricCommands,
+    ServerCommands,
 ):
     """Every Redis command the library sends, for one client and namespace."""

@@ -15,8 +15,8 @@ counting each in the hash :attr:`Keys.recoveries`; a payload recovered more than
 times is left in place and returned as a *poison* job, for the caller to record as a failure and then
 :meth:`FetchCommands.discard_inflight`. Without reliable fetch the pop is Ruby's plain ``LPOP``.
 
-The working-on record embeds the payload bytes as they were queued (a payload that is not a JSON
-object is embedded as a JSON string, so the record always parses), exactly as
+The working-on record embeds the payload bytes as they were queued (bytes that do not even look like
+a JSON object, ``{...}``, are embedded as a JSON string instead), exactly as
 :func:`encode_working_on` builds it for :class:`~resque_impl.memory_store.MemoryStore`.
 
 A payload larger than the worker's limit (``max_payload``, normally the producers' own limit) cannot be
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import threading
@@ -91,12 +90,10 @@ def json_string(text: bytes) -> bytes:
 
 
 def _payload_json(payload: bytes) -> bytes:
-    if payload.startswith(b"{"):
-        try:
-            if isinstance(json.loads(payload), dict):
-                return payload
-        except ValueError:
-            pass
+    # Embedded as is when it has the shape of a JSON object; checking it fully would cost a JSON parse
+    # per job (in Lua, on the server) only to protect a record that lives for the length of one job.
+    if payload.startswith(b"{") and payload.endswith(b"}"):
+        return payload
     return json_string(payload)
 
 
@@ -124,10 +121,7 @@ local function json_string(text)
   end)) .. '"'
 end
 local function payload_json(payload)
-  if string.sub(payload, 1, 1) == '{' then
-    local ok, decoded = pcall(cjson.decode, payload)
-    if ok and type(decoded) == 'table' then return payload end
-  end
+  if string.sub(payload, 1, 1) == '{' and string.sub(payload, -1) == '}' then return payload end
   return json_string(payload)
 end
 """

@@ -31,7 +31,7 @@ from resque_impl.errors import (
 )
 from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
 from resque_impl.worker.heartbeat import HeartbeatThread
-from resque_impl.worker.limits import alarm, job_timeout, restart_reason
+from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
 from resque_impl.worker.options import WorkerOptions
 from resque_impl.worker.outcome import Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, installed_handlers
@@ -202,7 +202,8 @@ class WorkLoop:
                 if outcome is None:
                     job = None
                     continue
-            self._redis(functools.partial(worker.save_failure, job, outcome), "recording a failure")
+            if outcome.failed:
+                self._redis(functools.partial(worker.save_failure, job, outcome), "recording a failure")
             reason = self._over_memory or restart_reason(worker, worker.processed + 1)
             more = not (self.shutting_down or self.paused or reason)
             job = self._acknowledge(job, outcome, more)
@@ -285,17 +286,21 @@ class WorkLoop:
 
     def _work_here(self, job: ReservedJob, timeout: float | None) -> Outcome:
         outcome: Outcome | None = None
+        watch: Watch | None = None
         self._in_job = True
         try:
-            with alarm(timeout, self.options.max_memory_mb) as watch:
+            if timeout is None and self.options.max_memory_mb is None:
                 outcome = self.worker.perform(job)
+            else:
+                with alarm(timeout, self.options.max_memory_mb) as watch:
+                    outcome = self.worker.perform(job)
         except (JobTimeoutError, MemoryLimitError, TermException) as error:
             # Raised by the alarm or a signal just outside perform, which catches them inside.
             if outcome is None:
                 outcome = self.worker.fail(job, error)
         finally:
             self._in_job = False
-        if watch.memory_mb is not None:
+        if watch is not None and watch.memory_mb is not None:
             self._over_memory = f"resident memory reached {watch.memory_mb:.0f} MB during a job, over the limit"
         return outcome
 

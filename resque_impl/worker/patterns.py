@@ -107,6 +107,8 @@ class QueuePatterns:
         if not self.includes:
             raise NoQueueError("Please give each worker at least one queue (e.g. --queues high,low or '*').")
         self.static = not any(_WILDCARDS & set(pattern) for pattern in self.includes)
+        self._last_known: tuple[str, ...] | None = None
+        self._last_expansion: tuple[str, ...] = ()
 
     @cached_property
     def id_part(self) -> str:
@@ -124,17 +126,23 @@ class QueuePatterns:
         return [name for name in names if not any(match(name) for match in matchers)]
 
     def expand(self, known: Iterable[str] = ()) -> list[str]:
-        """The queues to try, in order, given ``known`` (the ``queues`` set; unused if static)."""
+        """The queues to try, in order, given ``known`` (the ``queues`` set; unused if static).
+
+        A worker expands its patterns before every reserve, and the ``queues`` set rarely changes, so
+        the last expansion is kept and reused while the set is the same.
+        """
         if self.static:
             return list(self._static_list)
-        known = sorted(set(known))
-        ordered: dict[str, None] = {}
-        for pattern in self.includes:
-            match = _compiled(pattern)
-            for name in known:
-                if match(name):
-                    ordered.setdefault(name)
-        return self._without_excluded(ordered)
+        names = tuple(sorted(set(known)))
+        if names != self._last_known:
+            ordered: dict[str, None] = {}
+            for pattern in self.includes:
+                match = _compiled(pattern)
+                for name in names:
+                    if match(name):
+                        ordered.setdefault(name)
+            self._last_known, self._last_expansion = names, tuple(self._without_excluded(ordered))
+        return list(self._last_expansion)
 
     def covers(self, queue: str) -> bool:
         """Whether a job pushed to ``queue`` is one this worker could reserve."""

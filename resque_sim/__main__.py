@@ -1,0 +1,5 @@
+"""``python -m resque_sim``: the same as the ``resque-sim`` command."""
+
+from resque_sim.cli import main
+
+main()
