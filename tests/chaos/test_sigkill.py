@@ -134,8 +134,9 @@ def test_failed_list_holds_only_the_jobs_meant_to_fail(outcome: Outcome) -> None
     failed_jobs = [str(record["payload"]["args"][0]) for record in outcome.failure_records]
     assert {record["exception"] for record in outcome.failure_records} == {"ChaosIntendedFailure"}
     assert set(failed_jobs) == outcome.meant_to_fail
-    # A job meant to fail that ran to its end twice (its worker killed before acknowledging) fails twice.
-    assert all(failed_jobs.count(job) == outcome.finished_runs[job] for job in outcome.meant_to_fail)
+    # One record per run that failed and was recorded: a run whose worker was killed after the job raised
+    # but before the record was saved ran again, so a job may have finished more often than it failed.
+    assert all(1 <= failed_jobs.count(job) <= outcome.finished_runs[job] for job in outcome.meant_to_fail)
 
 
 def test_a_killed_job_runs_again_within_7_seconds_at_p99(outcome: Outcome) -> None:
