@@ -53,4 +53,4 @@ def print_table(title: str, rows: list[Measurement]) -> None:
     for row in rows:
         verdict = "" if row.ok is None else ("  PASS" if row.ok else "  MISS")
         target = f"  (target {row.target})" if row.target else ""
-        print(f"  {row.name:<44} {row.value:>14,.2f} {row.unit:<8}{target}{verdict}")
+        print(f"  {row.name:<52} {row.value:>14,.2f} {row.unit:<8}{target}{verdict}")

@@ -1,5 +1,5 @@
-"""Worker throughput, Redis round trips per job, memory growth and idle pickup latency, on a private
-local redis-server, each beside a baseline measured in the same run.
+"""Worker throughput, Redis round trips per job, memory and idle pickup latency, on a private local
+redis-server, each beside a baseline measured in the same run, and beside python-rq when it is installed.
 
 Targets (issue 3), as ratios because machines are noisy:
 
@@ -9,7 +9,12 @@ Targets (issue 3), as ratios because machines are noisy:
 * resident memory growth < 5 MB over 100,000 no-fork jobs;
 * an idle worker picks up a job pushed by our producers within 50 ms (p99).
 
-    python -m benchmarks.worker [--jobs 20000] [--fork-jobs 2000] [--memory-jobs 100000] [--runs 3] [--json F]
+Round trips are counted by the server (``total_reads_processed``: one per request or pipeline a client
+sends), so forked children count too, ours and rq's alike. Memory and latency are measured on workers
+started as operators start them (``resque-impl work``, ``rq worker``), in processes of their own.
+
+    python -m benchmarks.worker [--jobs 20000] [--fork-jobs 2000] [--memory-jobs 100000] [--runs 3]
+                                [--no-peers] [--json F]
 """
 
 from __future__ import annotations
@@ -18,48 +23,36 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
-import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis
 
-from benchmarks._common import Measurement, median_rates, per_second, print_table
-from resque_impl import Registry, Resque, job
+from benchmarks import peers
+from benchmarks._common import Measurement, print_table
+from benchmarks.tasks import LATENCY_KEY, RSS_KEY, Noop, Rss, Stamp
+from resque_impl import Resque
 from resque_impl.testing import RedisServer
 from resque_impl.worker import Worker, WorkerHooks, WorkerOptions
-from resque_impl.worker.memory import rss_mb
 
-__all__ = ["run"]
+__all__ = ["drain", "latency", "memory", "run"]
 
-_registry = Registry()
-_picked_up: list[float] = []
+REPO = Path(__file__).resolve().parents[1]
 
 
-@job(queue="bench", registry=_registry, name="Bench::Noop")
-class Noop:
-    @staticmethod
-    def perform(n: int) -> None:
-        return None
+@dataclass
+class _Samples:
+    rates: list[float] = field(default_factory=list)
+    reads: list[float] = field(default_factory=list)
+    commands: list[float] = field(default_factory=list)
 
-
-@job(queue="latency", registry=_registry, name="Bench::Stamp")
-class Stamp:
-    @staticmethod
-    def perform(pushed_at: float) -> None:
-        _picked_up.append(time.perf_counter() - pushed_at)
-
-
-class CountingConnection(redis.Connection):
-    """Counts what the client sends: each send is one network round trip (a pipeline, a script call and a
-    packed multi-command send count once)."""
-
-    sends = 0
-
-    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        CountingConnection.sends += 1
-        super().send_packed_command(command, check_health)
+    def rate(self) -> float:
+        return statistics.median(self.rates)
 
 
 def _fill(resque: Resque, jobs: int) -> None:
@@ -73,126 +66,235 @@ def _worker(resque: Resque, fork: bool, reliable: bool = True) -> Worker:
     return Worker(["bench"], resque=resque, options=options, hooks=WorkerHooks())
 
 
-def _server_commands(client: redis.Redis) -> int:
-    stats = client.info("commandstats")
-    return sum(int(entry["calls"]) for name, entry in stats.items() if name != "cmdstat_info")
+def _bare_fork(jobs: int) -> None:
+    for _ in range(jobs):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
 
 
-def run(jobs: int = 20_000, fork_jobs: int = 2_000, memory_jobs: int = 100_000, runs: int = 3) -> list[Measurement]:
-    """Measure everything on a private redis-server; returns the figures with their targets."""
+def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers: bool = True) -> list[Measurement]:
+    """Jobs per second and round trips per job draining no-op jobs: ours without and with fork, rq's
+    ``SimpleWorker`` and ``Worker``, and the bare loops they are held to; medians of interleaved runs."""
     with RedisServer() as server:
-        pool = redis.ConnectionPool(host="127.0.0.1", port=server.port, connection_class=CountingConnection)
-        client = redis.Redis(connection_pool=pool)
-        resque = Resque(client, registry=_registry)
+        client = server.client()
+        resque = Resque(client)
         key = resque.keys.queue("bench")
 
-        def bare_lpop() -> float:
-            def body() -> None:
-                for _ in range(jobs):
-                    client.lpop(key)
+        def bare_lpop() -> None:
+            for _ in range(jobs):
+                client.lpop(key)
 
-            return per_second(jobs, body, lambda: _fill(resque, jobs))
+        # name: (jobs, fill, body, counts round trips)
+        candidates: dict[str, tuple[int, Callable[[], None], Callable[[], None], bool]] = {
+            "lpop": (jobs, lambda: _fill(resque, jobs), bare_lpop, False),
+            "no_fork": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False).work(), True),
+            "no_fork_plain": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False, False).work(), True),
+            "bare_fork": (fork_jobs, lambda: None, lambda: _bare_fork(fork_jobs), False),
+            "fork": (fork_jobs, lambda: _fill(resque, fork_jobs), lambda: _worker(resque, True).work(), True),
+        }
+        if with_peers and peers.installed():
+            candidates["rq_simple"] = (jobs, lambda: peers.fill(client, jobs), lambda: peers.drain(client, False), True)
+            candidates["rq_fork"] = (
+                fork_jobs,
+                lambda: peers.fill(client, fork_jobs),
+                lambda: peers.drain(client, True),
+                True,
+            )
 
-        def no_fork() -> float:
-            return per_second(jobs, lambda: _worker(resque, False).work(), lambda: _fill(resque, jobs))
-
-        def no_fork_plain() -> float:
-            return per_second(jobs, lambda: _worker(resque, False, False).work(), lambda: _fill(resque, jobs))
-
-        def bare_fork() -> float:
-            def body() -> None:
-                for _ in range(fork_jobs):
-                    pid = os.fork()
-                    if pid == 0:
-                        os._exit(0)
-                    os.waitpid(pid, 0)
-
-            return per_second(fork_jobs, body)
-
-        def forked() -> float:
-            return per_second(fork_jobs, lambda: _worker(resque, True).work(), lambda: _fill(resque, fork_jobs))
-
-        rates = median_rates(
-            runs,
-            {
-                "lpop": bare_lpop,
-                "no_fork": no_fork,
-                "no_fork_plain": no_fork_plain,
-                "bare_fork": bare_fork,
-                "fork": forked,
-            },
-        )
-
-        # Round trips and server-side commands per job, over one no-fork run.
-        _fill(resque, jobs)
-        client.config_resetstat()
-        CountingConnection.sends = 0
-        _worker(resque, False).work()
-        round_trips = CountingConnection.sends / jobs
-        commands = _server_commands(client) / jobs
-
-        # Memory: warm up, then 100,000 jobs in one worker run.
-        _fill(resque, 2_000)
-        _worker(resque, False).work()
-        _fill(resque, memory_jobs)
-        before = rss_mb()
-        _worker(resque, False).work()
-        growth = rss_mb() - before
-
-        latencies = _idle_latency(resque, samples=50)
+        samples = {name: _Samples() for name in candidates}
+        for _ in range(runs):
+            # Interleaved, so the machine's noise falls on every candidate alike.
+            for name, (count, fill, body, counted) in candidates.items():
+                fill()
+                client.config_resetstat()
+                started = time.perf_counter()
+                body()
+                samples[name].rates.append(count / (time.perf_counter() - started))
+                if counted:
+                    stats = client.info("stats")
+                    # Less the INFO request itself.
+                    samples[name].reads.append((int(stats["total_reads_processed"]) - 1) / count)
+                    samples[name].commands.append((int(stats["total_commands_processed"]) - 1) / count)
         client.close()
 
-    no_fork_ratio = rates["no_fork"] / rates["lpop"]
-    fork_ratio = rates["fork"] / rates["bare_fork"]
-    p50 = statistics.median(latencies) * 1000
-    p99 = sorted(latencies)[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+    rate = {name: sample.rate() for name, sample in samples.items()}
+    no_fork_ratio, fork_ratio = rate["no_fork"] / rate["lpop"], rate["fork"] / rate["bare_fork"]
+    trips = statistics.median(samples["no_fork"].reads)
+    rows = [
+        Measurement("bare loop, one redis-py LPOP per job", rate["lpop"], "jobs/s"),
+        Measurement("ours, no fork (reliable fetch)", rate["no_fork"], "jobs/s"),
+        Measurement("  ours no fork / bare LPOP loop", no_fork_ratio, "x", ">= 0.8x", no_fork_ratio >= 0.8),
+        Measurement("ours, no fork, --no-reliable (Ruby's LPOP)", rate["no_fork_plain"], "jobs/s"),
+        Measurement("  ... / bare LPOP loop", rate["no_fork_plain"] / rate["lpop"], "x"),
+    ]
+    if "rq_simple" in rate:
+        rows += [
+            Measurement(f"rq {peers.version()} SimpleWorker (no fork)", rate["rq_simple"], "jobs/s"),
+            Measurement("  ours no fork / rq SimpleWorker", rate["no_fork"] / rate["rq_simple"], "x"),
+        ]
+    rows += [
+        Measurement("bare fork/_exit/waitpid loop", rate["bare_fork"], "forks/s"),
+        Measurement("ours, fork per job", rate["fork"], "jobs/s"),
+        Measurement("  ours fork / bare fork loop", fork_ratio, "x", ">= 0.5x", fork_ratio >= 0.5),
+    ]
+    if "rq_fork" in rate:
+        rows += [
+            Measurement(f"rq {peers.version()} Worker (fork per job)", rate["rq_fork"], "jobs/s"),
+            Measurement("  ours fork / rq Worker", rate["fork"] / rate["rq_fork"], "x"),
+        ]
+    rows.append(Measurement("round trips per job, ours no fork", trips, "", "~1 (<= 1.05)", trips <= 1.05))
+    labels = {
+        "no_fork_plain": "ours no fork, --no-reliable",
+        "fork": "ours fork",
+        "rq_simple": "rq SimpleWorker",
+        "rq_fork": "rq Worker",
+    }
+    for name, label in labels.items():
+        if name in samples:
+            rows.append(Measurement(f"round trips per job, {label}", statistics.median(samples[name].reads), ""))
+    for name, label in {"no_fork": "ours no fork", **labels}.items():
+        if name in samples:
+            rows.append(Measurement(f"Redis commands per job, {label}", statistics.median(samples[name].commands), ""))
+    return rows
+
+
+def _environment(server: RedisServer) -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "BENCH_REDIS_URL": server.url, "PYTHONPATH": path}
+
+
+@contextmanager
+def _process(command: list[str], server: RedisServer) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, env=_environment(server), cwd=REPO)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _ours(server: RedisServer, queue: str, *options: str) -> list[str]:
     return [
-        Measurement("bare loop, one redis-py LPOP per job", rates["lpop"], "jobs/s"),
-        Measurement("worker, no fork (reliable fetch)", rates["no_fork"], "jobs/s"),
-        Measurement("no-fork worker / bare LPOP loop", no_fork_ratio, "x", ">= 0.8x", no_fork_ratio >= 0.8),
-        Measurement("worker, no fork, --no-reliable (plain LPOP)", rates["no_fork_plain"], "jobs/s"),
-        Measurement("  ... / bare LPOP loop", rates["no_fork_plain"] / rates["lpop"], "x"),
-        Measurement("bare fork/_exit/waitpid loop", rates["bare_fork"], "forks/s"),
-        Measurement("worker, fork per job", rates["fork"], "jobs/s"),
-        Measurement("fork worker / bare fork loop", fork_ratio, "x", ">= 0.5x", fork_ratio >= 0.5),
-        Measurement("Redis round trips per job (no fork)", round_trips, "", "~1 (<= 1.05)", round_trips <= 1.05),
-        Measurement("Redis commands per job, server side", commands, "", "", None),
-        Measurement(f"RSS growth over {memory_jobs:,} no-fork jobs", growth, "MB", "< 5 MB", growth < 5),
-        Measurement("idle pickup latency p50", p50, "ms", "", None),
-        Measurement("idle pickup latency p99", p99, "ms", "<= 50 ms", p99 <= 50),
+        sys.executable,
+        "-m",
+        "resque_impl.cli",
+        "work",
+        "--redis",
+        server.url,
+        "--queues",
+        queue,
+        "--jobs",
+        "benchmarks.tasks",
+        *options,
     ]
 
 
-def _idle_latency(resque: Resque, samples: int) -> list[float]:
-    """Push ``samples`` jobs, one at a time, to an idle worker polling every 5 s; seconds from push to
-    perform."""
-    _picked_up.clear()
-    resque.store.client.flushdb()
-    options = WorkerOptions(fork_per_job=False, interval=5.0, max_jobs=samples)
-    worker = Worker(["latency"], resque=resque, options=options, hooks=WorkerHooks())
-    thread = threading.Thread(target=worker.work, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not resque.workers() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    for n in range(samples):
-        time.sleep(0.2)  # let the worker go idle again
-        resque.enqueue(Stamp, time.perf_counter())
-        while len(_picked_up) <= n and time.monotonic() < deadline + 60:
-            time.sleep(0.001)
-    thread.join(10)
-    return list(_picked_up)
+def memory(jobs: int = 100_000, warmup: int = 2_000) -> list[Measurement]:
+    """Resident memory of a ``resque-impl work --no-fork`` process after ``warmup`` and after ``jobs``
+    no-op jobs, reported by the jobs themselves."""
+    with RedisServer() as server:
+        client = server.client()
+        resque = Resque(client)
+        resque.enqueue_many(Rss, [(n, n in (warmup - 1, jobs - 1)) for n in range(jobs)])
+        with _process(_ours(server, "memory", "--no-fork", "--burst"), server) as process:
+            if process.wait() != 0:
+                raise RuntimeError(f"the worker exited with status {process.returncode}")
+        warm, after = (float(value) for value in client.lrange(RSS_KEY, 0, -1))
+        client.close()
+    growth = after - warm
+    return [
+        Measurement(f"worker RSS after {warmup:,} jobs (resque-impl work --no-fork)", warm, "MB"),
+        Measurement(f"worker RSS after {jobs:,} jobs", after, "MB"),
+        Measurement(f"  growth over the last {jobs - warmup:,} jobs", growth, "MB", "< 5 MB", growth < 5),
+    ]
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def _pickups(client: redis.Redis, samples: int, push: Callable[[float], None]) -> list[float]:
+    """Push ``samples`` jobs one at a time, each after the worker has had 0.2 s to go idle again; the
+    seconds from each push to the start of its ``perform``."""
+    client.delete(LATENCY_KEY)
+    waits = []
+    for _ in range(samples):
+        time.sleep(0.2)
+        push(time.time())
+        answer = client.blpop([LATENCY_KEY], timeout=30)
+        if answer is None:
+            raise RuntimeError("the worker did not start a job within 30 s")
+        waits.append(float(answer[1]))
+    return waits
+
+
+def _percentiles(waits: list[float]) -> tuple[float, float]:
+    ordered = sorted(waits)
+    return statistics.median(ordered) * 1000, ordered[max(0, round(0.99 * (len(ordered) - 1)))] * 1000
+
+
+def latency(samples: int = 50, with_peers: bool = True) -> list[Measurement]:
+    """Enqueue-to-start latency, p50 and p99 in ms, of an idle worker run as operators run it: ours with its
+    defaults (fork per job, 5 s polling interval, woken by producers' notices), and rq's ``Worker``."""
+    rows = []
+    with RedisServer() as server:
+        client = server.client()
+        resque = Resque(client)
+        with _process(_ours(server, "latency"), server):
+            _wait_for(lambda: bool(resque.workers()), "resque-impl work to register")
+            waits = _pickups(client, samples, lambda now: resque.enqueue(Stamp, now))
+        p50, p99 = _percentiles(waits)
+        rows += [
+            Measurement("idle pickup, ours (fork, default options) p50", p50, "ms"),
+            Measurement("idle pickup, ours p99", p99, "ms", "<= 50 ms", p99 <= 50),
+        ]
+        if with_peers and peers.installed():
+            client.flushdb()
+            command = [sys.executable, "-m", "rq.cli", "worker", "--url", server.url, "--quiet", "latency"]
+            with _process(command, server):
+                _wait_for(lambda: bool(client.keys("rq:worker:*")), "rq worker to register")
+                waits = _pickups(client, samples, lambda now: peers.enqueue_stamp(client, now))
+            p50, p99 = _percentiles(waits)
+            rows += [
+                Measurement("idle pickup, rq Worker (fork) p50", p50, "ms"),
+                Measurement("idle pickup, rq Worker p99", p99, "ms"),
+            ]
+        client.close()
+    return rows
+
+
+def run(
+    jobs: int = 20_000,
+    fork_jobs: int = 2_000,
+    memory_jobs: int = 100_000,
+    runs: int = 3,
+    with_peers: bool = True,
+) -> list[Measurement]:
+    """Every worker figure: :func:`drain`, :func:`memory` and :func:`latency`."""
+    return drain(jobs, fork_jobs, runs, with_peers) + memory(memory_jobs) + latency(50, with_peers)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=20_000, help="jobs per no-fork run")
     parser.add_argument("--fork-jobs", type=int, default=2_000, help="jobs per fork-per-job run")
-    parser.add_argument("--memory-jobs", type=int, default=100_000, help="jobs for the memory-growth run")
+    parser.add_argument("--memory-jobs", type=int, default=100_000, help="jobs for the memory run")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs; medians are reported")
+    parser.add_argument("--no-peers", action="store_true", help="leave python-rq out even if installed")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     options = parser.parse_args(argv)
-    rows = run(options.jobs, options.fork_jobs, options.memory_jobs, options.runs)
+    rows = run(options.jobs, options.fork_jobs, options.memory_jobs, options.runs, not options.no_peers)
     print_table(f"worker benchmark (median of {options.runs} interleaved runs)", rows)
     if options.json_path:
         with open(options.json_path, "w") as handle:

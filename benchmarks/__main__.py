@@ -1,0 +1,75 @@
+"""``python -m benchmarks``: the benchmark suite.
+
+    python -m benchmarks run [--out bench-out] [--only worker,latency] [--quick] [--runs N] [--no-peers]
+                             [--fail-on-miss]
+    python -m benchmarks list
+
+Every section starts its own redis-server on a free loopback port (``redis-server`` must be installed)
+and measures each figure beside its baseline in the same run; python-rq is measured beside ours when it
+is installed (``pip install -e '.[bench]'``). A full run takes about 15 minutes on two cores; ``--quick``
+runs every section small, in about a minute, to check that it works. The sections are also scripts of
+their own with more options: ``python -m benchmarks.worker --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+from pathlib import Path
+
+from benchmarks import peers, suite
+
+
+def _sections(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in suite.SECTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {', '.join(unknown) or '(none)'}; choose from {', '.join(suite.SECTIONS)}"
+        )
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="measure, print the tables, write results.json and results.md")
+    run.add_argument("--out", type=Path, default=Path("bench-out"), help="directory for the results")
+    run.add_argument("--only", type=_sections, default=list(suite.SECTIONS), help="comma-separated sections")
+    run.add_argument("--quick", action="store_true", help="every section small: a smoke test, not figures")
+    run.add_argument("--runs", type=int, help="interleaved runs per figure (median reported); default 3")
+    run.add_argument("--no-peers", action="store_true", help="leave python-rq out even if it is installed")
+    run.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
+    commands.add_parser("list", help="the sections, in the order they run")
+    options = parser.parse_args(argv)
+
+    if options.command == "list":
+        for name, section in suite.SECTIONS.items():
+            print(f"{name:<10} {section.title} (about {section.minutes:g} min)")
+        return 0
+
+    sizes = suite.QUICK if options.quick else suite.FULL
+    if options.runs is not None:
+        sizes = dataclasses.replace(sizes, runs=options.runs, sim_runs=options.runs)
+    with_peers = not options.no_peers
+    if with_peers and not peers.installed():
+        print("python-rq is not installed: measuring ours alone (pip install -e '.[bench]' to compare)")
+    command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    document = suite.run(options.only, sizes, options.out, with_peers=with_peers, command=command)
+    missed = document["targets"]["missed"]
+    print(
+        f"\n{document['targets']['met']} targets met, {len(missed)} missed"
+        + (f" ({'; '.join(missed)})" if missed else "")
+        + f"; {document['wall_seconds']:.0f} s; results in {options.out}/results.json and results.md"
+    )
+    if document["quick"]:
+        print("(--quick: sizes too small for the verdicts to mean anything; run without it for figures)")
+    return 1 if options.fail_on_miss and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

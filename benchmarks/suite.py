@@ -1,0 +1,278 @@
+"""The whole benchmark suite: every section on private redis-servers, each figure beside the baseline it
+is judged against (measured in the same run), python-rq beside ours where it is installed; the results
+with the machine they were measured on, as ``results.json`` and a Markdown table (``results.md``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import enqueue, peers, scheduler, sim, web, worker
+from benchmarks._common import Measurement, print_table
+
+__all__ = ["FULL", "QUICK", "SECTIONS", "Sizes", "machine", "markdown", "run"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each section measures; :data:`FULL` are the sizes the issues' targets are stated for."""
+
+    runs: int
+    enqueue_jobs: int
+    bulk_jobs: int
+    drain_jobs: int
+    fork_jobs: int
+    memory_jobs: int
+    latency_samples: int
+    sim_runs: int
+    sim_duration: str | None
+    sim_sweeps: bool
+    sim_million: bool
+    scheduler_jobs: int
+    web_jobs: int
+    web_failures: int
+    web_delayed: int
+    web_timestamps: int
+    web_repeat: int
+
+
+FULL = Sizes(
+    runs=3,
+    enqueue_jobs=20_000,
+    bulk_jobs=200_000,
+    drain_jobs=20_000,
+    fork_jobs=2_000,
+    memory_jobs=100_000,
+    latency_samples=50,
+    sim_runs=3,
+    sim_duration=None,
+    sim_sweeps=True,
+    sim_million=True,
+    scheduler_jobs=50_000,
+    web_jobs=1_000_000,
+    web_failures=100_000,
+    web_delayed=100_000,
+    web_timestamps=10_000,
+    web_repeat=20,
+)
+
+#: A smoke run of every section in about a minute; its figures are too small to judge targets by.
+QUICK = Sizes(
+    runs=1,
+    enqueue_jobs=2_000,
+    bulk_jobs=20_000,
+    drain_jobs=2_000,
+    fork_jobs=200,
+    memory_jobs=5_000,
+    latency_samples=10,
+    sim_runs=1,
+    sim_duration="2m",
+    sim_sweeps=False,
+    sim_million=False,
+    scheduler_jobs=5_000,
+    web_jobs=20_000,
+    web_failures=2_000,
+    web_delayed=2_000,
+    web_timestamps=200,
+    web_repeat=3,
+)
+
+
+@dataclass(frozen=True)
+class _Section:
+    title: str
+    minutes: float  # at FULL sizes on two cores, for the progress line
+    measure: Callable[[Sizes, bool], list[Measurement]]
+
+
+SECTIONS: dict[str, _Section] = {
+    "enqueue": _Section(
+        "enqueue: single and bulk, vs a bare redis-py RPUSH loop",
+        1.5,
+        lambda s, p: enqueue.run(s.enqueue_jobs, s.bulk_jobs, s.runs, p),
+    ),
+    "worker": _Section(
+        "worker drain of no-op jobs: jobs/s and Redis round trips per job",
+        4,
+        lambda s, p: worker.drain(s.drain_jobs, s.fork_jobs, s.runs, p),
+    ),
+    "latency": _Section(
+        "latency: enqueue to start of perform, idle worker",
+        0.5,
+        lambda s, p: worker.latency(s.latency_samples, p),
+    ),
+    "memory": _Section(
+        "memory: worker RSS over a long run",
+        0.5,
+        lambda s, p: worker.memory(s.memory_jobs),
+    ),
+    "simulator": _Section(
+        "simulator: simulated jobs per wall-second, sweeps, a 1,000,000-job run",
+        5,
+        lambda s, p: sim.run(s.sim_runs, million=s.sim_million, sweeps=s.sim_sweeps, duration=s.sim_duration),
+    ),
+    "scheduler": _Section(
+        "scheduler: moving due delayed jobs",
+        0.5,
+        lambda s, p: scheduler.run(s.scheduler_jobs, s.runs),
+    ),
+    "web": _Section(
+        "dashboard: page times on a large deployment",
+        2,
+        lambda s, p: web.run(s.web_jobs, s.web_failures, s.web_delayed, s.web_timestamps, s.web_repeat, False),
+    ),
+}
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _redis_server_version() -> str | None:
+    try:
+        printed = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    found = re.search(r"v=(\S+)", printed)
+    return found.group(1) if found else printed.strip()
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on and with."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gb": _memory_gb(),
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "redis_server": _redis_server_version(),
+        "versions": {
+            name: _version(name)
+            for name in ("resque-impl", "redis", "hiredis", "fakeredis", "simpy", "flask", "rq")
+            if _version(name) is not None
+        },
+        "git_commit": _git_commit(),
+    }
+
+
+def run(
+    sections: Sequence[str],
+    sizes: Sizes,
+    out: Path,
+    *,
+    with_peers: bool = True,
+    command: str = "",
+) -> dict[str, Any]:
+    """Measure ``sections`` in order, printing each table as it completes; write ``out/results.json`` and
+    ``out/results.md``; return the results document."""
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    document: dict[str, Any] = {
+        "version": 1,
+        "command": command,
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        # Quick sizes smoke-test the sections; their verdicts say nothing about the targets.
+        "quick": sizes == QUICK,
+        "sizes": dataclasses.asdict(sizes),
+        "peers": {"rq": peers.version()} if with_peers and peers.installed() else {},
+        "sections": {},
+    }
+    scale = 1.0 if sizes == FULL else 0.1
+    for position, name in enumerate(sections, 1):
+        section = SECTIONS[name]
+        print(
+            f"\n[{position}/{len(sections)}] {section.title} (about {max(0.1, section.minutes * scale):.1f} min)",
+            flush=True,
+        )
+        section_started = time.perf_counter()
+        rows = section.measure(sizes, with_peers)
+        seconds = time.perf_counter() - section_started
+        print_table(f"{name} ({seconds:.0f} s)", rows)
+        document["sections"][name] = {"seconds": round(seconds, 1), "rows": [row.as_dict() for row in rows]}
+        # Written after every section, so an interrupted run keeps what it measured.
+        _write(out, document, started)
+    return document
+
+
+def _write(out: Path, document: dict[str, Any], started: float) -> None:
+    rows = [row for section in document["sections"].values() for row in section["rows"]]
+    document["wall_seconds"] = round(time.perf_counter() - started, 1)
+    document["targets"] = {
+        "met": sum(1 for row in rows if row["ok"] is True),
+        "missed": [row["name"].strip() for row in rows if row["ok"] is False],
+    }
+    (out / "results.json").write_text(json.dumps(document, indent=2) + "\n")
+    (out / "results.md").write_text(markdown(document))
+
+
+def _figure(value: float, unit: str) -> str:
+    if unit == "x" or abs(value) < 100:
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results as Markdown: the machine, then one table per section."""
+    info = document["machine"]
+    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+    lines = [
+        f"Measured {document['started_at'][:10]} on {info['cpu_count']} x {info['cpu_model']}"
+        f" ({info['memory_gb']} GB), {info['platform']}; {info['python']}, redis-server {info['redis_server']};"
+        f" {versions}.",
+        "",
+    ]
+    for name, section in document["sections"].items():
+        lines += [f"**{name}**", "", "| figure | value | unit | target | |", "|---|---:|---|---|---|"]
+        for row in section["rows"]:
+            verdict = {True: "pass", False: "**miss**", None: ""}[row["ok"]]
+            label = row["name"].strip().replace("|", "\\|")
+            lines.append(
+                f"| {label} | {_figure(row['value'], row['unit'])} | {row['unit']} | {row['target']} | {verdict} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""``python -m benchmarks``: the suite runs its sections on private redis-servers and records what it
+measured, where, and against which target. Small sizes: these check the machinery, not the figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import peers, suite, worker
+from benchmarks.__main__ import main
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    out = tmp_path_factory.mktemp("bench-out")
+    status = main(["run", "--quick", "--only", "enqueue,memory,scheduler", "--out", str(out)])
+    return status, out
+
+
+def _rows(document: dict, section: str) -> dict[str, dict]:
+    return {row["name"].strip(): row for row in document["sections"][section]["rows"]}
+
+
+def test_a_run_exits_zero_and_writes_results_json_with_the_machine(quick_run: tuple[int, Path]) -> None:
+    status, out = quick_run
+    document = json.loads((out / "results.json").read_text())
+    assert status == 0
+    assert document["machine"]["cpu_count"] >= 1
+    assert document["machine"]["python"].split()[0] in {"CPython", "PyPy"}
+    assert document["machine"]["redis_server"][0].isdigit()
+    assert "resque-impl" in document["machine"]["versions"]
+    assert document["quick"] is True
+
+
+def test_the_sections_run_in_the_order_asked(quick_run: tuple[int, Path]) -> None:
+    _, out = quick_run
+    document = json.loads((out / "results.json").read_text())
+    assert list(document["sections"]) == ["enqueue", "memory", "scheduler"]
+
+
+def test_each_target_is_recorded_with_its_verdict(quick_run: tuple[int, Path]) -> None:
+    _, out = quick_run
+    document = json.loads((out / "results.json").read_text())
+    enqueue = _rows(document, "enqueue")
+    ratio = enqueue["enqueue / bare rpush"]
+    assert ratio["target"] == ">= 0.9x"
+    assert ratio["ok"] is (ratio["value"] >= 0.9)
+    assert enqueue["bare redis-py rpush loop"]["ok"] is None
+    missed = [row["name"].strip() for section in document["sections"].values() for row in section["rows"]]
+    assert set(document["targets"]["missed"]) <= set(missed)
+
+
+def test_the_memory_section_reads_the_worker_processes_own_rss(quick_run: tuple[int, Path]) -> None:
+    _, out = quick_run
+    memory = _rows(json.loads((out / "results.json").read_text()), "memory")
+    after = memory["worker RSS after 5,000 jobs"]["value"]
+    assert 5 < after < 1_000
+    assert memory["growth over the last 3,000 jobs"]["target"] == "< 5 MB"
+
+
+def test_results_md_has_a_table_per_section_under_the_machine_line(quick_run: tuple[int, Path]) -> None:
+    _, out = quick_run
+    text = (out / "results.md").read_text()
+    assert text.startswith("Measured ")
+    assert text.count("| figure | value | unit | target | |") == 3
+    assert "| enqueue / bare rpush |" in text
+
+
+def test_an_unknown_section_is_refused_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--only", "enqueue,speed"])
+    assert exit_info.value.code == 2
+    assert "unknown section speed; choose from enqueue, worker, latency" in capsys.readouterr().err
+
+
+def test_list_names_every_section(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(suite.SECTIONS)
+
+
+def test_our_worker_makes_one_round_trip_per_job_and_rq_is_measured_beside_it() -> None:
+    rows = {row.name.strip(): row for row in worker.drain(jobs=500, fork_jobs=20, runs=1)}
+    assert rows["round trips per job, ours no fork"].value <= 1.05
+    if peers.installed():
+        assert rows["round trips per job, rq SimpleWorker"].value > 1
+        assert "ours no fork / rq SimpleWorker" in rows
+
+
+def test_latency_is_measured_on_worker_processes_started_like_an_operator_would() -> None:
+    rows = {row.name.strip(): row for row in worker.latency(samples=3)}
+    p50, p99 = rows["idle pickup, ours (fork, default options) p50"].value, rows["idle pickup, ours p99"].value
+    assert 0 < p50 <= p99
+    if peers.installed():
+        assert rows["idle pickup, rq Worker p99"].value > 0
