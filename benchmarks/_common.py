@@ -30,7 +30,7 @@ class Measurement:
         }
 
 
-def per_second(operations: int, body: Callable[[], None], setup: Callable[[], None] | None = None) -> float:
+def per_second(operations: int, body: Callable[[], object], setup: Callable[[], object] | None = None) -> float:
     """Operations per second of one timed run of ``body`` (``setup`` runs untimed first)."""
     if setup is not None:
         setup()

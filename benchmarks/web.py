@@ -173,7 +173,7 @@ def run(
             f"seeded {jobs:,} queued jobs, {failures:,} failures and "
             f"{resque.count_all_scheduled_jobs():,} delayed jobs at {resque.delayed_queue_schedule_size():,} "
             f"timestamps in {time.perf_counter() - started:.1f} s "
-            f"(redis {resque.store.redis_info()['redis_version']})"
+            f"(redis {resque.redis.info('server')['redis_version']})"
         )
         fresh = create_app(resque).test_client()
         began = time.perf_counter()

@@ -56,7 +56,7 @@ class _Samples:
 
 
 def _fill(resque: Resque, jobs: int) -> None:
-    resque.store.client.flushdb()
+    resque.redis.flushdb()
     resque.enqueue_many(Noop, [(n,) for n in range(jobs)])
 
 
@@ -87,7 +87,7 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
                 client.lpop(key)
 
         # name: (jobs, fill, body, counts round trips)
-        candidates: dict[str, tuple[int, Callable[[], None], Callable[[], None], bool]] = {
+        candidates: dict[str, tuple[int, Callable[[], object], Callable[[], object], bool]] = {
             "lpop": (jobs, lambda: _fill(resque, jobs), bare_lpop, False),
             "no_fork": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False).work(), True),
             "no_fork_plain": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False, False).work(), True),
@@ -224,7 +224,7 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -
         time.sleep(0.02)
 
 
-def _pickups(client: redis.Redis, samples: int, push: Callable[[float], None]) -> list[float]:
+def _pickups(client: redis.Redis, samples: int, push: Callable[[float], object]) -> list[float]:
     """Push ``samples`` jobs one at a time, each after the worker has had 0.2 s to go idle again; the
     seconds from each push to the start of its ``perform``."""
     client.delete(LATENCY_KEY)
