@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -45,7 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-peers", action="store_true", help="leave python-rq out even if it is installed")
     run.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
     commands.add_parser("list", help="the sections, in the order they run")
+    # What `run` starts for each section, in a fresh interpreter.
+    one = commands.add_parser("section", help=argparse.SUPPRESS)
+    one.add_argument("name", choices=list(suite.SECTIONS))
+    one.add_argument("--sizes", type=json.loads, required=True)
+    one.add_argument("--rows", type=Path, required=True)
+    one.add_argument("--no-peers", action="store_true")
     options = parser.parse_args(argv)
+
+    if options.command == "section":
+        rows = suite.measure(options.name, suite.Sizes(**options.sizes), not options.no_peers)
+        options.rows.write_text(json.dumps([row.as_dict() for row in rows]))
+        return 0
 
     if options.command == "list":
         for name, section in suite.SECTIONS.items():

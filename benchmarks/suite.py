@@ -12,6 +12,8 @@ import os
 import platform
 import re
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from typing import Any
 from benchmarks import enqueue, peers, scheduler, sim, web, worker
 from benchmarks._common import Measurement, print_table
 
-__all__ = ["FULL", "QUICK", "SECTIONS", "Sizes", "machine", "markdown", "run"]
+__all__ = ["FULL", "QUICK", "SECTIONS", "Sizes", "machine", "markdown", "measure", "run"]
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,33 @@ def machine() -> dict[str, Any]:
     }
 
 
+def measure(name: str, sizes: Sizes, with_peers: bool) -> list[Measurement]:
+    """Measure one section in this process."""
+    return SECTIONS[name].measure(sizes, with_peers)
+
+
+def _measure_apart(name: str, sizes: Sizes, with_peers: bool) -> list[Measurement]:
+    """Measure one section in a fresh interpreter, so no section inherits another's heap (a process
+    grown by a bulk enqueue forks several times slower) or imports (rq's, the simulator's)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        rows_file = Path(scratch) / "rows.json"
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "section",
+            name,
+            "--sizes",
+            json.dumps(dataclasses.asdict(sizes)),
+            "--rows",
+            str(rows_file),
+        ]
+        if not with_peers:
+            command.append("--no-peers")
+        subprocess.run(command, check=True, cwd=Path(__file__).resolve().parents[1])
+        return [Measurement(**row) for row in json.loads(rows_file.read_text())]
+
+
 def run(
     sections: Sequence[str],
     sizes: Sizes,
@@ -207,8 +236,8 @@ def run(
     with_peers: bool = True,
     command: str = "",
 ) -> dict[str, Any]:
-    """Measure ``sections`` in order, printing each table as it completes; write ``out/results.json`` and
-    ``out/results.md``; return the results document."""
+    """Measure ``sections`` in order, each in a process of its own, printing each table as it completes;
+    write ``out/results.json`` and ``out/results.md``; return the results document."""
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     document: dict[str, Any] = {
@@ -230,7 +259,7 @@ def run(
             flush=True,
         )
         section_started = time.perf_counter()
-        rows = section.measure(sizes, with_peers)
+        rows = _measure_apart(name, sizes, with_peers)
         seconds = time.perf_counter() - section_started
         print_table(f"{name} ({seconds:.0f} s)", rows)
         document["sections"][name] = {"seconds": round(seconds, 1), "rows": [row.as_dict() for row in rows]}
