@@ -46,7 +46,7 @@ from __future__ import annotations
 import inspect
 import reprlib
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, cast
@@ -65,6 +65,7 @@ __all__ = [
     "run_before_dequeue",
     "run_before_enqueue",
     "run_before_schedule",
+    "run_enqueue",
 ]
 
 
@@ -97,7 +98,7 @@ _cache_lock = threading.Lock()
 def _class_hooks(cls: type) -> _ClassHooks:
     """The cached hooks of ``cls``, rebuilt when an attribute was added to or removed from the class or
     a base class since (e.g. by a test's monkeypatch)."""
-    shape = tuple(map(len, map(vars, cls.__mro__)))
+    shape = tuple([len(base.__dict__) for base in cls.__mro__])
     cached = _cache.get(cls)
     if cached is None or cached.shape != shape:
         cached = _ClassHooks(cls, shape)
@@ -128,6 +129,24 @@ def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
         target = hooks.target(cls)
         for name in names:
             getattr(target, name)(*args)
+
+
+def run_enqueue(cls: type, args: Sequence[Any], push: Callable[[], None]) -> bool:
+    """Run every ``before_enqueue*`` hook, then unless one vetoed, ``push()`` and every ``after_enqueue*``
+    hook; ``False`` if vetoed. The same as :func:`run_before_enqueue`, the push and :func:`run_after_enqueue`,
+    with the class's hooks looked up once when it has no ``before_enqueue`` hook (which could change them)."""
+    hooks = _class_hooks(cls)
+    if hooks.find(cls, "before_enqueue"):
+        if not run_before_enqueue(cls, args):
+            return False
+        hooks = _class_hooks(cls)
+    push()
+    names = hooks.find(cls, "after_enqueue")
+    if names:
+        target = hooks.target(cls)
+        for name in names:
+            getattr(target, name)(*args)
+    return True
 
 
 def run_before_enqueue(cls: type, args: Sequence[Any]) -> bool:

@@ -30,6 +30,7 @@ class _FetchKeys(NamedTuple):
     worker_processed: str
     failed: str
     worker_failed: str
+    inflight: dict[str, str]  # queue name -> this worker's in-flight list for it
 
 
 # Replies without a job, shared: a Fetched is immutable.
@@ -55,7 +56,6 @@ class MemoryStore:
         # Key names the hot paths need, built once (the simulator's memory backend runs millions of jobs).
         self._queue_keys: dict[str, str] = {}
         self._fetch_keys: dict[str, _FetchKeys] = {}
-        self._inflight_keys: dict[tuple[str, str], str] = {}
         self._record_heads: dict[str, bytes] = {}
         self._queues_key = self.keys.queues
         self._pause_key = self.keys.pause_all
@@ -81,9 +81,10 @@ class MemoryStore:
         return key
 
     def _inflight_key(self, queue: str, worker_id: str) -> str:
-        key = self._inflight_keys.get((queue, worker_id))
+        inflight = self._worker_keys(worker_id).inflight
+        key = inflight.get(queue)
         if key is None:
-            key = self._inflight_keys[(queue, worker_id)] = self.keys.inflight(queue, worker_id)
+            key = inflight[queue] = self.keys.inflight(queue, worker_id)
         return key
 
     def _worker_keys(self, worker_id: str) -> _FetchKeys:
@@ -97,6 +98,7 @@ class MemoryStore:
                 keys.worker_stat("processed", worker_id),
                 keys.stat("failed"),
                 keys.worker_stat("failed", worker_id),
+                {},
             )
         return found
 
@@ -354,10 +356,15 @@ class MemoryStore:
         max_payload: int = 0,
     ) -> Fetched:
         keys = self._fetch_keys.get(worker_id) or self._worker_keys(worker_id)
-        strings = self.strings
+        strings, lists = self.strings, self.lists
         if ack is not None:
             if reliable:
-                self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
+                held = lists.get(keys.inflight.get(ack.queue) or self._inflight_key(ack.queue, worker_id))
+                if held is not None and len(held) == 1 and held[0] == ack.payload:  # the one job it holds
+                    del lists[keys.inflight[ack.queue]]
+                    self._srem(keys.inflight_queues, ack.queue)
+                else:
+                    self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
                 recoveries = self.hashes.get(self._recoveries_key)
                 if recoveries:
                     recoveries.pop(ack.payload, None)
@@ -374,7 +381,6 @@ class MemoryStore:
         pause = strings.get(self._pause_key)
         if pause is not None and pause.strip().lower() == b"true":
             return _PAUSED
-        lists = self.lists
         queue_keys = self._queue_keys
         for queue in queues:
             queue_key = queue_keys.get(queue) or self._queue_key(queue)
@@ -388,7 +394,7 @@ class MemoryStore:
             if oversized is not None:
                 payload = payload[:RAW_PAYLOAD_KEEP]
             if reliable:
-                self._list(self._inflight_key(queue, worker_id)).append(payload)
+                self._list(keys.inflight.get(queue) or self._inflight_key(queue, worker_id)).append(payload)
                 self._sadd(keys.inflight_queues, queue)
             strings[keys.worker] = self._working_on(queue, run_at, payload)
             return Fetched("job", queue, payload, oversized)
