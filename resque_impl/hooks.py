@@ -49,6 +49,7 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
+from types import GeneratorType
 from typing import Any, cast
 
 from resque_impl.errors import DontPerform, FailureHookError
@@ -218,7 +219,8 @@ def _enter(name: str, wrapper: object) -> _Wrapper | _DidNotYield:
 
 def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | None:
     """Resume one around hook with the inner outcome; return the error it lets through (if any)."""
-    if isinstance(wrapper, AbstractContextManager):
+    # Generators first: the usual kind, and checked without the ABC machinery.
+    if not isinstance(wrapper, GeneratorType) and isinstance(wrapper, AbstractContextManager):
         try:
             suppressed = wrapper.__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
         except BaseException as raised:
