@@ -264,29 +264,26 @@ class Execution:
         did not yield. Any exception runs the ``on_failure`` hooks and is re-raised (or replaced by a
         :class:`FailureHookError` if a failure hook raised).
         """
+        # One frame, hooks found without _names: this runs once per job, the lookups as lazily as before.
+        find, cls, target, args = self._hooks.find, self.job_class, self.target, self.args
         token = _current_job.set(self.job)
         try:
-            return self._perform()
-        finally:
-            _current_job.reset(token)
-
-    def _perform(self) -> bool:
-        try:
             try:
-                for name in self._names("before_perform"):
-                    getattr(self.target, name)(*self.args)
+                for name in find(cls, "before_perform"):
+                    getattr(target, name)(*args)
             except DontPerform:
                 return False
-            performed = self._perform_wrapped()
-            for name in self._names("after_perform"):
-                getattr(self.target, name)(*self.args)
+            performed = self._perform_wrapped(find(cls, "around_perform"))
+            for name in find(cls, "after_perform"):
+                getattr(target, name)(*args)
             return performed
         except BaseException as error:
             self.run_failure_hooks(error)
             raise
+        finally:
+            _current_job.reset(token)
 
-    def _perform_wrapped(self) -> bool:
-        names = self._names("around_perform")
+    def _perform_wrapped(self, names: tuple[str, ...]) -> bool:
         if not names:
             self.target.perform(*self.args)
             return True
