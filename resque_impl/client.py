@@ -48,7 +48,13 @@ from resque_impl.failure import (
     RedisMultiQueueBackend,
     build_record,
 )
-from resque_impl.hooks import run_after_dequeue, run_after_enqueue, run_before_dequeue, run_before_enqueue
+from resque_impl.hooks import (
+    run_after_dequeue,
+    run_after_enqueue,
+    run_before_dequeue,
+    run_before_enqueue,
+    run_enqueue,
+)
 from resque_impl.job import QueuedJob, queue_of
 from resque_impl.keys import DEFAULT_NAMESPACE, Keys
 from resque_impl.registry import Registry, default_registry
@@ -219,12 +225,10 @@ class Resque(DelayedJobs, DynamicSchedules):
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
         payload = self._encode(name, args)
-        if cls is not None and not run_before_enqueue(cls, args):
-            return False
-        self.store.push(target, payload)
-        if cls is not None:
-            run_after_enqueue(cls, args)
-        return True
+        if cls is None:
+            self.store.push(target, payload)
+            return True
+        return run_enqueue(cls, args, lambda: self.store.push(target, payload))
 
     def enqueue_many(self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None) -> int:
         """Push one job per argument list, pipelined; returns how many were pushed (vetoes excluded).

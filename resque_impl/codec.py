@@ -52,9 +52,18 @@ _PLAIN_SCALARS: frozenset[type] = frozenset({str, int, bool, type(None)})
 _PAYLOAD_KEYS = ("class", "args")
 
 
+# JSONEncoder.encode builds this C encoder anew on every call, which costs more than encoding a small
+# payload; built once with the same settings, it writes the same text.
+_ENCODE_C: Any = getattr(json.encoder, "c_make_encoder", None)
+if _ENCODE_C is not None:
+    _ENCODE_C = _ENCODE_C(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+
+
 def dumps(value: Any) -> bytes:
     """Encode already-valid JSON data the way Ruby's ``JSON.generate`` does, as UTF-8 bytes."""
-    return _ENCODER.encode(value).encode("utf-8")
+    if _ENCODE_C is None:  # no C accelerator in this interpreter
+        return _ENCODER.encode(value).encode("utf-8")
+    return "".join(_ENCODE_C(value, 0)).encode("utf-8")
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -62,13 +71,23 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_SCAN: Any = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 
 
 def loads(raw: bytes | str) -> Any:
     """Decode UTF-8 JSON strictly: NaN and Infinity, which Ruby never writes, are refused, and so is a
     document nested too deeply to decode (a :class:`ValueError` like any other unreadable one)."""
+    text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
     try:
-        return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+        # The scanner alone reads a document with no whitespace around it (every payload a producer
+        # writes) without the decoder's Python frames; anything else goes the long way, for its errors.
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
+        return _DECODER.decode(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply to decode") from None
 
@@ -274,5 +293,5 @@ def decode_payload(raw: bytes) -> Payload:
         args = []
     elif not isinstance(args, list):
         raise PayloadDecodeError(f'payload "args" is a JSON {type(args).__name__}, not a list', raw)
-    extras = {key: value for key, value in data.items() if key not in _PAYLOAD_KEYS}
+    extras = {} if len(data) == 2 and "args" in data else {k: v for k, v in data.items() if k not in _PAYLOAD_KEYS}
     return Payload(class_name, args, extras, raw)

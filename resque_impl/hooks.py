@@ -46,9 +46,10 @@ from __future__ import annotations
 import inspect
 import reprlib
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
+from types import GeneratorType
 from typing import Any, cast
 
 from resque_impl.errors import DontPerform, FailureHookError
@@ -65,6 +66,7 @@ __all__ = [
     "run_before_dequeue",
     "run_before_enqueue",
     "run_before_schedule",
+    "run_enqueue",
 ]
 
 
@@ -97,7 +99,7 @@ _cache_lock = threading.Lock()
 def _class_hooks(cls: type) -> _ClassHooks:
     """The cached hooks of ``cls``, rebuilt when an attribute was added to or removed from the class or
     a base class since (e.g. by a test's monkeypatch)."""
-    shape = tuple(map(len, map(vars, cls.__mro__)))
+    shape = tuple([len(base.__dict__) for base in cls.__mro__])
     cached = _cache.get(cls)
     if cached is None or cached.shape != shape:
         cached = _ClassHooks(cls, shape)
@@ -128,6 +130,24 @@ def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
         target = hooks.target(cls)
         for name in names:
             getattr(target, name)(*args)
+
+
+def run_enqueue(cls: type, args: Sequence[Any], push: Callable[[], None]) -> bool:
+    """Run every ``before_enqueue*`` hook, then unless one vetoed, ``push()`` and every ``after_enqueue*``
+    hook; ``False`` if vetoed. The same as :func:`run_before_enqueue`, the push and :func:`run_after_enqueue`,
+    with the class's hooks looked up once when it has no ``before_enqueue`` hook (which could change them)."""
+    hooks = _class_hooks(cls)
+    if hooks.find(cls, "before_enqueue"):
+        if not run_before_enqueue(cls, args):
+            return False
+        hooks = _class_hooks(cls)
+    push()
+    names = hooks.find(cls, "after_enqueue")
+    if names:
+        target = hooks.target(cls)
+        for name in names:
+            getattr(target, name)(*args)
+    return True
 
 
 def run_before_enqueue(cls: type, args: Sequence[Any]) -> bool:
@@ -199,7 +219,8 @@ def _enter(name: str, wrapper: object) -> _Wrapper | _DidNotYield:
 
 def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | None:
     """Resume one around hook with the inner outcome; return the error it lets through (if any)."""
-    if isinstance(wrapper, AbstractContextManager):
+    # Generators first: the usual kind, and checked without the ABC machinery.
+    if not isinstance(wrapper, GeneratorType) and isinstance(wrapper, AbstractContextManager):
         try:
             suppressed = wrapper.__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
         except BaseException as raised:
@@ -243,29 +264,26 @@ class Execution:
         did not yield. Any exception runs the ``on_failure`` hooks and is re-raised (or replaced by a
         :class:`FailureHookError` if a failure hook raised).
         """
+        # One frame, hooks found without _names: this runs once per job, the lookups as lazily as before.
+        find, cls, target, args = self._hooks.find, self.job_class, self.target, self.args
         token = _current_job.set(self.job)
         try:
-            return self._perform()
-        finally:
-            _current_job.reset(token)
-
-    def _perform(self) -> bool:
-        try:
             try:
-                for name in self._names("before_perform"):
-                    getattr(self.target, name)(*self.args)
+                for name in find(cls, "before_perform"):
+                    getattr(target, name)(*args)
             except DontPerform:
                 return False
-            performed = self._perform_wrapped()
-            for name in self._names("after_perform"):
-                getattr(self.target, name)(*self.args)
+            performed = self._perform_wrapped(find(cls, "around_perform"))
+            for name in find(cls, "after_perform"):
+                getattr(target, name)(*args)
             return performed
         except BaseException as error:
             self.run_failure_hooks(error)
             raise
+        finally:
+            _current_job.reset(token)
 
-    def _perform_wrapped(self) -> bool:
-        names = self._names("around_perform")
+    def _perform_wrapped(self, names: tuple[str, ...]) -> bool:
         if not names:
             self.target.perform(*self.args)
             return True

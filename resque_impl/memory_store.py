@@ -30,6 +30,11 @@ class _FetchKeys(NamedTuple):
     worker_processed: str
     failed: str
     worker_failed: str
+    inflight: dict[str, str]  # queue name -> this worker's in-flight list for it
+
+
+# Replies without a job, shared: a Fetched is immutable.
+_ACKED, _PAUSED, _EMPTY = Fetched("acked"), Fetched("paused"), Fetched("empty")
 
 
 class MemoryStore:
@@ -51,8 +56,10 @@ class MemoryStore:
         # Key names the hot paths need, built once (the simulator's memory backend runs millions of jobs).
         self._queue_keys: dict[str, str] = {}
         self._fetch_keys: dict[str, _FetchKeys] = {}
-        self._inflight_keys: dict[tuple[str, str], str] = {}
         self._record_heads: dict[str, bytes] = {}
+        self._queues_key = self.keys.queues
+        self._pause_key = self.keys.pause_all
+        self._recoveries_key = self.keys.recoveries
 
     # -- primitives ----------------------------------------------------------------------------------
     def _list(self, key: str) -> deque[bytes]:
@@ -74,9 +81,10 @@ class MemoryStore:
         return key
 
     def _inflight_key(self, queue: str, worker_id: str) -> str:
-        key = self._inflight_keys.get((queue, worker_id))
+        inflight = self._worker_keys(worker_id).inflight
+        key = inflight.get(queue)
         if key is None:
-            key = self._inflight_keys[(queue, worker_id)] = self.keys.inflight(queue, worker_id)
+            key = inflight[queue] = self.keys.inflight(queue, worker_id)
         return key
 
     def _worker_keys(self, worker_id: str) -> _FetchKeys:
@@ -90,6 +98,7 @@ class MemoryStore:
                 keys.worker_stat("processed", worker_id),
                 keys.stat("failed"),
                 keys.worker_stat("failed", worker_id),
+                {},
             )
         return found
 
@@ -108,8 +117,11 @@ class MemoryStore:
         self.sets.setdefault(key, set()).add(member)
 
     def _srem(self, key: str, member: str) -> None:
-        self.sets.get(key, set()).discard(member)
-        self._prune(key)
+        members = self.sets.get(key)
+        if members is not None:
+            members.discard(member)
+            if not members:
+                del self.sets[key]
 
     def dump(self) -> dict[str, Any]:
         """Every key with its type and value, in the fixtures' format (lists in order, sets sorted)."""
@@ -130,7 +142,7 @@ class MemoryStore:
 
     # -- queues --------------------------------------------------------------------------------------
     def push(self, queue: str, payload: bytes) -> None:
-        self._sadd(self.keys.queues, queue)
+        self._sadd(self._queues_key, queue)
         self._list(self._queue_key(queue)).append(payload)
         self._publish(queue)
 
@@ -154,7 +166,7 @@ class MemoryStore:
         yield from list(self.lists.get(self.keys.queue(queue), ()))
 
     def queue_names(self) -> list[str]:
-        return sorted(self.sets.get(self.keys.queues, ()))
+        return sorted(self.sets.get(self._queues_key, ()))
 
     def remove_queue(self, queue: str) -> None:
         self._srem(self.keys.queues, queue)
@@ -303,7 +315,8 @@ class MemoryStore:
     def _drop_inflight(self, worker_id: str, queue: str, payload: bytes, count: int) -> int:
         """LREM of ``payload`` from the in-flight list (``count`` < 0: from the tail), then SREM if empty."""
         key = self._inflight_key(queue, worker_id)
-        items = self.lists.get(key)
+        lists = self.lists
+        items = lists.get(key)
         removed = 0
         if items:
             if count == -1 and items[-1] == payload:  # the usual case: the one job this worker holds
@@ -316,10 +329,10 @@ class MemoryStore:
                 for position in sorted(positions[: abs(count)], reverse=True):
                     del items[position]
                     removed += 1
-            if not items:
-                del self.lists[key]
-        if key not in self.lists:
-            self._srem(self.keys.inflight_queues(worker_id), queue)
+            if items:
+                return removed
+            del lists[key]
+        self._srem(self._worker_keys(worker_id).inflight_queues, queue)
         return removed
 
     def _working_on(self, queue: str, run_at: str, payload: bytes) -> bytes:
@@ -342,29 +355,35 @@ class MemoryStore:
         reserve: bool = True,
         max_payload: int = 0,
     ) -> Fetched:
-        keys = self._worker_keys(worker_id)
-        strings = self.strings
+        keys = self._fetch_keys.get(worker_id) or self._worker_keys(worker_id)
+        strings, lists = self.strings, self.lists
         if ack is not None:
             if reliable:
-                self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
-                recoveries = self.hashes.get(self.keys.recoveries)
+                held = lists.get(keys.inflight.get(ack.queue) or self._inflight_key(ack.queue, worker_id))
+                if held is not None and len(held) == 1 and held[0] == ack.payload:  # the one job it holds
+                    del lists[keys.inflight[ack.queue]]
+                    self._srem(keys.inflight_queues, ack.queue)
+                else:
+                    self._drop_inflight(worker_id, ack.queue, ack.payload, -1)
+                recoveries = self.hashes.get(self._recoveries_key)
                 if recoveries:
                     recoveries.pop(ack.payload, None)
-                    self._prune(self.keys.recoveries)
+                    self._prune(self._recoveries_key)
             strings.pop(keys.worker, None)
-            self._incr(keys.processed, 1)
-            self._incr(keys.worker_processed, 1)
+            incr = self._incr
+            incr(keys.processed, 1)
+            incr(keys.worker_processed, 1)
             if ack.failed:
-                self._incr(keys.failed, 1)
-                self._incr(keys.worker_failed, 1)
+                incr(keys.failed, 1)
+                incr(keys.worker_failed, 1)
         if not reserve:
-            return Fetched("acked")
-        pause = strings.get(self.keys.pause_all)
+            return _ACKED
+        pause = strings.get(self._pause_key)
         if pause is not None and pause.strip().lower() == b"true":
-            return Fetched("paused")
-        lists = self.lists
+            return _PAUSED
+        queue_keys = self._queue_keys
         for queue in queues:
-            queue_key = self._queue_key(queue)
+            queue_key = queue_keys.get(queue) or self._queue_key(queue)
             items = lists.get(queue_key)
             if not items:
                 continue
@@ -375,11 +394,11 @@ class MemoryStore:
             if oversized is not None:
                 payload = payload[:RAW_PAYLOAD_KEEP]
             if reliable:
-                self._list(self._inflight_key(queue, worker_id)).append(payload)
+                self._list(keys.inflight.get(queue) or self._inflight_key(queue, worker_id)).append(payload)
                 self._sadd(keys.inflight_queues, queue)
             strings[keys.worker] = self._working_on(queue, run_at, payload)
             return Fetched("job", queue, payload, oversized)
-        return Fetched("empty")
+        return _EMPTY
 
     def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:
         if reliable:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import time
 from collections.abc import Callable, Collection, Generator
 from dataclasses import dataclass
@@ -79,6 +80,8 @@ EPOCH = 1_767_225_600.0
 _HOST = "sim"
 _FIRST_PID = 1000
 _PROGRESS_STEPS = 200
+#: An arrival's (time, job_class), picked in C: the key arrivals are grouped by, once per job.
+_TIME_AND_CLASS = operator.itemgetter(Arrival._fields.index("time"), Arrival._fields.index("job_class"))
 _OOM_MESSAGE = "the job's process was killed for using more memory than its limit (simulated OOM kill)"
 
 
@@ -315,8 +318,9 @@ class Simulation:
     # -- jobs -------------------------------------------------------------------------------------------
     def _enqueue(self, job_id: int, job: _Job) -> None:
         self._pushed(job_id, job)
-        self.resque.enqueue(self.classes[job.class_code].job_class, job_id)
-        self._notify(self.classes[job.class_code].queue_code)
+        info = self.classes[job.class_code]
+        self.resque.enqueue(info.job_class, job_id)
+        self._notify(info.queue_code)
 
     def _pushed(self, job_id: int, job: _Job) -> None:
         """Account for the next attempt of ``job`` being pushed now (a row, and one more job waiting)."""
@@ -354,7 +358,7 @@ class Simulation:
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env, sampler, jobs, codes = self.env, self.sampler, self.jobs, self.class_codes
-        for (at, job_class), same in groupby(arrivals(self.scenario, self.seed), key=_time_and_class):
+        for (at, job_class), same in groupby(arrivals(self.scenario, self.seed), key=_TIME_AND_CLASS):
             if at > env.now:
                 yield env.timeout(at - env.now)
             count = len(list(same))
@@ -653,10 +657,6 @@ def _retry_settings(policy: RetryPolicy, jitter: _DrawnJitter) -> dict[str, Any]
         "retry_jitter": policy.jitter,
         "retry_random": jitter,
     }
-
-
-def _time_and_class(arrival: Arrival) -> tuple[float, str]:
-    return arrival.time, arrival.job_class
 
 
 def simulate(

@@ -344,7 +344,9 @@ class FetchCommands(StoreBase):
         each time would cost a good part of a round trip. Each thread (and each forked process) gets its
         own connection, made by the pool with the client's settings.
         """
-        local: threading.local = self.__dict__.setdefault("_fetch_local", threading.local())
+        local: threading.local | None = self.__dict__.get("_fetch_local")
+        if local is None:  # not setdefault's eager default: a threading.local per call costs more than a hit
+            local = self.__dict__.setdefault("_fetch_local", threading.local())
         connection = getattr(local, "connection", None)
         if connection is None or getattr(connection, "pid", None) != os.getpid():
             connection = local.connection = self.client.connection_pool.make_connection()

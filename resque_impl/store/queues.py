@@ -80,8 +80,14 @@ class QueueCommands(StoreBase):
             start += SCAN_PAGE
 
     def queue_names(self) -> list[str]:
-        """Every queue name in the ``queues`` set, sorted."""
-        return sorted(name.decode() for name in self.client.smembers(self.keys.queues))
+        """Every queue name in the ``queues`` set, sorted.
+
+        Packed once: a worker with wildcard patterns asks before every reserve.
+        """
+        packed = self._packed.get(("queue_names", ""))
+        if packed is None:
+            packed = self._packed[("queue_names", "")] = (resp("SMEMBERS", self.keys.queues),)
+        return sorted(name.decode() for name in self._send_packed(packed[0], 1)[0])
 
     def remove_queue(self, queue: str) -> None:
         """Forget ``queue`` and drop its payloads (SREM + DEL)."""

@@ -108,6 +108,8 @@ class QueuePatterns:
             raise NoQueueError("Please give each worker at least one queue (e.g. --queues high,low or '*').")
         self.static = not any(_WILDCARDS & set(pattern) for pattern in self.includes)
         self._last_known: tuple[str, ...] | None = None
+        #: ``known`` as last given, before sorting: a store lists the same set the same way each time
+        self._last_given: tuple[str, ...] | None = None
         self._last_expansion: tuple[str, ...] = ()
 
     @cached_property
@@ -133,7 +135,10 @@ class QueuePatterns:
         """
         if self.static:
             return list(self._static_list)
-        names = tuple(sorted(set(known)))
+        given = tuple(known)
+        if given == self._last_given:
+            return list(self._last_expansion)
+        names = tuple(sorted(set(given)))
         if names != self._last_known:
             ordered: dict[str, None] = {}
             for pattern in self.includes:
@@ -142,6 +147,7 @@ class QueuePatterns:
                     if match(name):
                         ordered.setdefault(name)
             self._last_known, self._last_expansion = names, tuple(self._without_excluded(ordered))
+        self._last_given = given
         return list(self._last_expansion)
 
     def covers(self, queue: str) -> bool:

@@ -20,6 +20,7 @@ forking, the heartbeat thread, waking on push notifications, reconnecting, resta
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -96,8 +97,6 @@ class Worker:
         #: Jobs acknowledged (and of those, failed) by this object.
         self.processed = 0
         self.failed = 0
-        self._run_at_second = -1
-        self._run_at_text = ""
 
     def __repr__(self) -> str:
         return f"<Worker {self.id}>"
@@ -108,11 +107,8 @@ class Worker:
         return self.clock.time()
 
     def _run_at(self) -> str:
-        """The working-on record's ``run_at`` for now, formatted once per second."""
-        second = int(self.now())
-        if second != self._run_at_second:
-            self._run_at_second, self._run_at_text = second, format_run_at(second)
-        return self._run_at_text
+        """The working-on record's ``run_at`` for now, formatted once per second (see :func:`_run_at_text`)."""
+        return _run_at_text(int(self.clock.time()))
 
     def heartbeat_time(self) -> float:
         """The time heartbeats are written with and compared against: Redis ``TIME`` or the clock."""
@@ -336,6 +332,12 @@ class Worker:
         """Record ``job`` of ``worker_id`` as failed with ``error``, after its ``on_failure`` hooks."""
         problem = run_failure_hooks(self.resque, job, error)
         self.save_failure(job, failure_outcome(self.resque, job, problem, worker_id))
+
+
+@functools.lru_cache(maxsize=64)
+def _run_at_text(second: int) -> str:
+    # Shared by the workers of a process: a simulator's many workers start jobs in the same seconds.
+    return format_run_at(second)
 
 
 def _prune_error(worker_id: str, job: ReservedJob | None) -> PruneDeadWorkerDirtyExit:
