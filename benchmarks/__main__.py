@@ -6,8 +6,8 @@
 
 Every section starts its own redis-server on a free loopback port (``redis-server`` must be installed)
 and measures each figure beside its baseline in the same run; python-rq is measured beside ours when it
-is installed (``pip install -e '.[bench]'``). A full run takes about 15 minutes on two cores; ``--quick``
-runs every section small, in about a minute, to check that it works. The sections are also scripts of
+is installed (``pip install -e '.[bench]'``). A full run takes about 10 minutes on two cores; ``--quick``
+runs every section small, in about 30 s, to check that it works. The sections are also scripts of
 their own with more options: ``python -m benchmarks.worker --help``.
 """
 

@@ -23,7 +23,7 @@ from typing import Any
 from benchmarks import enqueue, peers, scheduler, sim, web, worker
 from benchmarks._common import Measurement, print_table
 
-__all__ = ["FULL", "QUICK", "SECTIONS", "Sizes", "machine", "markdown", "measure", "run"]
+__all__ = ["FULL", "QUICK", "SECTIONS", "Sizes", "machine", "markdown", "measure", "run", "summary"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ FULL = Sizes(
     web_repeat=20,
 )
 
-#: A smoke run of every section in about a minute; its figures are too small to judge targets by.
+#: A smoke run of every section in about 30 s; its figures are too small to judge targets by.
 QUICK = Sizes(
     runs=1,
     enqueue_jobs=2_000,
@@ -101,12 +101,12 @@ class _Section:
 SECTIONS: dict[str, _Section] = {
     "enqueue": _Section(
         "enqueue: single and bulk, vs a bare redis-py RPUSH loop",
-        1.5,
+        1,
         lambda s, p: enqueue.run(s.enqueue_jobs, s.bulk_jobs, s.runs, p),
     ),
     "worker": _Section(
         "worker drain of no-op jobs: jobs/s and Redis round trips per job",
-        4,
+        5,
         lambda s, p: worker.drain(s.drain_jobs, s.fork_jobs, s.runs, p),
     ),
     "latency": _Section(
@@ -116,22 +116,22 @@ SECTIONS: dict[str, _Section] = {
     ),
     "memory": _Section(
         "memory: worker RSS over a long run",
-        0.5,
+        0.2,
         lambda s, p: worker.memory(s.memory_jobs),
     ),
     "simulator": _Section(
         "simulator: simulated jobs per wall-second, sweeps, a 1,000,000-job run",
-        5,
+        2,
         lambda s, p: sim.run(s.sim_runs, million=s.sim_million, sweeps=s.sim_sweeps, duration=s.sim_duration),
     ),
     "scheduler": _Section(
         "scheduler: moving due delayed jobs",
-        0.5,
+        0.2,
         lambda s, p: scheduler.run(s.scheduler_jobs, s.runs),
     ),
     "web": _Section(
         "dashboard: page times on a large deployment",
-        2,
+        0.2,
         lambda s, p: web.run(s.web_jobs, s.web_failures, s.web_delayed, s.web_timestamps, s.web_repeat, False),
     ),
 }
@@ -285,16 +285,107 @@ def _figure(value: float, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def markdown(document: dict[str, Any]) -> str:
-    """The results as Markdown: the machine, then one table per section."""
+def _headlines(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(what, ours, what it is judged against or compared with, ratio) names of the rows the summary table
+    shows; rows a run did not measure are left out."""
+    rq = f"rq {document['peers']['rq']}" if document["peers"].get("rq") else "rq"
+    sizes = document["sizes"]
+    return [
+        ("enqueue, one job", "Resque.enqueue", "bare redis-py rpush loop", "enqueue / bare rpush"),
+        ("", "Resque.enqueue", f"{rq} Queue.enqueue", "Resque.enqueue / rq Queue.enqueue"),
+        (
+            "enqueue_many",
+            "Resque.enqueue_many",
+            f"{rq} Queue.enqueue_many",
+            "Resque.enqueue_many / rq Queue.enqueue_many",
+        ),
+        (
+            "worker, no fork",
+            "ours, no fork (reliable fetch)",
+            "bare loop, one redis-py LPOP per job",
+            "ours no fork / bare LPOP loop",
+        ),
+        ("", "ours, no fork (reliable fetch)", f"{rq} SimpleWorker (no fork)", "ours no fork / rq SimpleWorker"),
+        ("worker, fork per job", "ours, fork per job", "bare fork/_exit/waitpid loop", "ours fork / bare fork loop"),
+        ("", "ours, fork per job", f"{rq} Worker (fork per job)", "ours fork / rq Worker"),
+        (
+            "round trips per job, no fork",
+            "round trips per job, ours no fork",
+            "round trips per job, rq SimpleWorker",
+            "",
+        ),
+        ("round trips per job, fork", "round trips per job, ours fork", "round trips per job, rq Worker", ""),
+        ("idle pickup p50", "idle pickup, ours (fork, default options) p50", "idle pickup, rq Worker (fork) p50", ""),
+        ("idle pickup p99", "idle pickup, ours p99", "idle pickup, rq Worker p99", ""),
+        (
+            f"worker RSS after {sizes['memory_jobs']:,} jobs",
+            f"worker RSS after {sizes['memory_jobs']:,} jobs",
+            "",
+            "",
+        ),
+        ("  growth", f"growth over the last {sizes['memory_jobs'] - 2_000:,} jobs", "", ""),
+        ("simulator, spike on fake", "spike on fake", "baseline: library steps in a bare loop, fake", ""),
+        ("simulator, spike on memory", "spike on memory", "baseline: library steps in a bare loop, memory", ""),
+        ("sweep 7 x 5 x 50k, spike", "sweep 7 x 5 x 50k of spike on memory", "", ""),
+        ("sweep 7 x 5 x 50k, steady", "sweep 7 x 5 x 50k of steady on memory", "", ""),
+        ("1,000,000-job run, peak RSS", "peak RSS, ", "", ""),
+        (
+            "scheduler, moving due jobs",
+            "Resque.release_due (Lua batch)",
+            "resque-scheduler-style WATCH/MULTI move",
+            "release_due / WATCH-MULTI move",
+        ),
+        ("dashboard, slowest page p95", "worst page p95", "", ""),
+    ]
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return ""
+    unit = "" if row["unit"] in ("", "x") else f" {row['unit']}"
+    return f"{_figure(row['value'], row['unit'])}{unit}"
+
+
+def summary(document: dict[str, Any]) -> str:
+    """The headline figures as one Markdown table: ours, what it stands beside, the ratio, the target."""
+    rows: dict[str, dict[str, Any]] = {}
+    for section in document["sections"].values():
+        for row in section["rows"]:
+            rows.setdefault(row["name"].strip(), row)
+
+    def find(name: str) -> dict[str, Any] | None:
+        if not name:
+            return None
+        # The million-job run's name carries its exact job count.
+        return rows.get(name) or next((row for key, row in rows.items() if key.startswith(name)), None)
+
+    lines = ["| | ours | beside it | ratio | target |", "|---|---:|---|---:|---|"]
+    for what, ours_name, other_name, ratio_name in _headlines(document):
+        ours, other, ratio = find(ours_name), find(other_name), find(ratio_name)
+        if ours is None:
+            continue
+        judged = ratio if ratio is not None and ratio["target"] else ours
+        verdict = {True: "pass", False: "**miss**", None: ""}[judged["ok"]]
+        target = f"{judged['target']}: {verdict}" if judged["target"] else ""
+        beside = f"{other['name'].strip()}: {_cell(other)}" if other is not None else ""
+        ratio_text = f"{ratio['value']:.2f}x" if ratio is not None else ""
+        lines.append(f"| {what} | {_cell(ours)} | {beside} | {ratio_text} | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def _machine_line(document: dict[str, Any]) -> str:
     info = document["machine"]
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
-    lines = [
+    return (
         f"Measured {document['started_at'][:10]} on {info['cpu_count']} x {info['cpu_model']}"
         f" ({info['memory_gb']} GB), {info['platform']}; {info['python']}, redis-server {info['redis_server']};"
-        f" {versions}.",
-        "",
-    ]
+        f" {versions}."
+    )
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results as Markdown: the machine, the headline table, then one table per section."""
+    lines = [_machine_line(document), "", summary(document)]
     for name, section in document["sections"].items():
         lines += [f"**{name}**", "", "| figure | value | unit | target | |", "|---|---:|---|---|---|"]
         for row in section["rows"]:

@@ -97,3 +97,16 @@ def test_latency_is_measured_on_worker_processes_started_like_an_operator_would(
     assert 0 < p50 <= p99
     if peers.installed():
         assert rows["idle pickup, rq Worker p99"].value > 0
+
+
+def test_results_md_opens_with_the_headline_figures_beside_their_baselines(quick_run: tuple[int, Path]) -> None:
+    _, out = quick_run
+    document = json.loads((out / "results.json").read_text())
+    headline = suite.summary(document)
+    enqueue = _rows(document, "enqueue")
+    expected_ratio = f"{enqueue['enqueue / bare rpush']['value']:.2f}x"
+    line = next(line for line in headline.splitlines() if line.startswith("| enqueue, one job |"))
+    assert "bare redis-py rpush loop:" in line
+    assert expected_ratio in line
+    assert "| worker, no fork |" not in headline  # not measured in this run: left out, not shown empty
+    assert headline in (out / "results.md").read_text()
