@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import peers, suite
+from resque_impl.testing import RedisServer
 
 
 def _sections(text: str) -> list[str]:
@@ -33,6 +34,13 @@ def _sections(text: str) -> list[str]:
     return names
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -42,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=Path("bench-out"), help="directory for the results")
     run.add_argument("--only", type=_sections, default=list(suite.SECTIONS), help="comma-separated sections")
     run.add_argument("--quick", action="store_true", help="every section small: a smoke test, not figures")
-    run.add_argument("--runs", type=int, help="interleaved runs per figure (median reported); default 3")
+    run.add_argument("--runs", type=_positive, help="interleaved runs per figure (median reported); default 3")
     run.add_argument("--no-peers", action="store_true", help="leave python-rq out even if it is installed")
     run.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
     commands.add_parser("list", help="the sections, in the order they run")
@@ -64,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {section.title} (about {section.minutes:g} min)")
         return 0
 
+    if not RedisServer.available():
+        parser.error(
+            "redis-server is not on PATH: install it (e.g. apt-get install redis-server); every section starts its own"
+        )
     sizes = suite.QUICK if options.quick else suite.FULL
     if options.runs is not None:
         sizes = dataclasses.replace(sizes, runs=options.runs, sim_runs=options.runs)
@@ -71,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     if with_peers and not peers.installed():
         print("python-rq is not installed: measuring ours alone (pip install -e '.[bench]' to compare)")
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
-    document = suite.run(options.only, sizes, options.out, with_peers=with_peers, command=command)
+    try:
+        document = suite.run(options.only, sizes, options.out, with_peers=with_peers, command=command)
+    except suite.SectionFailed as failure:
+        print(f"\n{failure}; what was measured before it is in {options.out}/results.json", file=sys.stderr)
+        return 1
     missed = document["targets"]["missed"]
     print(
         f"\n{document['targets']['met']} targets met, {len(missed)} missed"

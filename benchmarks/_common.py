@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Measurement", "median_rates", "per_second", "print_table"]
+__all__ = ["Measurement", "installed_version", "median_rates", "per_second", "print_table"]
 
 
 @dataclass
@@ -54,3 +55,11 @@ def print_table(title: str, rows: list[Measurement]) -> None:
         verdict = "" if row.ok is None else ("  PASS" if row.ok else "  MISS")
         target = f"  (target {row.target})" if row.target else ""
         print(f"  {row.name:<52} {row.value:>14,.2f} {row.unit:<8}{target}{verdict}")
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None

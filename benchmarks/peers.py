@@ -8,12 +8,12 @@ burst mode, default result TTL, logging at WARNING so neither side pays for prin
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import logging
 from typing import Any
 
 import redis
 
+from benchmarks._common import installed_version
 from benchmarks.tasks import noop, stamp
 
 __all__ = ["drain", "enqueue", "enqueue_many", "fill", "installed", "version"]
@@ -23,10 +23,7 @@ QUEUE = "bench"
 
 def version() -> str | None:
     """rq's version, or None when it is not installed."""
-    try:
-        return importlib.metadata.version("rq")
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    return installed_version("rq")
 
 
 def installed() -> bool:

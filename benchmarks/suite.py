@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib.metadata
 import json
 import os
 import platform
@@ -21,9 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import enqueue, peers, scheduler, sim, web, worker
-from benchmarks._common import Measurement, print_table
+from benchmarks._common import Measurement, installed_version, print_table
 
-__all__ = ["FULL", "QUICK", "SECTIONS", "Sizes", "machine", "markdown", "measure", "run", "summary"]
+__all__ = ["FULL", "QUICK", "SECTIONS", "SectionFailed", "Sizes", "machine", "markdown", "measure", "run", "summary"]
+
+
+class SectionFailed(RuntimeError):
+    """A section's process ended with an error; the sections before it are already written out."""
 
 
 @dataclass(frozen=True)
@@ -137,13 +140,6 @@ SECTIONS: dict[str, _Section] = {
 }
 
 
-def _version(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -193,9 +189,9 @@ def machine() -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "redis_server": _redis_server_version(),
         "versions": {
-            name: _version(name)
+            name: version
             for name in ("resque-impl", "redis", "hiredis", "fakeredis", "simpy", "flask", "rq")
-            if _version(name) is not None
+            if (version := installed_version(name)) is not None
         },
         "git_commit": _git_commit(),
     }
@@ -224,7 +220,9 @@ def _measure_apart(name: str, sizes: Sizes, with_peers: bool) -> list[Measuremen
         ]
         if not with_peers:
             command.append("--no-peers")
-        subprocess.run(command, check=True, cwd=Path(__file__).resolve().parents[1])
+        status = subprocess.run(command, check=False, cwd=Path(__file__).resolve().parents[1]).returncode
+        if status != 0:
+            raise SectionFailed(f"section {name} failed (exit status {status}; its error is printed above)")
         return [Measurement(**row) for row in json.loads(rows_file.read_text())]
 
 

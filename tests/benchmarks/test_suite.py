@@ -110,3 +110,26 @@ def test_results_md_opens_with_the_headline_figures_beside_their_baselines(quick
     assert expected_ratio in line
     assert "| worker, no fork |" not in headline  # not measured in this run: left out, not shown empty
     assert headline in (out / "results.md").read_text()
+
+
+def test_fewer_than_one_run_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--runs", "0"])
+    assert exit_info.value.code == 2
+    assert "--runs: must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_without_redis_server_the_run_stops_before_measuring_and_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("benchmarks.__main__.RedisServer.available", staticmethod(lambda binary="redis-server": False))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--quick", "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert "redis-server is not on PATH: install it" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_section_that_fails_is_named_and_the_run_stops() -> None:
+    with pytest.raises(suite.SectionFailed, match="section nope failed"):
+        suite._measure_apart("nope", suite.QUICK, False)
