@@ -139,10 +139,15 @@ local limit = tonumber(ARGV[8])
 """
     + f"local keep = {RAW_PAYLOAD_KEEP}"
     + """
+-- the acked queue's in-flight list may now be empty; whether to drop the queue from the in-flight set
+-- is settled once the next job is known (a job from the same queue keeps it there)
+local acked = ARGV[1] == '1' and reliable
+local function settle_acked()
+  if acked and redis.call('EXISTS', KEYS[9]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+end
 if ARGV[1] == '1' then
   if reliable then
     redis.call('LREM', KEYS[9], -1, ARGV[3])
-    if redis.call('EXISTS', KEYS[9]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
     redis.call('HDEL', KEYS[7], ARGV[3])
   end
   redis.call('INCRBY', KEYS[3], 1)
@@ -153,11 +158,13 @@ if ARGV[1] == '1' then
   end
 end
 if ARGV[6] ~= '1' then
+  settle_acked()
   redis.call('DEL', KEYS[1])
   return {'acked'}
 end
 local pause = redis.call('GET', KEYS[8])
 if pause and string.lower(string.match(pause, '^%s*(.-)%s*$')) == 'true' then
+  settle_acked()
   redis.call('DEL', KEYS[1])
   return {'paused'}
 end
@@ -173,13 +180,17 @@ for i = 10, #KEYS, 2 do
     end
     if reliable then
       redis.call('RPUSH', KEYS[i + 1], payload)
-      redis.call('SADD', KEYS[2], queue)
+      if not (acked and queue == ARGV[2]) then
+        settle_acked()
+        redis.call('SADD', KEYS[2], queue)
+      end
     end
     redis.call('SET', KEYS[1], '{"queue":' .. json_string(queue) .. ',"run_at":"' .. ARGV[7] ..
       '","payload":' .. payload_json(payload) .. '}')
     return {'job', queue, payload, size}
   end
 end
+settle_acked()
 redis.call('DEL', KEYS[1])
 return {'empty'}
 """

@@ -126,6 +126,30 @@ def test_reserve_follows_priority_and_restarts_from_the_first_queue(resque: Resq
     assert order == [4, 1, 2]
 
 
+def test_the_in_flight_set_names_exactly_the_queues_a_worker_holds_jobs_from(resque: Resque, store: Any) -> None:
+    def held() -> list[str] | None:
+        keys = snapshot(store)
+        entry = keys.get(f"resque:inflight:{worker.id}")
+        return None if entry is None else entry["value"]
+
+    resque.enqueue_to("critical", StepMail, 1)
+    resque.enqueue_to("critical", StepMail, 2)
+    resque.enqueue_to("email", StepMail, 3)
+    worker = make_worker(resque)
+    first = worker.reserve()
+    assert first is not None
+    assert held() == ["critical"]
+    same_queue = worker.done(first, worker.perform(first), reserve_next=True)
+    assert same_queue is not None
+    assert (same_queue.queue, held()) == ("critical", ["critical"])
+    other_queue = worker.done(same_queue, worker.perform(same_queue), reserve_next=True)
+    assert other_queue is not None
+    assert (other_queue.queue, held()) == ("email", ["email"])
+    assert worker.done(other_queue, worker.perform(other_queue), reserve_next=True) is None
+    assert held() is None
+    assert store.inflight(worker.id) == []
+
+
 def test_wildcards_are_expanded_on_each_reserve(resque: Resque) -> None:
     worker = make_worker(resque, ["b*", "*"])
     assert worker.reserve() is None
