@@ -323,6 +323,7 @@ def _headlines(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ),
         ("  growth", f"growth over the last {sizes['memory_jobs'] - 2_000:,} jobs", "", ""),
         ("simulator, spike on fake", "spike on fake", "baseline: library steps in a bare loop, fake", ""),
+        ("", "spike on fake", "yardstick: Ruby's naive sequence on fakeredis", "simulator / yardstick"),
         ("simulator, spike on memory", "spike on memory", "baseline: library steps in a bare loop, memory", ""),
         ("sweep 7 x 5 x 50k, spike", "sweep 7 x 5 x 50k of spike on memory", "", ""),
         ("sweep 7 x 5 x 50k, steady", "sweep 7 x 5 x 50k of steady on memory", "", ""),
