@@ -35,6 +35,7 @@ class _FetchKeys(NamedTuple):
 
 # Replies without a job, shared: a Fetched is immutable.
 _ACKED, _PAUSED, _EMPTY = Fetched("acked"), Fetched("paused"), Fetched("empty")
+_NO_MEMBERS: frozenset[str] = frozenset()
 
 
 class MemoryStore:
@@ -354,6 +355,7 @@ class MemoryStore:
         ack: Ack | None = None,
         reserve: bool = True,
         max_payload: int = 0,
+        queue_set: Sequence[str] | None = None,
     ) -> Fetched:
         keys = self._fetch_keys.get(worker_id) or self._worker_keys(worker_id)
         strings, lists = self.strings, self.lists
@@ -381,6 +383,11 @@ class MemoryStore:
         pause = strings.get(self._pause_key)
         if pause is not None and pause.strip().lower() == b"true":
             return _PAUSED
+        if queue_set is not None:
+            now = self.sets.get(self._queues_key) or _NO_MEMBERS
+            if len(now) != len(queue_set) or not now.issuperset(queue_set):
+                strings.pop(keys.worker, None)
+                return Fetched("stale", queue_set=tuple(sorted(now, key=str.encode)))
         queue_keys = self._queue_keys
         for queue in queues:
             queue_key = queue_keys.get(queue) or self._queue_key(queue)

@@ -6,6 +6,14 @@
 payload found in the queues in priority order and writes the worker's working-on record. So a busy
 worker costs one round trip per job.
 
+A worker with wildcard patterns expands them against the ``queues`` set, as Ruby does before every
+reserve; instead of reading the set (``SMEMBERS``) in a round trip of its own each time, it sends the set
+it last expanded from and the script compares it with the set as it is (:func:`encode_queue_set`). While
+they agree the queue list is the one Ruby would use; when they differ nothing is popped and the reply
+carries the new set to expand again from. So the list a job is popped by always matches the set at that
+moment, atomically (Ruby reads the set and pops in separate round trips), and wildcard workers too cost
+one round trip per job.
+
 *Reliable fetch* (an extension Ruby Resque ignores): the popped payload is also appended to a
 per-worker in-flight list, :meth:`Keys.inflight` ``{resque:queue:<q>}:inflight:<worker id>`` (hash-tagged
 into the queue's Redis Cluster slot), and the queue name added to the set :meth:`Keys.inflight_queues`.
@@ -28,11 +36,12 @@ and the reply), with its full size, for the worker to record it as a failure.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import redis
@@ -41,7 +50,15 @@ from resque_impl.codec import RAW_PAYLOAD_KEEP
 from resque_impl.errors import ResqueConnectionError
 from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
-__all__ = ["Ack", "FetchCommands", "Fetched", "Subscription", "encode_working_on", "json_string"]
+__all__ = [
+    "Ack",
+    "FetchCommands",
+    "Fetched",
+    "Subscription",
+    "encode_queue_set",
+    "encode_working_on",
+    "json_string",
+]
 
 
 class Ack(NamedTuple):
@@ -56,7 +73,9 @@ class Fetched(NamedTuple):
     """What :meth:`FetchCommands.fetch` found.
 
     ``state`` is ``"job"`` (``queue`` and ``payload`` set), ``"empty"`` (every queue was empty),
-    ``"paused"`` (``pause-all-workers`` is true, nothing popped) or ``"acked"`` (only acknowledged).
+    ``"paused"`` (``pause-all-workers`` is true, nothing popped), ``"acked"`` (only acknowledged) or
+    ``"stale"`` (the ``queues`` set is no longer the one the queue list was expanded from: nothing
+    popped, and ``queue_set`` is the set as it is now, sorted, to expand again from).
     ``oversized`` is the full size of a payload over the limit, of which ``payload`` is only the head.
     """
 
@@ -64,6 +83,18 @@ class Fetched(NamedTuple):
     queue: str | None = None
     payload: bytes | None = None
     oversized: int | None = None
+    queue_set: tuple[str, ...] | None = None
+
+
+def encode_queue_set(names: Iterable[str]) -> bytes:
+    """A ``queues`` set as the fetch script compares it: its members sorted bytewise, each prefixed by
+    its length (so no name can pass for two), after a ``1`` (an empty set is not "no check")."""
+    members = sorted(name.encode() for name in names)
+    return b"1" + b"".join(b"%d:%b" % (len(member), member) for member in members)
+
+
+# A wildcard worker sends the same set on every fetch until the set changes.
+_encoded_queue_set = functools.lru_cache(maxsize=64)(encode_queue_set)
 
 
 _SHORT_ESCAPES = {
@@ -127,10 +158,12 @@ end
 """
 
 # KEYS: 1 worker:<id>, 2 inflight:<id> (set), 3 stat:processed, 4 stat:processed:<id>, 5 stat:failed,
-#       6 stat:failed:<id>, 7 inflight:recoveries, 8 pause-all-workers, 9 in-flight list of the acked
-#       job, then a (queue list, in-flight list) pair per queue to try, in priority order.
+#       6 stat:failed:<id>, 7 inflight:recoveries, 8 pause-all-workers, 9 queues, 10 in-flight list of
+#       the acked job, then a (queue list, in-flight list) pair per queue to try, in priority order.
 # ARGV: 1 "1" = acknowledge, 2 its queue, 3 its payload, 4 "1" = it failed, 5 "1" = reliable,
-#       6 "1" = reserve, 7 run_at, 8 largest payload taken whole (0 = any), then one queue name per pair.
+#       6 "1" = reserve, 7 run_at, 8 largest payload taken whole (0 = any), 9 the queues set the queue
+#       list was expanded from, as encode_queue_set writes it ("" = a list without wildcards, no check),
+#       then one queue name per pair.
 _FETCH = (
     _LUA_JSON
     + """
@@ -143,11 +176,11 @@ local limit = tonumber(ARGV[8])
 -- is settled once the next job is known (a job from the same queue keeps it there)
 local acked = ARGV[1] == '1' and reliable
 local function settle_acked()
-  if acked and redis.call('EXISTS', KEYS[9]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+  if acked and redis.call('EXISTS', KEYS[10]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 end
 if ARGV[1] == '1' then
   if reliable then
-    redis.call('LREM', KEYS[9], -1, ARGV[3])
+    redis.call('LREM', KEYS[10], -1, ARGV[3])
     redis.call('HDEL', KEYS[7], ARGV[3])
   end
   redis.call('INCRBY', KEYS[3], 1)
@@ -168,10 +201,22 @@ if pause and string.lower(string.match(pause, '^%s*(.-)%s*$')) == 'true' then
   redis.call('DEL', KEYS[1])
   return {'paused'}
 end
-for i = 10, #KEYS, 2 do
+if ARGV[9] ~= '' then
+  local members = redis.call('SMEMBERS', KEYS[9])
+  table.sort(members)
+  local encoded = {'1'}
+  for _, member in ipairs(members) do encoded[#encoded + 1] = #member .. ':' .. member end
+  if table.concat(encoded) ~= ARGV[9] then
+    settle_acked()
+    redis.call('DEL', KEYS[1])
+    table.insert(members, 1, 'stale')
+    return members
+  end
+end
+for i = 11, #KEYS, 2 do
   local payload = redis.call('LPOP', KEYS[i])
   if payload then
-    local queue = ARGV[9 + (i - 10) / 2]
+    local queue = ARGV[10 + (i - 11) / 2]
     local size = #payload
     if limit > 0 and size > limit then
       payload = string.sub(payload, 1, keep)
@@ -314,14 +359,26 @@ class FetchCommands(StoreBase):
         ack: Ack | None = None,
         reserve: bool = True,
         max_payload: int = 0,
+        queue_set: Sequence[str] | None = None,
     ) -> Fetched:
         """Acknowledge ``ack`` (if given), then (if ``reserve``) pop the first job of ``queues``.
 
         One round trip, packed by hand (see :meth:`_fetch_frame`): redis-py's command machinery would
         cost more than the round trip itself. The popped job's working-on record says it started at
         ``run_at``. A payload over ``max_payload`` bytes (0: no limit) is cut to its head (see above).
+
+        ``queue_set`` is the ``queues`` set that ``queues`` was expanded from (a worker with wildcards):
+        if the set is no longer that, nothing is popped and the reply is ``"stale"`` with the set as it
+        is now, so the list a job is popped by always matches the set at that moment.
         """
-        frame = self._fetch_frame(worker_id, tuple(queues) if reserve else (), reliable, reserve, max_payload)
+        frame = self._fetch_frame(
+            worker_id,
+            tuple(queues) if reserve else (),
+            reliable,
+            reserve,
+            max_payload,
+            _encoded_queue_set(tuple(queue_set)) if reserve and queue_set is not None else b"",
+        )
         head, middle, flags, tail = frame
         keys = self.keys
         packed = b"".join(
@@ -346,6 +403,8 @@ class FetchCommands(StoreBase):
         state = reply[0].decode()
         if state == "job":
             return Fetched("job", reply[1].decode(), bytes(reply[2]), int(reply[3]) or None)
+        if state == "stale":
+            return Fetched(state, queue_set=tuple(sorted(name.decode() for name in reply[1:])))
         return Fetched(state)
 
     def _hot_exchange(self, packed: bytes) -> Any:
@@ -364,11 +423,20 @@ class FetchCommands(StoreBase):
         return self._exchange(connection, [packed], 1)[0]
 
     def _fetch_frame(
-        self, worker_id: str, queues: tuple[str, ...], reliable: bool, reserve: bool, max_payload: int
+        self,
+        worker_id: str,
+        queues: tuple[str, ...],
+        reliable: bool,
+        reserve: bool,
+        max_payload: int,
+        queue_set: bytes,
     ) -> tuple[bytes, ...]:
         """The unchanging parts of a worker's ``EVALSHA`` of :data:`_FETCH`, packed once (the hot path
         then only packs the acknowledged job and the time)."""
-        cache_key = ("fetch", "\0".join((worker_id, str(reliable), str(reserve), str(max_payload), *queues)))
+        cache_key = (
+            "fetch",
+            "\0".join((worker_id, str(reliable), str(reserve), str(max_payload), queue_set.hex(), *queues)),
+        )
         frame = self._packed.get(cache_key)
         if frame is not None:
             return frame
@@ -382,15 +450,16 @@ class FetchCommands(StoreBase):
             keys.worker_stat("failed", worker_id),
             keys.recoveries,
             keys.pause_all,
+            keys.queues,
         ]
         pair_keys = [key for queue in queues for key in (keys.queue(queue), keys.inflight(queue, worker_id))]
         numkeys = len(fixed_keys) + 1 + len(pair_keys)
-        words = 3 + numkeys + 8 + len(queues)
+        words = 3 + numkeys + 9 + len(queues)
         frame = (
             resp("EVALSHA", _FETCH_SHA, str(numkeys), *fixed_keys, arity=words),
             b"".join(map(resp_bulk, pair_keys)),
             resp_bulk("1" if reliable else "0") + resp_bulk("1" if reserve else "0"),
-            resp_bulk(str(max_payload)) + b"".join(map(resp_bulk, queues)),
+            resp_bulk(str(max_payload)) + resp_bulk(queue_set) + b"".join(map(resp_bulk, queues)),
         )
         if len(self._packed) > 256:  # wildcard workers see changing queue lists; keep the cache small
             self._packed.clear()

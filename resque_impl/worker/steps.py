@@ -97,6 +97,8 @@ class Worker:
         #: Jobs acknowledged (and of those, failed) by this object.
         self.processed = 0
         self.failed = 0
+        # the `queues` set the wildcard patterns were last expanded from (see _fetch)
+        self._queue_set: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.id}>"
@@ -142,7 +144,18 @@ class Worker:
         return self.queues.expand(self.store.queue_names())
 
     def _fetch(self, ack: Ack | None, reserve: bool) -> ReservedJob | None:
-        queues = self.queue_list() if reserve else []
+        # With wildcards, the list is expanded from the `queues` set as last seen and the store checks,
+        # in the same round trip, that the set is still that one (else it answers "stale" with the set).
+        patterns, queue_set = self.queues, None
+        if not reserve:
+            queues: list[str] = []
+        elif patterns.static:
+            queues = patterns.expand()
+        else:
+            queue_set = self._queue_set
+            if queue_set is None:
+                queue_set = self._queue_set = tuple(self.store.queue_names())
+            queues = patterns.expand(queue_set)
         fetched = self.store.fetch(
             self.id,
             queues,
@@ -151,11 +164,15 @@ class Worker:
             ack=ack,
             reserve=reserve,
             max_payload=self.resque.max_payload_bytes,
+            queue_set=queue_set,
         )
         if ack is not None:
             self.current = None
             self.processed += 1
             self.failed += ack.failed
+        if fetched.state == "stale":
+            self._queue_set = fetched.queue_set
+            return self._fetch(None, True)
         if reserve:
             self.paused_by_key = fetched.state == "paused"
         if fetched.state != "job" or fetched.queue is None or fetched.payload is None:

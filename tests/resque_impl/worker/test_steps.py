@@ -11,7 +11,7 @@ import pytest
 from resque_impl import DirtyExit, DontPerform, ManualClock, Registry, Resque, job
 from resque_impl.clock import format_heartbeat
 from resque_impl.memory_store import MemoryStore
-from resque_impl.testing import dump_keys
+from resque_impl.testing import RedisServer, dump_keys
 from resque_impl.worker import Worker, WorkerOptions
 from resque_impl.worker.outcome import ReservedJob
 from resque_impl.worker.pruning import heartbeat_epoch
@@ -158,6 +158,64 @@ def test_wildcards_are_expanded_on_each_reserve(resque: Resque) -> None:
     reserved = worker.reserve()
     assert reserved is not None
     assert reserved.queue == "beta"
+
+
+def test_a_queue_created_while_a_wildcard_worker_is_busy_is_served_next_in_its_order(resque: Resque) -> None:
+    resque.enqueue_to("mail", StepMail, 1)
+    resque.enqueue_to("mail", StepMail, 2)
+    worker = make_worker(resque, ["*"])
+    first = worker.reserve()
+    assert first is not None
+    resque.enqueue_to("audit", StepMail, 3)  # a new queue, sorting before "mail"
+    second = worker.done(first, worker.perform(first), reserve_next=True)
+    assert second is not None
+    assert (second.queue, second.args) == ("audit", [3])
+    resque.remove_queue("audit")
+    third = worker.done(second, worker.perform(second), reserve_next=True)
+    assert third is not None
+    assert (third.queue, third.args) == ("mail", [2])
+    assert worker.processed == 2
+
+
+def test_a_fetch_expanded_from_an_outdated_queue_set_pops_nothing_and_returns_the_set(store: Any) -> None:
+    store.push("mail", b'{"class":"StepMail","args":[1]}')
+    store.push("audit", b'{"class":"StepMail","args":[2]}')
+    fetched = store.fetch("host:1:*", ["mail"], "2026-11-27T23:43:29Z", queue_set=["mail"])
+    assert (fetched.state, fetched.queue_set) == ("stale", ("audit", "mail"))
+    assert store.queue_sizes(["audit", "mail"]) == {"audit": 1, "mail": 1}
+    assert store.working_on(["host:1:*"]) == {"host:1:*": None}
+
+
+@pytest.mark.parametrize("names", [["1:a", "a"], ["é", "e", "z"], ["a b", "a", "ab:"]])
+def test_a_wildcard_worker_takes_jobs_whatever_its_queue_names_look_like(resque: Resque, names: list[str]) -> None:
+    for number, name in enumerate(names):
+        resque.enqueue_to(name, StepMail, number)
+    worker = make_worker(resque, ["*"])
+    taken = []
+    job_ = worker.reserve()
+    while job_ is not None:
+        taken.append(job_.queue)
+        job_ = worker.done(job_, worker.perform(job_), reserve_next=True)
+    assert taken == sorted(names)
+
+
+def test_a_busy_wildcard_worker_makes_one_round_trip_per_job(redis_server: RedisServer) -> None:
+    client = redis_server.client(socket_timeout=5)
+    client.flushall()
+    resque = Resque(client, registry=registry)
+    for number in range(11):
+        resque.enqueue_to("mail", StepMail, number)
+    worker = make_worker(resque, ["critical", "*"])
+    job_ = worker.reserve()
+
+    def reads() -> int:  # requests the server read, this INFO included
+        return int(client.info("stats")["total_reads_processed"])
+
+    before = reads()
+    for _ in range(10):
+        assert job_ is not None
+        job_ = worker.done(job_, worker.perform(job_), reserve_next=True)
+    assert reads() - before == 10 + 1
 
 
 def test_reliable_reserve_holds_the_job_in_flight_with_a_working_on_record(resque: Resque, store: Any) -> None:
