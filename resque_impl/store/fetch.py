@@ -87,10 +87,9 @@ class Fetched(NamedTuple):
 
 
 def encode_queue_set(names: Iterable[str]) -> bytes:
-    """A ``queues`` set as the fetch script compares it: its members sorted bytewise, each prefixed by
-    its length (so no name can pass for two), after a ``1`` (an empty set is not "no check")."""
-    members = sorted(name.encode() for name in names)
-    return b"1" + b"".join(b"%d:%b" % (len(member), member) for member in members)
+    """A ``queues`` set as the fetch script reads it: a ``1`` (so an empty set is not "no check"), then
+    each member prefixed by its length in bytes and a colon (so no name can pass for two)."""
+    return b"1" + b"".join(b"%d:%b" % (len(member), member) for member in map(str.encode, names))
 
 
 # A wildcard worker sends the same set on every fetch until the set changes.
@@ -202,11 +201,19 @@ if pause and string.lower(string.match(pause, '^%s*(.-)%s*$')) == 'true' then
   return {'paused'}
 end
 if ARGV[9] ~= '' then
+  -- compared as sets: Lua orders strings by the server's locale (strcoll), not bytewise
+  local known, given, count, at = ARGV[9], {}, 0, 2
+  while at <= #known do
+    local colon = string.find(known, ':', at, true)
+    local size = tonumber(string.sub(known, at, colon - 1))
+    given[string.sub(known, colon + 1, colon + size)] = true
+    count = count + 1
+    at = colon + size + 1
+  end
   local members = redis.call('SMEMBERS', KEYS[9])
-  table.sort(members)
-  local encoded = {'1'}
-  for _, member in ipairs(members) do encoded[#encoded + 1] = #member .. ':' .. member end
-  if table.concat(encoded) ~= ARGV[9] then
+  local same = #members == count
+  for _, member in ipairs(members) do same = same and given[member] == true end
+  if not same then
     settle_acked()
     redis.call('DEL', KEYS[1])
     table.insert(members, 1, 'stale')
