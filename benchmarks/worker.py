@@ -60,10 +60,10 @@ def _fill(resque: Resque, jobs: int) -> None:
     resque.enqueue_many(Noop, [(n,) for n in range(jobs)])
 
 
-def _worker(resque: Resque, fork: bool, reliable: bool = True) -> Worker:
+def _worker(resque: Resque, fork: bool, reliable: bool = True, queues: tuple[str, ...] = ("bench",)) -> Worker:
     # No push notifications: burst runs never idle, and the subscription would be one more connection.
     options = WorkerOptions(fork_per_job=fork, burst=True, notify=False, reliable=reliable)
-    return Worker(["bench"], resque=resque, options=options, hooks=WorkerHooks())
+    return Worker(list(queues), resque=resque, options=options, hooks=WorkerHooks())
 
 
 def _bare_fork(jobs: int) -> None:
@@ -91,6 +91,12 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
             "lpop": (jobs, lambda: _fill(resque, jobs), bare_lpop, False),
             "no_fork": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False).work(), True),
             "no_fork_plain": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False, False).work(), True),
+            "no_fork_wild": (
+                jobs,
+                lambda: _fill(resque, jobs),
+                lambda: _worker(resque, False, queues=("critical", "*")).work(),
+                True,
+            ),
             "bare_fork": (fork_jobs, lambda: None, lambda: _bare_fork(fork_jobs), False),
             "fork": (fork_jobs, lambda: _fill(resque, fork_jobs), lambda: _worker(resque, True).work(), True),
         }
@@ -128,6 +134,8 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
         Measurement("  ours no fork / bare LPOP loop", no_fork_ratio, "x", ">= 0.8x", no_fork_ratio >= 0.8),
         Measurement("ours, no fork, --no-reliable (Ruby's LPOP)", rate["no_fork_plain"], "jobs/s"),
         Measurement("  ... / bare LPOP loop", rate["no_fork_plain"] / rate["lpop"], "x"),
+        Measurement("ours, no fork, queues critical,* (wildcard)", rate["no_fork_wild"], "jobs/s"),
+        Measurement("  ... / bare LPOP loop", rate["no_fork_wild"] / rate["lpop"], "x"),
     ]
     if "rq_simple" in rate:
         rows += [
@@ -147,6 +155,7 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
     rows.append(Measurement("round trips per job, ours no fork", trips, "", "~1 (<= 1.05)", trips <= 1.05))
     labels = {
         "no_fork_plain": "ours no fork, --no-reliable",
+        "no_fork_wild": "ours no fork, wildcard",
         "fork": "ours fork",
         "rq_simple": "rq SimpleWorker",
         "rq_fork": "rq Worker",
