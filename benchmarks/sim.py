@@ -42,7 +42,7 @@ import fakeredis
 import simpy
 
 from benchmarks._common import Measurement, print_table
-from resque_impl import Registry, Resque, job
+from resque_impl import Keys, Registry, Resque, job
 from resque_impl.clock import format_run_at
 from resque_impl.codec import dumps, loads
 from resque_impl.scheduler import Scheduler
@@ -217,28 +217,29 @@ def naive_resque_sequence(jobs: int = 5_000) -> float:
     with redis-py to a fresh fakeredis server (no scripts, no batching, a poll per job), for a worker on
     ``critical, email, *`` whose jobs all come from ``email``."""
     client: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())  # redis-py's stubs type replies loosely
+    keys = Keys()
     worker_id = "bench:1:critical,email,*"
-    client.sadd("resque:workers", worker_id)
+    client.sadd(keys.workers, worker_id)
     started = time.perf_counter()
     for job_id in range(jobs):
         payload = dumps({"class": "BaselineJob", "args": [job_id]})
         with client.pipeline(transaction=False) as push:
-            push.sadd("resque:queues", "email")
-            push.rpush("resque:queue:email", payload)
+            push.sadd(keys.queues, "email")
+            push.rpush(keys.queue("email"), payload)
             push.execute()
-        client.get("resque:pause-all-workers")
-        others = sorted(name.decode() for name in client.smembers("resque:queues"))
+        client.get(keys.pause_all)
+        others = sorted(name.decode() for name in client.smembers(keys.queues))
         for queue in ["critical", "email", *(name for name in others if name not in ("critical", "email"))]:
-            taken = client.lpop(f"resque:queue:{queue}")
+            taken = client.lpop(keys.queue(queue))
             if taken is not None:
                 break
         assert taken is not None
         record = {"queue": queue, "run_at": format_run_at(time.time()), "payload": loads(taken)}
-        client.set(f"resque:worker:{worker_id}", dumps(record))
+        client.set(keys.worker(worker_id), dumps(record))
         with client.pipeline(transaction=False) as finish:
-            finish.delete(f"resque:worker:{worker_id}")
-            finish.incrby("resque:stat:processed", 1)
-            finish.incrby(f"resque:stat:processed:{worker_id}", 1)
+            finish.delete(keys.worker(worker_id))
+            finish.incrby(keys.stat("processed"), 1)
+            finish.incrby(keys.worker_stat("processed", worker_id), 1)
             finish.execute()
     return jobs / (time.perf_counter() - started)
 

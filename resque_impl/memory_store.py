@@ -387,7 +387,7 @@ class MemoryStore:
             now = self.sets.get(self._queues_key) or _NO_MEMBERS
             if len(now) != len(queue_set) or not now.issuperset(queue_set):
                 strings.pop(keys.worker, None)
-                return Fetched("stale", queue_set=tuple(sorted(now, key=str.encode)))
+                return Fetched("stale", queue_set=tuple(sorted(now)))
         queue_keys = self._queue_keys
         for queue in queues:
             queue_key = queue_keys.get(queue) or self._queue_key(queue)

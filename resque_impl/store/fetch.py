@@ -8,7 +8,7 @@ worker costs one round trip per job.
 
 A worker with wildcard patterns expands them against the ``queues`` set, as Ruby does before every
 reserve; instead of reading the set (``SMEMBERS``) in a round trip of its own each time, it sends the set
-it last expanded from and the script compares it with the set as it is (:func:`encode_queue_set`). While
+it last expanded from and the script compares it with the set as it is (:func:`_encode_queue_set`). While
 they agree the queue list is the one Ruby would use; when they differ nothing is popped and the reply
 carries the new set to expand again from. So the list a job is popped by always matches the set at that
 moment, atomically (Ruby reads the set and pops in separate round trips), and wildcard workers too cost
@@ -41,7 +41,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import redis
@@ -50,15 +50,7 @@ from resque_impl.codec import RAW_PAYLOAD_KEEP
 from resque_impl.errors import ResqueConnectionError
 from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
-__all__ = [
-    "Ack",
-    "FetchCommands",
-    "Fetched",
-    "Subscription",
-    "encode_queue_set",
-    "encode_working_on",
-    "json_string",
-]
+__all__ = ["Ack", "FetchCommands", "Fetched", "Subscription", "encode_working_on", "json_string"]
 
 
 class Ack(NamedTuple):
@@ -86,14 +78,11 @@ class Fetched(NamedTuple):
     queue_set: tuple[str, ...] | None = None
 
 
-def encode_queue_set(names: Iterable[str]) -> bytes:
+@functools.lru_cache(maxsize=64)  # a wildcard worker sends the same set on every fetch until it changes
+def _encode_queue_set(names: tuple[str, ...]) -> bytes:
     """A ``queues`` set as the fetch script reads it: a ``1`` (so an empty set is not "no check"), then
     each member prefixed by its length in bytes and a colon (so no name can pass for two)."""
     return b"1" + b"".join(b"%d:%b" % (len(member), member) for member in map(str.encode, names))
-
-
-# A wildcard worker sends the same set on every fetch until the set changes.
-_encoded_queue_set = functools.lru_cache(maxsize=64)(encode_queue_set)
 
 
 _SHORT_ESCAPES = {
@@ -161,7 +150,7 @@ end
 #       the acked job, then a (queue list, in-flight list) pair per queue to try, in priority order.
 # ARGV: 1 "1" = acknowledge, 2 its queue, 3 its payload, 4 "1" = it failed, 5 "1" = reliable,
 #       6 "1" = reserve, 7 run_at, 8 largest payload taken whole (0 = any), 9 the queues set the queue
-#       list was expanded from, as encode_queue_set writes it ("" = a list without wildcards, no check),
+#       list was expanded from, as _encode_queue_set writes it ("" = a list without wildcards, no check),
 #       then one queue name per pair.
 _FETCH = (
     _LUA_JSON
@@ -384,7 +373,7 @@ class FetchCommands(StoreBase):
             reliable,
             reserve,
             max_payload,
-            _encoded_queue_set(tuple(queue_set)) if reserve and queue_set is not None else b"",
+            _encode_queue_set(tuple(queue_set)) if reserve and queue_set is not None else b"",
         )
         head, middle, flags, tail = frame
         keys = self.keys
