@@ -33,17 +33,15 @@ pytest_plugins = ["pytester"]
 register_profiles()
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ruby-resque-3.0"
+#: Golden dumps recorded from the real Ruby Resque 3.0 (how: tests/fixtures/ruby-resque-3.0/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ruby-resque-3.0"
 #: Fixed start time for clocks in tests: 2026-11-27 23:43:29 UTC, as in the Ruby fixtures.
 FIXTURE_EPOCH = 1795823009.0
 
 
 def load_fixture(name: str) -> dict[str, Any]:
-    """A golden dump made by Ruby Resque 3.0 (see ../shared/fixtures/ruby-resque-3.0/README.md)."""
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.fail(f"fixture {path} is missing; the project expects ../shared beside it")
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    """A golden dump made by Ruby Resque 3.0 (see tests/fixtures/ruby-resque-3.0/README.md)."""
+    return json.loads((FIXTURES / name).read_text())  # type: ignore[no-any-return]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,5 @@
 """Workers leave exactly the keys and records Ruby Resque 3.0's workers leave (golden dumps in
-../shared/fixtures/ruby-resque-3.0), on fakeredis and a real redis-server.
+tests/fixtures/ruby-resque-3.0), on fakeredis and a real redis-server.
 
 The fixtures' worker id ``vm:19891:...`` is reproduced by giving the worker that host and pid, and the
 manual clock pins every timestamp, so most keys compare byte for byte; backtraces (paths differ by
