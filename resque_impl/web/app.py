@@ -30,10 +30,11 @@ from resque_impl.version import __version__
 from resque_impl.web import security
 from resque_impl.web.blueprints import BLUEPRINTS
 from resque_impl.web.pages import here, page_url
+from resque_impl.web.params import Limits
 from resque_impl.web.retry import retrying
 from resque_impl.web.security import Credentials
 from resque_impl.web.timefmt import duration, format_epoch
-from resque_impl.web.view import DashboardView, Limits
+from resque_impl.web.view import DashboardView
 
 __all__ = ["AUTH_ENV", "NAV", "SCHEDULER_NAV", "SECRET_ENV", "DashboardState", "create_app"]
 
