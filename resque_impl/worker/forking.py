@@ -53,9 +53,10 @@ _PR_SET_PDEATHSIG = 1
 
 @dataclass
 class ChildResult:
-    """How a child ended: its wait status, the bytes it sent, whether we stopped it for a timeout or
-    for its memory (``memory_mb``: what it had reached), and whether we signalled it at all."""
+    """How a child ended: its pid and wait status, the bytes it sent, whether we stopped it for a
+    timeout or for its memory (``memory_mb``: what it had reached), and whether we signalled it at all."""
 
+    pid: int
     status: int
     data: bytes
     timed_out: bool
@@ -246,6 +247,7 @@ class Child:
         finally:
             os.close(self.result_fd)
         return ChildResult(
+            self.pid,
             self._status or 0,
             b"".join(self._chunks),
             self.timed_out,
@@ -302,17 +304,24 @@ def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome
             outcome = None
         if isinstance(outcome, Outcome):
             return outcome
-    return worker.fail(job, DirtyExit(describe_end(result.status)))
+    return worker.fail(job, DirtyExit(describe_end(result.pid, result.status)))
 
 
-def describe_end(status: int) -> str:
-    """How a child that reported nothing ended (its wait ``status``), in Ruby Resque's words."""
+def describe_end(pid: int, status: int) -> str:
+    """How child ``pid`` that reported nothing ended (its wait ``status``), in Ruby Resque's words.
+
+    A signal is told as Ruby prints the child's ``Process::Status``: ``pid 42 SIGKILL (signal 9)``,
+    then `` (core dumped)`` if it dumped core.
+    """
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
+        # Ruby names the classic signals only; a real-time one is just its number.
         try:
-            name = signal.Signals(number).name
+            name = f"{signal.Signals(number).name} (signal {number})" if number < signal.SIGRTMIN else ""
         except ValueError:
-            name = "unknown signal"
-        return f"Child process received unhandled signal {number} ({name})"
+            name = ""
+        name = name or f"signal {number}"
+        core = " (core dumped)" if os.WCOREDUMP(status) else ""
+        return f"Child process received unhandled signal pid {pid} {name}{core}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return f"Child process exited with status {code} before reporting a result"

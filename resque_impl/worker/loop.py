@@ -277,7 +277,7 @@ class WorkLoop:
         finally:
             self.child = None
         if self.options.reliable and result.killed_from_outside:
-            self._crash = DirtyExit(describe_end(result.status))
+            self._crash = DirtyExit(describe_end(result.pid, result.status))
             return None
         return outcome_of(worker, job, result)
 
