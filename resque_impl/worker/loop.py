@@ -158,7 +158,7 @@ class WorkLoop:
         self._heartbeat = HeartbeatThread(worker, self.options.heartbeat_interval)
         self._heartbeat.start()
         self._prune()
-        worker.hooks.run("before_first_fork", worker)
+        worker.run_before_first_fork()
         self._redis(worker.register, "registering")
         if self.options.notify:
             self._subscription = worker.store.subscribe()
