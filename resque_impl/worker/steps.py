@@ -274,15 +274,17 @@ class Worker:
         and is certain: a worker restarted after a crash finds the one it replaces at once, so that
         one's job runs again within seconds rather than a heartbeat interval later. Each dead worker is
         retired under its own short lock (:meth:`Keys.retiring`), so no two processes retire one worker
-        together. Returns the ids pruned.
+        together. As in Ruby, a stale heartbeat whose worker is not registered (any more) is retired too,
+        which removes it. Returns the ids pruned.
         """
         everywhere = self.store.acquire_pruning_lock(self.id, int(self.options.heartbeat_interval))
         worker_ids = self.store.worker_ids()
-        if not worker_ids:
+        heartbeats = self.store.heartbeats() if everywhere else {}
+        if not worker_ids and not heartbeats:
             return []
         dead = dead_workers(
             worker_ids,
-            self.store.heartbeats() if everywhere else {},
+            heartbeats,
             now=self.heartbeat_time() if everywhere else 0.0,
             stale_after=self.options.prune_after,
             me=self.id,
@@ -297,7 +299,7 @@ class Worker:
         if not self.store.lock_acquire(lock, self.id, _RETIRE_LOCK_SECONDS):
             return False  # another process is retiring it
         try:
-            if not self.store.worker_exists(worker_id):
+            if not self.store.worker_exists(worker_id) and not (stale and worker_id in self.store.heartbeats()):
                 return False  # retired since we looked
             logger.info("pruning dead worker %s", worker_id)
             self.retire(worker_id, _prune_error(worker_id, self._job_of(worker_id)) if stale else None)
