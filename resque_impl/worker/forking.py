@@ -33,15 +33,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
+from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.memory import process_rss_mb
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, reset_in_child
-
-if TYPE_CHECKING:
-    from resque_impl.worker.steps import Worker
 
 __all__ = ["MEMORY_POLL", "Child", "ChildResult", "describe_end", "fork_job", "outcome_of"]
 
@@ -102,7 +100,7 @@ def _raise_term(signum: int, frame: FrameType | None) -> None:
     raise TermException("SIGTERM")
 
 
-def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: bool) -> NoReturn:
+def _child_main(worker: LoopWorker, job: ReservedJob, write_fd: int, term_child: bool) -> NoReturn:
     code = 0
     try:
         reset_in_child(_raise_term if term_child else None)
@@ -259,7 +257,12 @@ class Child:
 
 
 def fork_job(
-    worker: Worker, job: ReservedJob, *, timeout: float | None, term_child: bool, memory_limit_mb: float | None = None
+    worker: LoopWorker,
+    job: ReservedJob,
+    *,
+    timeout: float | None,
+    term_child: bool,
+    memory_limit_mb: float | None = None,
 ) -> Child:
     """Fork a child that runs ``job``; returns the parent's handle on it."""
     _prctl()
@@ -282,7 +285,7 @@ def fork_job(
     return Child(pid, read_fd, timeout, memory_limit_mb)
 
 
-def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome:
+def outcome_of(worker: LoopWorker, job: ReservedJob, result: ChildResult) -> Outcome:
     """The :class:`Outcome` a child's end means (running ``on_failure`` hooks here when the child could
     not report one)."""
     if result.timed_out:

@@ -29,6 +29,7 @@ from resque_impl.errors import (
     ResqueError,
     TermException,
 )
+from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
 from resque_impl.worker.heartbeat import HeartbeatThread
 from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
@@ -39,7 +40,6 @@ from resque_impl.worker.titles import set_title
 
 if TYPE_CHECKING:
     from resque_impl.store.protocol import NotificationSource
-    from resque_impl.worker.steps import Worker
 
 __all__ = ["WorkLoop"]
 
@@ -54,7 +54,7 @@ _SLICE = 0.1
 class WorkLoop:
     """One run of a worker's loop; :meth:`run` returns the exit code."""
 
-    def __init__(self, worker: Worker, options: WorkerOptions) -> None:
+    def __init__(self, worker: LoopWorker, options: WorkerOptions) -> None:
         worker.options = options
         self.worker = worker
         self.options = options
