@@ -115,6 +115,8 @@ def create_app(
     auth = auth if auth is not None else os.environ.get(AUTH_ENV) or None
     credentials = Credentials.parse(auth) if isinstance(auth, str) else auth
     app = Flask(__name__.rsplit(".", 1)[0])
+    # resque-web answers every page with or without a trailing slash ("/working/").
+    app.url_map.strict_slashes = False
     app.config.update(
         SECRET_KEY=secret_key or os.environ.get(SECRET_ENV) or secrets.token_bytes(32),
         SESSION_COOKIE_NAME="resque_web",

@@ -158,11 +158,23 @@ class DashboardView(SchedulerViews):
         }
 
     def queues(self) -> dict[str, Any]:
+        """The queues with their sizes; with the multi-queue failure backend, each failed list too
+        (``email_failed``, ...) as resque-web lists them, with the job queue it filters the failed page by."""
         queues = self.queue_sizes()
+        backend = self._list_backend()
+        failed_lists = [
+            {
+                "name": name,
+                "queue": name.removesuffix("_failed") if name != "failed" else None,
+                "size": self.store.failure_count(self._key(name)),
+            }
+            for name in (sorted(backend.queues()) if isinstance(backend, RedisMultiQueueBackend) else [])
+        ]
         return {
             "queues": queues,
             "pending": sum(queue["size"] for queue in queues),
             "failed": self.resque.failures.count(),
+            "failed_lists": failed_lists,
         }
 
     def queue(self, name: str, start: int, per_page: int) -> dict[str, Any]:
