@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from resque_impl.codec import Payload, decode_payload, encode_payload, loads
 from resque_impl.errors import NoClassError, NoQueueError, PayloadDecodeError, ScheduleError
 from resque_impl.hooks import (
+    hook_names,
     run_after_enqueue,
     run_after_schedule,
     run_before_delayed_enqueue,
@@ -162,9 +163,12 @@ class DelayedJobs:
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
         timestamp = math.floor(to_epoch(when))
-        item = self._item(name, args, target)
-        if cls is not None and not run_before_schedule(cls, args):
-            return False
+        item = self._item(name, args, target)  # refuse bad arguments before any hook runs
+        if cls is not None:
+            if not run_before_schedule(cls, args):
+                return False
+            if hook_names(cls, "before_schedule"):  # as in Ruby, a hook may change the arguments
+                item = self._item(name, args, target)
         if timestamp < math.floor(self.clock.time()):
             self.store.push(target, self._encode(name, args))
         else:
