@@ -220,7 +220,7 @@ def test_an_unknown_failure_backend_is_a_configuration_error(redis_client: redis
 
 
 # -- plain job classes (Ruby runs any class that responds to perform) ---------------------------------
-class Plain:
+class PlainClientJob:
     """A Ruby-style job class: a queue and perform, no base class, no decorator."""
 
     queue = "plain"
@@ -230,9 +230,9 @@ class Plain:
 
 
 def test_a_plain_class_handed_to_enqueue_is_registered_under_its_payload_name(resque: Resque) -> None:
-    assert resque.enqueue(Plain, 1) is True
-    assert resque.peek_raw("plain") == [b'{"class":"Plain","args":[1]}']
-    assert resque.registry.resolve("Plain") is Plain
+    assert resque.enqueue(PlainClientJob, 1) is True
+    assert resque.peek_raw("plain") == [b'{"class":"PlainClientJob","args":[1]}']
+    assert resque.registry.resolve("PlainClientJob") is PlainClientJob
 
 
 def test_a_class_without_perform_is_refused_at_enqueue_and_nothing_is_pushed(resque: Resque) -> None:
