@@ -104,6 +104,34 @@ def _resque_test_mode(request: pytest.FixtureRequest) -> Iterator[Sandbox | None
         return
     with open_sandbox(settings, mode) as sandbox:
         yield sandbox
+    if not asked and not _mode_chosen(request.config):
+        seen = request.config.stash.setdefault(_DEFAULT_INTERCEPTS, {})
+        for where in sandbox.intercepted():
+            seen[where] = seen.get(where, 0) + 1
+
+
+#: Per store description: how many tests left to the default fake mode captured the jobs of an
+#: application ``Resque`` configured for it.
+_DEFAULT_INTERCEPTS = pytest.StashKey[dict[str, int]]()
+
+
+def _mode_chosen(config: pytest.Config) -> bool:
+    return bool(_option(config, "resque_mode") or _option(config, "resque_inline"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say when the default fake mode quietly kept jobs from the Redis the application names: a suite
+    written against a real Redis would otherwise see its jobs vanish into per-test fakeredis."""
+    seen = config.stash.get(_DEFAULT_INTERCEPTS, {})
+    if not seen:
+        return
+    where = ", ".join(f"{description} ({count} tests)" for description, count in sorted(seen.items()))
+    terminalreporter.write_sep("-", "resque-impl")
+    terminalreporter.write_line(
+        f"tests left to the default fake mode captured jobs meant for {where} in per-test fakeredis; "
+        "nothing reached that Redis. Set resque_mode = real (ini) or --resque-mode=real if the suite "
+        "should use it, or resque_mode = fake to keep fake mode and silence this note"
+    )
 
 
 @pytest.fixture

@@ -141,6 +141,11 @@ class Resque(DelayedJobs, DynamicSchedules):
         return self._store if mode is None else mode.overrides(self).store
 
     @property
+    def configured_store(self) -> StoreProtocol:
+        """The store this instance was built with, which it uses whenever no test mode is active."""
+        return self._store
+
+    @property
     def clock(self) -> Clock:
         """Where timestamps come from."""
         mode = testmode.active

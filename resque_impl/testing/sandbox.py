@@ -181,6 +181,13 @@ class Sandbox:
         with self._lock:
             return [(resque, self._overrides[id(resque)][1]) for resque in self._namespaces.values()]
 
+    def intercepted(self) -> list[str]:
+        """Where the application's ``Resque`` instances would have sent their work without this
+        sandbox: the descriptions of their own stores (the sandbox's own instance excluded), sorted."""
+        with self._lock:
+            instances = [resque for resque, _ in self._overrides.values() if resque is not self.resque]
+        return sorted({resque.configured_store.description for resque in instances})
+
     # -- reading what was enqueued -----------------------------------------------------------------
     def queues(self) -> list[str]:
         """Every queue a job was pushed to, sorted."""

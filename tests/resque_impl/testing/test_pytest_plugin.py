@@ -169,6 +169,36 @@ def test_strict_mode_makes_a_job_inline_mode_cannot_run_an_error(
     result.stdout.fnmatch_lines(["*StrictInlineError*Admin::RubyOnlyJob*"])
 
 
+CAPTURED_BY_DEFAULT = """
+import app
+
+def test_one():
+    app.signup("ann")
+
+def test_two():
+    app.signup("bob")
+"""
+
+
+def test_the_run_says_when_the_default_fake_mode_kept_jobs_from_the_applications_redis(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_app=CAPTURED_BY_DEFAULT)
+    result = project.runpytest(*QUIET)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*default fake mode captured jobs meant for redis://127.0.0.1:1/0 (2 tests)*nothing reached that Redis*"]
+    )
+
+
+@pytest.mark.parametrize("chosen", [("--resque-mode=fake",), ("--resque-inline",)])
+def test_a_suite_that_chose_its_mode_hears_nothing_of_it(project: pytest.Pytester, chosen: tuple[str, ...]) -> None:
+    project.makepyfile(test_app=CAPTURED_BY_DEFAULT)
+    result = project.runpytest(*QUIET, *chosen)
+    result.assert_outcomes(passed=2)
+    assert "default fake mode" not in result.stdout.str()
+
+
 def test_each_test_gets_a_fresh_sandbox(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_app="""
