@@ -149,8 +149,9 @@ class InlineStore(Store):
         _each([(queue, payload) for queue, payloads in batches.items() for payload in payloads], self.push)
 
     def delayed_push(self, timestamp: int, item: bytes) -> None:
-        """With ``delayed_now``, run the job at once (as resque-scheduler's ``enqueue_at`` does under
-        ``Resque.inline``: no enqueue hooks); else schedule it."""
+        """With ``delayed_now``, run the job at once (a ``push_at`` item: no hooks; ``enqueue_at``
+        goes through ``enqueue_to`` itself, as resque-scheduler's does under ``Resque.inline``); else
+        schedule it."""
         if self.delayed_now:
             data = loads(item)
             queue = data.pop("queue", None)

@@ -148,3 +148,52 @@ def test_a_before_enqueue_hook_changes_the_payload_in_both(ruby: RubyResque, red
     resque.enqueue(StampJob, {"id": 1})
     assert resque.peek_raw("ruby_stamped") == resque.peek_raw("stamped")
     assert resque.peek("stamped")[0].args == [{"id": 1, "stamped": True}]
+
+
+def test_a_due_enqueue_at_runs_the_enqueue_hooks_as_resque_scheduler_does(
+    redis_server: RedisServer, client: redis.Redis
+) -> None:
+    ruby = RubyResque.find(redis_server.url, scheduler=True)
+    calls: list[str] = []
+
+    class HookJob:
+        queue = "hooked"
+
+        @staticmethod
+        def before_schedule_a(*args: Any) -> None:
+            calls.append("before_schedule")
+
+        @staticmethod
+        def after_schedule_a(*args: Any) -> None:
+            calls.append("after_schedule")
+
+        @staticmethod
+        def before_enqueue_a(*args: Any) -> bool:
+            calls.append("before_enqueue")
+            return args != ("veto",)
+
+        @staticmethod
+        def after_enqueue_a(*args: Any) -> None:
+            calls.append("after_enqueue")
+
+        @staticmethod
+        def perform(*args: Any) -> None: ...
+
+    out = ruby.run("""
+        $log = []
+        class HookJob
+          @queue = :ruby_hooked
+          def self.before_schedule_a(*a) = $log << "before_schedule"
+          def self.after_schedule_a(*a) = $log << "after_schedule"
+          def self.before_enqueue_a(*a) = ($log << "before_enqueue"; a != ["veto"])
+          def self.after_enqueue_a(*a) = $log << "after_enqueue"
+        end
+        Resque.enqueue_at(Time.now - 10, HookJob, 1)
+        Resque.enqueue_at(Time.now - 10, HookJob, "veto")
+        puts JSON.generate($log)
+    """)
+    resque = Resque(redis_server.url, registry=Registry())
+    resque.enqueue_in(-10, HookJob, 1)
+    resque.enqueue_in(-10, HookJob, "veto")
+    assert calls == json.loads(out)
+    assert resque.peek_raw("hooked", 0, 10) == resque.peek_raw("ruby_hooked", 0, 10)

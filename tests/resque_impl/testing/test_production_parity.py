@@ -144,3 +144,49 @@ def test_strict_inline_mode_refuses_such_a_job_and_pushes_nothing() -> None:
             APP_RESQUE.push("ruby", {"args": [1]})
         assert sandbox.jobs() == []
     assert isinstance(refused.value, UnknownJobClassError)  # what a worker would fail the job with
+
+
+# -- delayed jobs -----------------------------------------------------------------------------------------
+class ParityScheduled:
+    """Logs its schedule and enqueue hooks and its runs."""
+
+    queue = "parity"
+    calls: ClassVar[list[str]] = []
+
+    @classmethod
+    def before_schedule_log(cls, *args: Any) -> None:
+        cls.calls.append("before_schedule")
+
+    @classmethod
+    def after_schedule_log(cls, *args: Any) -> None:
+        cls.calls.append("after_schedule")
+
+    @classmethod
+    def before_enqueue_log(cls, *args: Any) -> None:
+        cls.calls.append("before_enqueue")
+
+    @classmethod
+    def after_enqueue_log(cls, *args: Any) -> None:
+        cls.calls.append("after_enqueue")
+
+    @classmethod
+    def perform(cls, *args: Any) -> None:
+        cls.calls.append("perform")
+
+
+def test_a_due_delayed_job_runs_the_enqueue_hooks_in_every_mode(run: Run) -> None:
+    # resque-scheduler 5.0 enqueues a due job with Resque.enqueue_to, whose hooks run.
+    ParityScheduled.calls.clear()
+    run(lambda resque: resque.enqueue_in(-5, ParityScheduled))
+    assert sorted(ParityScheduled.calls) == sorted(
+        ["before_schedule", "before_enqueue", "after_enqueue", "after_schedule", "perform"]
+    )
+
+
+def test_inline_mode_running_delayed_jobs_now_runs_the_hooks_ruby_inline_runs() -> None:
+    # Under Resque.inline, resque-scheduler's enqueue_at calls Resque.enqueue_to, which performs the job
+    # inside Job.create: before_schedule, before_enqueue, perform, after_enqueue, after_schedule.
+    ParityScheduled.calls.clear()
+    with inline_mode(delayed="now"):
+        APP_RESQUE.enqueue_in(3600, ParityScheduled)
+    assert ParityScheduled.calls == ["before_schedule", "before_enqueue", "perform", "after_enqueue", "after_schedule"]
