@@ -199,8 +199,11 @@ class Resque(DelayedJobs, DynamicSchedules):
             raise NoClassError(f"Jobs must be given a class or a class name string, got {type(job_class).__name__}")
         # A class object is known to this process, so its jobs must run here too (inline mode, a worker
         # in this process): register a plain class under its payload name on first use.
-        require_perform(job_class)
-        return self.registry.adopt(job_class), job_class
+        name = self.registry.registered_name(job_class)
+        if name is None:
+            require_perform(job_class)
+            name = self.registry.adopt(job_class)
+        return name, job_class
 
     def _queue_for(self, name: str, cls: type | None, queue: str | None) -> str:
         resolved = queue if queue is not None else (queue_of(cls) if cls is not None else None)
@@ -242,13 +245,14 @@ class Resque(DelayedJobs, DynamicSchedules):
         """
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
-        payload = self._encode(name, args)
         if cls is None:
-            self.store.push(target, payload)
+            self.store.push(target, self._encode(name, args))
             return True
-        if hook_names(cls, "before_enqueue"):
-            return run_enqueue(cls, args, lambda: self.store.push(target, self._encode(name, args)))
-        return run_enqueue(cls, args, lambda: self.store.push(target, payload))
+        # Arguments are checked now, before any hook runs; encoded once no hook can change them.
+        payload = self._encode(name, args)
+        return run_enqueue(
+            cls, args, lambda hooked: self.store.push(target, self._encode(name, args) if hooked else payload)
+        )
 
     def enqueue_many(self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None) -> int:
         """Push one job per argument list, pipelined; returns how many were pushed (vetoes excluded).

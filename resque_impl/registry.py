@@ -89,6 +89,10 @@ class Registry:
             if cls is not None:
                 del self._names[cls]
 
+    def registered_name(self, cls: type) -> str | None:
+        """The name ``cls`` is registered under, or ``None``."""
+        return self._names.get(cls)
+
     def adopt(self, cls: type) -> str:
         """The payload name of ``cls``, registering it under :func:`default_name` first if it is not
         registered (a plain class handed to ``enqueue``). Raises :class:`JobRegistrationError` if a
