@@ -7,7 +7,10 @@
     r.enqueue_to("high", EmailJob, 42, "x")
     r.enqueue_to("ruby_queue", "Admin::RubyOnlyJob", 1) # a class only a Ruby worker knows
     r.enqueue_many(EmailJob, [(1, "a"), (2, "b")])     # pipelined; returns how many were pushed
+    r.enqueue(Plain, 1)                                # any class with perform (and a queue) is a job
     r.dequeue(EmailJob, 42, "x"); r.size("email"); r.peek("email", 0, 10); r.queues(); r.info()
+    r.destroy("any_queue", EmailJob, 42)               # Ruby's Job.destroy: any queue, no hooks
+    r.push("q", {"class": "Ruby::Job", "args": [1]})    # any JSON item, no hooks, as Ruby's push
     r.failures.all(0, 10); r.failures.retry_and_remove(record)
     r.enqueue_in(30, EmailJob, 42); r.remove_delayed(EmailJob, 42)   # see resque_impl.delayed
 
