@@ -136,16 +136,19 @@ def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
             getattr(target, name)(*args)
 
 
-def run_enqueue(cls: type, args: Sequence[Any], push: Callable[[], None]) -> bool:
-    """Run every ``before_enqueue*`` hook, then unless one vetoed, ``push()`` and every ``after_enqueue*``
-    hook; ``False`` if vetoed. The same as :func:`run_before_enqueue`, the push and :func:`run_after_enqueue`,
-    with the class's hooks looked up once when it has no ``before_enqueue`` hook (which could change them)."""
+def run_enqueue(cls: type, args: Sequence[Any], push: Callable[[bool], None]) -> bool:
+    """Run every ``before_enqueue*`` hook, then unless one vetoed, ``push(hooked)`` and every
+    ``after_enqueue*`` hook; ``False`` if vetoed. ``hooked`` is true when ``before_enqueue`` hooks ran,
+    which may have changed (mutable) arguments, so the payload must be encoded again. The same as
+    :func:`run_before_enqueue`, the push and :func:`run_after_enqueue`, with the class's hooks looked up
+    once when it has no ``before_enqueue`` hook (which could change them)."""
     hooks = _class_hooks(cls)
-    if hooks.find(cls, "before_enqueue"):
+    hooked = bool(hooks.find(cls, "before_enqueue"))
+    if hooked:
         if not run_before_enqueue(cls, args):
             return False
         hooks = _class_hooks(cls)
-    push()
+    push(hooked)
     names = hooks.find(cls, "after_enqueue")
     if names:
         target = hooks.target(cls)
