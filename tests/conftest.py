@@ -51,6 +51,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.resque_require_redis = True
 
 
+@pytest.fixture
+def private_redis_server(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, for figures the server counts across all its clients (the
+    session's server may still hear from processes an earlier test left winding down). Skipped, or
+    failed in CI, exactly as ``redis_server`` is."""
+    with RedisServer() as server:
+        yield server
+
+
 @pytest.fixture(params=["fake", "real"])
 def redis_client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
     """An empty database: fakeredis, then a real server."""

@@ -200,9 +200,8 @@ def test_a_wildcard_worker_takes_jobs_whatever_its_queue_names_look_like(resque:
     assert taken == sorted(names)
 
 
-def test_a_busy_wildcard_worker_makes_one_round_trip_per_job(redis_server: RedisServer) -> None:
-    client = redis_server.client(socket_timeout=5)
-    client.flushall()
+def test_a_busy_wildcard_worker_makes_one_round_trip_per_job(private_redis_server: RedisServer) -> None:
+    client = private_redis_server.client(socket_timeout=5)
     resque = Resque(client, registry=registry)
     for number in range(11):
         resque.enqueue_to("mail", StepMail, number)
