@@ -118,7 +118,7 @@ def test_destroy_removes_what_ruby_job_destroy_removes(ruby: RubyResque, resque:
 def test_destroy_with_args_also_removes_a_copy_carrying_extra_keys_which_ruby_leaves(
     ruby: RubyResque, resque: Resque
 ) -> None:
-    # A deliberate difference (docs/compatibility-notes.md): Ruby matches by exact bytes, so a payload
+    # A deliberate difference (docs/compatibility.md): Ruby matches by exact bytes, so a payload
     # another producer stamped with enqueued_at would stay queued forever after a dequeue.
     for queue in ("ruby_side", "python_side"):
         resque.push(queue, {"class": "PyTraceJob", "args": [1], "enqueued_at": 1.5})
