@@ -5,7 +5,9 @@ Times are scenario seconds: server-clock seconds since the run began, times the 
 at ``--speed 10`` lines up with its simulation job by job.  As at the end of a simulation, a job that had
 not started by the end of the observed time is ``pending`` and one that had not finished is ``running``.
 The probe sees the start of ``perform``, not the reserve before it, so a live job's ``reserved_at`` is its
-``started_at`` (the fork of a forking worker, which the simulation counts as busy time, is not).
+``started_at`` (the fork of a forking worker, which the simulation counts as busy time, is not).  Each
+probe's resident memory while it held the job's memory is the job's peak RSS sample (a forked child's,
+for a forking worker, as in the simulation).
 """
 
 from __future__ import annotations
@@ -83,7 +85,11 @@ def observed_record(
         started = timeline.at(float(record["started"]))
         if started >= end:
             continue
-        recorder.started(row, worker_of(record), started, started)
+        worker = worker_of(record)
+        recorder.started(row, worker, started, started)
+        rss_mb = record.get("rss_mb")
+        if rss_mb is not None and worker >= 0:
+            recorder.rss(worker, started, float(rss_mb), peak=True)
         finished = timeline.at(float(record["finished"]))
         if finished <= end and math.isfinite(finished):
             raised = record.get("raised")

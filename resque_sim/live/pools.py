@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, NamedTuple
 
+import numpy as np
+
 from resque_sim.distributions import random_stream
 from resque_sim.live.probe_store import LiveStore
 from resque_sim.records import DOWN_REASONS
@@ -87,7 +89,7 @@ class WorkerPools:
         self._seed = seed
         self._clock = clock
         self._stopping = False
-        self._jitter = {}
+        self._jitter: dict[int, np.random.Generator] = {}
         self._slots: list[_Slot] = []
         for pool in scenario.workers:
             for number in range(pool.count):

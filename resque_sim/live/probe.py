@@ -7,7 +7,8 @@ twin, ``probe.rb`` (whose path ``resque-sim --ruby-probe`` prints).  Both behave
 - ``perform`` reads the server clock (Redis ``TIME``, so producer and workers on other hosts agree),
   holds ``memory_mb`` MB (touched, so it is resident), sleeps (``work`` = ``"sleep"``) or burns CPU
   (``"cpu"``) for ``seconds``, reads the clock again, and appends a JSON record to the list
-  ``<namespace>:resque-sim:probe:<run>``: ``{"job", "started", "finished", "host", "pid", "ppid", "raised"}``;
+  ``<namespace>:resque-sim:probe:<run>``: ``{"job", "started", "finished", "host", "pid", "ppid", "raised",
+  "rss_mb"}`` (``rss_mb``: the process's resident memory while it held the job's memory, null off Linux);
 - then, when ``exception`` is not null, it raises an exception whose failure record names ``exception``.
 
 This module is imported by worker processes, so it imports only the library's client side.
@@ -43,6 +44,16 @@ def _hold(megabytes: float) -> bytearray:
     return block
 
 
+def _resident_mb() -> float | None:
+    """This process's resident memory in MB (Linux's /proc; ``None`` elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def _burn(seconds: float) -> None:
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -62,6 +73,7 @@ class Probe:
             _burn(seconds)
         else:
             time.sleep(seconds)
+        rss_mb = _resident_mb()
         del held
         finished = resque.store.server_time()
         record = {
@@ -72,6 +84,7 @@ class Probe:
             "pid": os.getpid(),
             "ppid": os.getppid(),
             "raised": exception,
+            "rss_mb": rss_mb,
         }
         resque.redis.rpush(probe_records_key(resque.namespace, run), json.dumps(record, separators=(",", ":")))
         if exception is not None:

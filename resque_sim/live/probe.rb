@@ -4,8 +4,10 @@
 #
 # It behaves as the Python probe does: args [run, job_id, seconds, work, exception, memory_mb]; reads
 # the Redis clock (TIME) before and after holding memory_mb MB and sleeping (or burning CPU, work "cpu")
-# for seconds; appends a JSON record {job, started, finished, host, pid, ppid, raised} to the list
-# <namespace>:resque-sim:probe:<run>; then raises when exception is not null.
+# for seconds; appends a JSON record {job, started, finished, host, pid, ppid, raised, rss_mb} to the list
+# <namespace>:resque-sim:probe:<run> (rss_mb: resident memory while holding it, nil off Linux); then
+# raises when exception is not null.
+require "etc"
 require "json"
 require "socket"
 
@@ -25,11 +27,12 @@ module ResqueSim
       else
         sleep(seconds)
       end
+      rss_mb = resident_mb
       held = nil
       finished = server_time
       record = {
         "job" => job_id, "started" => started, "finished" => finished, "host" => Socket.gethostname,
-        "pid" => Process.pid, "ppid" => Process.ppid, "raised" => exception
+        "pid" => Process.pid, "ppid" => Process.ppid, "raised" => exception, "rss_mb" => rss_mb
       }
       # Resque.redis adds the namespace, so this is <namespace>:resque-sim:probe:<run>
       Resque.redis.rpush("resque-sim:probe:#{run}", JSON.generate(record))
@@ -39,6 +42,13 @@ module ResqueSim
     def self.server_time
       seconds, micros = Resque.redis.time
       seconds + micros / 1_000_000.0
+    end
+
+    # Resident memory in MB from Linux's /proc (nil elsewhere).
+    def self.resident_mb
+      File.read("/proc/self/statm").split[1].to_i * Etc.sysconf(Etc::SC_PAGESIZE) / 1048576.0
+    rescue StandardError
+      nil
     end
 
     def self.hold(megabytes)

@@ -131,3 +131,15 @@ def test_a_pool_with_a_job_limit_restarts_its_workers_and_loses_no_job(url: str)
     assert len(record.downs["at"]) >= 2
     assert set(record.downs["reason"].tolist()) == {DOWN_REASONS.index("max_jobs")}
     assert outcome.deaths == ()
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["no-fork", "fork"])
+def test_probe_jobs_hold_their_drawn_memory_and_it_shows_as_peak_rss(url: str, fork: bool) -> None:
+    data = live_scenario(1.5)
+    data["jobs"]["Job"]["memory"] = {"working_set_mb": {"dist": "constant", "value": 64}}
+    data["workers"][0]["fork_per_job"] = fork
+    scenario = parse_scenario(data)
+
+    outcome = run_live(scenario, LiveOptions(url, speed=SPEED))
+
+    assert outcome.result.base.runs[0].peak_rss_mb >= 64
