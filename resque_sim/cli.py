@@ -255,6 +255,16 @@ def _live(
             highlight=False,
             soft_wrap=True,
         )
+    unrecorded = outcome.result.extra["live"]["unrecorded_jobs"]
+    if unrecorded:
+        errors.print(
+            f"resque-sim: {unrecorded} probe jobs were taken by workers but never recorded (lost with a worker, "
+            "or run by workers without the probe: resque-impl work --jobs resque_sim.live.probe, or a Ruby worker "
+            "requiring the file resque-sim --ruby-probe prints); they count as pending",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     _print_summary(console, outcome.result, out, summary_document(outcome.result))
     if outcome.interrupted:
         errors.print(f"resque-sim: interrupted; wrote what was observed to {out}/", markup=False, highlight=False)

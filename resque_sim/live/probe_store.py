@@ -113,6 +113,18 @@ class LiveStore:
     def worker_ids(self) -> list[str]:
         return self.resque.workers()
 
+    def busy_with(self, run: str) -> int:
+        """How many registered workers are working on a probe job of ``run`` now."""
+        busy = 0
+        for record in self.resque.working().values():
+            try:
+                payload = json.loads(record).get("payload") or {}
+            except ValueError:
+                continue
+            args = payload.get("args") or [None]
+            busy += payload.get("class") == PROBE_CLASS and args[0] == run
+        return busy
+
     # -- after the run -----------------------------------------------------------------------------
     def records(self, run: str) -> list[dict[str, Any]]:
         """Every probe record of ``run``, in the order they were written."""

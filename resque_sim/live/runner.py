@@ -155,6 +155,7 @@ class _Run:
         self.reported_at = 0.0
         self.clock = _Clock(target, options.speed)
         self.pools: WorkerPools | None = None
+        self.unrecorded = 0
         if not options.attach:
             self.pools = WorkerPools(
                 scenario, target, speed=options.speed, seed=scenario.seed, clock=self._now, log_dir=logs
@@ -237,11 +238,18 @@ class _Run:
         if self.pools is not None:
             self.pools.stop(grace=grace)
         else:
+            # attached workers finish what they hold; once none holds a probe of this run, no record is to come
             expected = len(self.enqueued) - removed
             deadline = time.monotonic() + grace
-            while self.target.finished_count(self.run_id) < expected and time.monotonic() < deadline:
+            while (
+                self.target.finished_count(self.run_id) < expected
+                and self.target.busy_with(self.run_id)
+                and time.monotonic() < deadline
+            ):
                 time.sleep(_TICK)
-        return self.target.records(self.run_id)
+        records = self.target.records(self.run_id)
+        self.unrecorded = len(self.enqueued) - removed - len({record["job"] for record in records})
+        return records
 
     def _record(self, records: list[dict[str, Any]], worker_ids: list[str], end: float, wall: float) -> RunRecord:
         timeline = Timeline(self.clock.origin, self.options.speed, end)
@@ -291,6 +299,8 @@ class _Run:
             "observed_seconds": record.duration,
             "enqueue_lag_max_s": max(lags, default=0.0),
             "worker_deaths": [death._asdict() for death in deaths],
+            # taken by a worker but never recorded: killed with its worker, or run by a worker without the probe
+            "unrecorded_jobs": self.unrecorded,
         }
         return SimulationResult(
             scenario=scenario,

@@ -56,8 +56,10 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def start_python_worker(url: str, *, fork: bool) -> subprocess.Popen[bytes]:
-    """``resque-impl work --jobs resque_sim.live.probe`` on every queue, polling every 0.1 s."""
+def start_python_worker(url: str, *, fork: bool, probe: bool = True) -> subprocess.Popen[bytes]:
+    """``resque-impl work --jobs resque_sim.live.probe`` (without ``--jobs`` unless ``probe``) on every
+    queue, polling every 0.1 s."""
     command = [sys.executable, "-m", "resque_impl.cli", "work", "--queues", "*", "--interval", "0.1"]
-    command += ["--jobs", "resque_sim.live.probe", "--redis", url, "--fork" if fork else "--no-fork"]
+    command += ["--jobs", "resque_sim.live.probe"] if probe else []
+    command += ["--redis", url, "--fork" if fork else "--no-fork"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from resque_impl.testing import RedisServer
-from tests.resque_sim.live.helpers import live_scenario, start_cli, write_scenario
+from tests.resque_sim.live.helpers import live_scenario, start_cli, start_python_worker, write_scenario
 
 
 @pytest.fixture
@@ -118,7 +118,15 @@ def test_allow_flush_empties_the_namespaces_queues_and_runs(
     client.set("unrelated", "kept")
 
     code, _, stderr = _finish(
-        start_cli(str(scenario_file), "--live", redis_server.url, "--allow-flush", "--out", str(tmp_path / "out"))
+        start_cli(
+            str(scenario_file),
+            "--live",
+            redis_server.url,
+            "--allow-flush",
+            "--out",
+            str(tmp_path / "out"),
+            "--no-charts",
+        )
     )
 
     assert code == 0, stderr
@@ -162,7 +170,7 @@ def test_a_worker_killed_mid_run_is_reported_and_not_replaced(
     path = tmp_path / "kill.yaml"
     write_scenario(path, live_scenario(6.0))
     out = tmp_path / "out"
-    process = start_cli(str(path), "--live", redis_server.url, "--out", str(out), "--no-charts")
+    process = start_cli(str(path), "--live", redis_server.url, "--out", str(out), "--no-charts", "--speed", "2")
     try:
         _wait_for(lambda: client.scard("resque:workers") == 2, "two registered workers")
         worker_id: bytes = sorted(client.smembers("resque:workers"))[0]  # type: ignore[assignment]
@@ -179,3 +187,37 @@ def test_a_worker_killed_mid_run_is_reported_and_not_replaced(
     assert "was not replaced" in stderr
     deaths = json.loads((out / "summary.json").read_text())["live"]["worker_deaths"]
     assert [(death["pid"], death["status"]) for death in deaths] == [(victim, "killed by SIGKILL")]
+
+
+def test_a_failed_slo_exits_3_as_for_a_simulation(
+    tmp_path: Path, redis_server: RedisServer, client: redis.Redis
+) -> None:
+    path = tmp_path / "slo.yaml"
+    write_scenario(path, live_scenario(1.5, slo=[{"metric": "failure_rate", "max": 0.01}]))  # 20% of jobs fail
+
+    code, stdout, stderr = _finish(
+        start_cli(str(path), "--live", redis_server.url, "--out", str(tmp_path / "out"), "--no-charts")
+    )
+
+    assert code == 3, stderr
+    assert "FAIL" in stdout
+
+
+def test_jobs_taken_by_attached_workers_without_the_probe_are_reported(
+    scenario_file: Path, tmp_path: Path, redis_server: RedisServer, client: redis.Redis
+) -> None:
+    worker = start_python_worker(redis_server.url, fork=False, probe=False)
+    try:
+        _wait_for(lambda: client.scard("resque:workers") == 1, "the worker to register")
+        out = tmp_path / "out"
+        code, _, stderr = _finish(
+            start_cli(str(scenario_file), "--live", redis_server.url, "--attach", "--out", str(out), "--no-charts")
+        )
+    finally:
+        worker.terminate()
+        worker.wait(10)
+
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["live"]["unrecorded_jobs"] == summary["jobs"]["enqueued"] > 0
+    assert "never recorded" in stderr

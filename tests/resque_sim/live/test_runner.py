@@ -68,7 +68,8 @@ def test_started_workers_replay_every_job_of_the_simulation(url: str, fork: bool
 
 def test_the_outputs_are_a_simulations_files_with_backend_live(url: str, tmp_path: Path) -> None:
     scenario = parse_scenario(live_scenario(2.0))
-    outcome = run_live(scenario, LiveOptions(url, speed=SPEED))
+    outcome = run_live(scenario, LiveOptions(url, speed=SPEED, work="cpu"))
+    _assert_replays_the_simulation(scenario, outcome)
 
     write_outputs(outcome.result, tmp_path, charts=False)
 
@@ -77,6 +78,7 @@ def test_the_outputs_are_a_simulations_files_with_backend_live(url: str, tmp_pat
     summary = pd.read_json(tmp_path / "summary.json", typ="series")
     assert summary["backend"] == "live"
     assert summary["live"]["speed"] == SPEED
+    assert summary["live"]["work"] == "cpu"
     assert {"timeseries.csv", "workers.csv", "report.html"} <= {path.name for path in tmp_path.iterdir()}
 
 
