@@ -13,7 +13,7 @@ the namespace, workers registered without ``attach`` or none with it).
 The run: start the pools (unless ``attach``) and wait until they are registered; push each planned job
 (:mod:`~resque_sim.live.plan`) as a probe job at ``time / speed`` seconds after the start, with its
 drawn duration divided by ``speed``; poll the pools meanwhile.  At the end of the scenario's duration, or
-at Ctrl-C (``KeyboardInterrupt``), arrivals stop, probe jobs still queued are taken back, the pools
+at Ctrl-C (SIGINT, which asks the run to stop), arrivals stop, probe jobs still queued are taken back, the pools
 finish their current jobs and stop (attached workers are waited for), the probe records are read and the
 run's keys deleted.  Time ``t`` is measured on the Redis server's clock, the one the probes read.
 """
@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import signal
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, Literal, NamedTuple
 
 from resque_sim.live.observed import Enqueued, Timeline, attached_worker_name, attached_worker_names, observed_record
@@ -102,9 +104,18 @@ class _Clock:
 
 
 @contextmanager
-def _no_interrupts() -> Iterator[None]:
-    """Ctrl-C is ignored while a run cleans up, so a second one cannot leave probe keys behind."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _interrupts_request_a_stop(run: _Run) -> Iterator[None]:
+    """While a run lasts, Ctrl-C (SIGINT) asks it to stop rather than raising ``KeyboardInterrupt``, so
+    no Redis command is cut in half, and a second Ctrl-C during the clean-up cannot leave probe keys
+    behind.  (Only the main thread can handle signals; elsewhere Ctrl-C keeps its usual effect.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        run.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
     try:
         yield
     finally:
@@ -131,7 +142,9 @@ def run_live(
         if problem is not None:
             raise LiveError(problem)
         with tempfile.TemporaryDirectory(prefix="resque-sim-live-") as logs:
-            return _Run(scenario, options, target, Path(logs), progress).execute()
+            run = _Run(scenario, options, target, Path(logs), progress)
+            with _interrupts_request_a_stop(run):
+                return run.execute()
     finally:
         target.close()
 
@@ -151,7 +164,7 @@ class _Run:
         self.progress = progress
         self.run_id = uuid.uuid4().hex[:16]
         self.enqueued: list[Enqueued] = []
-        self.finished = 0
+        self.interrupted = False
         self.reported_at = 0.0
         self.clock = _Clock(target, options.speed)
         self.pools: WorkerPools | None = None
@@ -168,26 +181,22 @@ class _Run:
         started = time.perf_counter()
         worker_ids = self.target.worker_ids()
         self.target.begin(self.run_id)
-        interrupted = False
         try:
-            try:
-                if self.pools is not None:
-                    self.pools.start()
-                    self._await_registration()
-                self.clock = _Clock(self.target, self.options.speed)
-                self._replay()
-            except KeyboardInterrupt:
-                interrupted = True
-            with _no_interrupts():
-                end = min(self.scenario.duration, self.clock.now())
-                records = self._wind_down()
-                worker_ids = sorted({*worker_ids, *self.target.worker_ids()})
+            if self.pools is not None:
+                self.pools.start()
+                self._await_registration()
+            self.clock = _Clock(self.target, self.options.speed)
+            self._replay()
+            end = min(self.scenario.duration, self.clock.now())
+            records = self._wind_down()
+            worker_ids = sorted({*worker_ids, *self.target.worker_ids()})
         finally:
-            with _no_interrupts():
-                if self.pools is not None:
-                    self.pools.stop(grace=0.0)
-                self.target.remove_queued(self.run_id, self.scenario.queues)
-                self.target.end(self.run_id)
+            # also after an error: no worker left running, no probe job left queued, no probe key left
+            if self.pools is not None:
+                self.pools.stop(grace=0.0)
+            self.target.remove_queued(self.run_id, self.scenario.queues)
+            self.target.end(self.run_id)
+        interrupted = self.interrupted
         record = self._record(records, worker_ids, end, time.perf_counter() - started)
         deaths = tuple(self.pools.deaths) if self.pools is not None else ()
         return LiveOutcome(self._result(record, interrupted, deaths), interrupted, deaths)
@@ -196,7 +205,7 @@ class _Run:
         assert self.pools is not None
         expected = len(self.pools.names)
         deadline = time.monotonic() + _REGISTER_TIMEOUT
-        while len(self.target.worker_ids()) < expected:
+        while len(self.target.worker_ids()) < expected and not self.interrupted:
             if self.pools.poll() or time.monotonic() > deadline:
                 self.pools.stop(grace=0.0)
                 death = self.pools.deaths[0] if self.pools.deaths else None
@@ -205,7 +214,7 @@ class _Run:
             time.sleep(_TICK)
 
     def _wait_until(self, scenario_time: float) -> None:
-        while (left := self.clock.wall_until(scenario_time)) > 0:
+        while (left := self.clock.wall_until(scenario_time)) > 0 and not self.interrupted:
             time.sleep(min(left, _TICK))
             self._tick()
 
@@ -214,14 +223,16 @@ class _Run:
             self.pools.poll()
         if self.progress is not None and time.monotonic() - self.reported_at >= _PROGRESS_EVERY:
             self.reported_at = time.monotonic()
-            self.finished = self.target.finished_count(self.run_id)
+            finished = self.target.finished_count(self.run_id)
             elapsed = min(self.clock.now(), self.scenario.duration)
-            self.progress(LiveProgress(elapsed, self.scenario.duration, len(self.enqueued), self.finished))
+            self.progress(LiveProgress(elapsed, self.scenario.duration, len(self.enqueued), finished))
 
     def _replay(self) -> None:
         speed, run, work = self.options.speed, self.run_id, self.options.work
         for job in plan_jobs(self.scenario, self.scenario.seed):
             self._wait_until(job.time)
+            if self.interrupted:
+                return
             draws = job.draws
             at = self.clock.now()
             self.target.push(
