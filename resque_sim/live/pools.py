@@ -106,6 +106,11 @@ class WorkerPools:
         """Worker names as in a simulation's jobs.csv: ``<pool>-<number>``."""
         return [slot.name for slot in self._slots]
 
+    @property
+    def pids(self) -> set[int]:
+        """Process ids of the workers running now."""
+        return {slot.process.pid for slot in self._slots if slot.process is not None}
+
     def owner(self, pid: int, ppid: int) -> int | None:
         """The worker (index into :attr:`names`) that ran a job in process ``pid`` (its forked child's
         parent is ``ppid``), or ``None``."""

@@ -28,6 +28,22 @@ from resque_sim.live.probe import PROBE_CLASS, probe_records_key
 __all__ = ["LiveError", "LiveStore"]
 
 
+def _gone_from_this_host(worker_id: str) -> bool:
+    """Whether ``worker_id`` names a process of this host that no longer exists: a registration left by a
+    killed worker, which the next worker to start prunes, and which must not block a run."""
+    host, _, rest = worker_id.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class LiveError(RuntimeError):
     """A live run cannot start as asked; the message says what to do instead."""
 
@@ -78,7 +94,7 @@ class LiveStore:
                 f"the {where} holds another live run's probe keys ({probe_keys[0]}); wait for it to end, "
                 "or pass --allow-flush to delete them"
             )
-        workers = self.resque.workers()
+        workers = [worker_id for worker_id in self.resque.workers() if not _gone_from_this_host(worker_id)]
         if workers and not attach:
             return (
                 f"{len(workers)} workers are registered in the {where} and would take the probe jobs; "

@@ -203,12 +203,17 @@ class _Run:
 
     def _await_registration(self) -> None:
         assert self.pools is not None
-        expected = len(self.pools.names)
+        pools = self.pools
         deadline = time.monotonic() + _REGISTER_TIMEOUT
-        while len(self.target.worker_ids()) < expected and not self.interrupted:
-            if self.pools.poll() or time.monotonic() > deadline:
-                self.pools.stop(grace=0.0)
-                death = self.pools.deaths[0] if self.pools.deaths else None
+
+        def registered() -> bool:
+            pids = {worker_id.split(":")[1] for worker_id in self.target.worker_ids() if worker_id.count(":") >= 2}
+            return {str(pid) for pid in pools.pids} <= pids
+
+        while not registered() and not self.interrupted:
+            if pools.poll() or time.monotonic() > deadline:
+                pools.stop(grace=0.0)
+                death = pools.deaths[0] if pools.deaths else None
                 detail = f"; {death.worker} {death.status}: {death.log_tail}" if death else ""
                 raise LiveError(f"the scenario's workers did not all start within {_REGISTER_TIMEOUT:g}s{detail}")
             time.sleep(_TICK)

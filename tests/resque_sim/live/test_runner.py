@@ -3,6 +3,8 @@ duration and outcome, worked by real worker processes on a real Redis."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,3 +147,18 @@ def test_probe_jobs_hold_their_drawn_memory_and_it_shows_as_peak_rss(url: str, f
     outcome = run_live(scenario, LiveOptions(url, speed=SPEED))
 
     assert outcome.result.base.runs[0].peak_rss_mb >= 64
+
+
+def test_a_registration_left_by_a_killed_worker_of_this_host_does_not_block_a_run(
+    url: str, redis_server: RedisServer
+) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    client = redis_server.client()
+    client.sadd("resque:workers", f"{socket.gethostname()}:{gone.pid}:*")
+    client.close()
+    scenario = parse_scenario(live_scenario(1.5))
+
+    outcome = run_live(scenario, LiveOptions(url, speed=SPEED))
+
+    _assert_replays_the_simulation(scenario, outcome)
