@@ -53,10 +53,12 @@ def _assert_replays_the_simulation(scenario: Scenario, outcome: LiveOutcome) -> 
     assert live["exception"].astype(str).tolist() == simulated["exception"].astype(str).tolist()
 
 
-@pytest.mark.parametrize("fork", [False, True], ids=["no-fork", "fork"])
-def test_started_workers_replay_every_job_of_the_simulation(url: str, fork: bool) -> None:
+@pytest.mark.parametrize(
+    ("fork", "interval"), [(False, "instant"), (True, "instant"), (False, "200ms")], ids=["no-fork", "fork", "polling"]
+)
+def test_started_workers_replay_every_job_of_the_simulation(url: str, fork: bool, interval: str) -> None:
     data = live_scenario()
-    data["workers"][0]["fork_per_job"] = fork
+    data["workers"][0] |= {"fork_per_job": fork, "interval": interval}
     scenario = parse_scenario(data)
 
     outcome = run_live(scenario, LiveOptions(url, speed=SPEED))
