@@ -6,6 +6,12 @@
                              [--allow-flush] [--replications N] [--set path=value ...]
                              [--sweep workers.default.count=8,12,16 | --no-sweep]
                              [--processes N] [--no-charts] [--quiet]
+    resque-sim SCENARIO.yaml --live URL [--attach] [--speed K] [--work sleep|cpu] [--allow-flush] ...
+    resque-sim --ruby-probe
+
+``--live`` replays the scenario in wall-clock time into a real Redis (:mod:`resque_sim.live`); the
+outputs are a simulation's, with ``"backend": "live"``.  A live run cut short by Ctrl-C writes what it
+observed and exits 130.
 
 Exit status (DESIGN.md section 5): 0 when every SLO holds, 3 when one fails, 2 for a bad scenario file
 or options (the message names the file, the field and what is expected) or a backend that cannot be used.
@@ -16,7 +22,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 import click
 import yaml
@@ -25,13 +31,17 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from resque_sim.engine import BackendError
+from resque_sim.live.probe import ruby_probe_path
+from resque_sim.live.probe_store import LiveError
+from resque_sim.live.progress import LiveProgressBar
+from resque_sim.live.runner import LiveOptions, run_live
 from resque_sim.report import summary_document, write_outputs
 from resque_sim.runner import SimulationResult, run_scenario
 from resque_sim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_SLO_FAILED = 0, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_SLO_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 _PROGRESS_AFTER = 1.0  # seconds before a progress bar appears
 
 
@@ -154,7 +164,7 @@ def _print_summary(console: Console, result: SimulationResult, out_dir: Path, do
     rate = simulated / result.wall_seconds if result.wall_seconds > 0 else 0.0
     console.print(
         f"[bold]resque-sim[/bold] {scenario.name}: {scenario.duration:g}s simulated x {scenario.replications} "
-        f"replication(s) on {scenario.backend}, seed {scenario.seed}; {result.wall_seconds:.1f}s wall for "
+        f"replication(s) on {document['backend']}, seed {scenario.seed}; {result.wall_seconds:.1f}s wall for "
         f"{simulated:,} simulated jobs ({rate:,.0f} jobs/s)"
     )
     console.print(
@@ -224,8 +234,46 @@ def _print_summary(console: Console, result: SimulationResult, out_dir: Path, do
     console.print(f"{verdict}; wrote {out_dir}/ (summary.json, jobs.csv, timeseries.csv, report.html, charts)")
 
 
+def _live(
+    scenario: Scenario, options: LiveOptions, out: Path, charts: bool, console: Console, errors: Console
+) -> NoReturn:
+    """Run ``scenario`` live, write its outputs and exit with its status."""
+    bar = LiveProgressBar(errors, f"live {scenario.name}", enabled=not console.quiet and errors.is_terminal)
+    try:
+        outcome = run_live(scenario, options, progress=bar)
+    except LiveError as error:
+        errors.print(f"resque-sim: {error}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    finally:
+        bar.close()
+    write_outputs(outcome.result, out, charts=charts)
+    for death in outcome.deaths:
+        errors.print(
+            f"resque-sim: worker {death.worker} (pid {death.pid}) {death.status} at t={death.at:.1f}s "
+            f"and was not replaced; its log ended:\n{death.log_tail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    unrecorded = outcome.result.extra["live"]["unrecorded_jobs"]
+    if unrecorded:
+        errors.print(
+            f"resque-sim: {unrecorded} probe jobs were taken by workers but never recorded (lost with a worker, "
+            "or run by workers without the probe: resque-impl work --jobs resque_sim.live.probe, or a Ruby worker "
+            "requiring the file resque-sim --ruby-probe prints); they count as pending",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_summary(console, outcome.result, out, summary_document(outcome.result))
+    if outcome.interrupted:
+        errors.print(f"resque-sim: interrupted; wrote what was observed to {out}/", markup=False, highlight=False)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_OK if outcome.result.ok else EXIT_SLO_FAILED)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False))
+@click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False), required=False)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [./sim-out/<scenario>].")
 @click.option("--seed", type=int, help="Seed of the first replication (replication r uses seed + r).")
 @click.option("--backend", type=click.Choice(["fake", "memory", "redis"]), help="Where the queues live.")
@@ -240,8 +288,13 @@ def _print_summary(console: Console, result: SimulationResult, out_dir: Path, do
 @click.option("--processes", type=click.IntRange(min=1), help="Parallel processes for replications [CPUs].")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster for big runs).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.option("--live", "live_url", metavar="URL", help="Replay in wall-clock time into this Redis, real workers.")
+@click.option("--attach", is_flag=True, help="With --live: start no workers; measure those already running.")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), help="With --live: divide durations by K.")
+@click.option("--work", type=click.Choice(["sleep", "cpu"]), help="With --live: probe jobs sleep or burn CPU.")
+@click.option("--ruby-probe", is_flag=True, help="Print the file a Ruby Resque worker requires, and exit.")
 def command(
-    scenario_file: str,
+    scenario_file: str | None,
     out_dir: str | None,
     seed: int | None,
     backend: str | None,
@@ -254,17 +307,40 @@ def command(
     processes: int | None,
     no_charts: bool,
     quiet: bool,
+    live_url: str | None,
+    attach: bool,
+    speed: float | None,
+    work: str | None,
+    ruby_probe: bool,
 ) -> None:
     """Simulate SCENARIO.yaml with the real resque_impl client and workers in simulated time, then write
     summary.json, jobs.csv, timeseries.csv, charts and report.html. Exit status: 0 when every SLO holds,
-    3 when one fails, 2 for a bad scenario or options."""
+    3 when one fails, 2 for a bad scenario or options.  With --live URL, replay it in wall-clock time into
+    that Redis with real workers instead (130 when Ctrl-C cut it short)."""
     console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
     errors = Console(stderr=True)
+    if ruby_probe:
+        click.echo(ruby_probe_path())
+        sys.exit(EXIT_OK)
+    if scenario_file is None:
+        errors.print("resque-sim: give a SCENARIO.yaml (or --ruby-probe); see resque-sim --help")
+        sys.exit(EXIT_BAD_INPUT)
+    if live_url is None and (attach or speed is not None or work is not None):
+        errors.print("resque-sim: --attach, --speed and --work go with --live URL")
+        sys.exit(EXIT_BAD_INPUT)
+    if live_url is not None and (backend is not None or redis_url is not None):
+        errors.print("resque-sim: --live URL replaces --backend and --redis; drop them")
+        sys.exit(EXIT_BAD_INPUT)
     try:
         scenario = _configure(scenario_file, sets, seed, backend, redis_url, replications, sweep_text, no_sweep)
     except ScenarioError as error:
         errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
+    out = Path(out_dir) if out_dir is not None else Path("sim-out") / scenario.name
+    if live_url is not None:
+        work_kind: Literal["sleep", "cpu"] = "cpu" if work == "cpu" else "sleep"
+        options = LiveOptions(live_url, attach=attach, speed=speed or 1.0, work=work_kind, allow_flush=allow_flush)
+        _live(scenario, options, out, not no_charts, console, errors)
     bar = _ProgressBar(errors, f"simulating {scenario.name}", enabled=not quiet and errors.is_terminal)
     try:
         result = run_scenario(scenario, processes=processes, allow_flush=allow_flush, progress=bar)
@@ -273,7 +349,6 @@ def command(
         sys.exit(EXIT_BAD_INPUT)
     finally:
         bar.close()
-    out = Path(out_dir) if out_dir is not None else Path("sim-out") / scenario.name
     write_outputs(result, out, charts=not no_charts)
     _print_summary(console, result, out, summary_document(result))
     sys.exit(EXIT_OK if result.ok else EXIT_SLO_FAILED)

@@ -155,16 +155,19 @@ def _confidence(runs: Sequence[RunStats]) -> dict[str, list[float] | None]:
 def summary_document(result: SimulationResult) -> dict[str, Any]:
     """The summary.json mapping (see the module docstring)."""
     scenario, base = result.scenario, result.base
+    # the record says what really ran: a live run's backend, and how long a run cut short lasted
+    record = base.record
     document: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": scenario.seed,
         "replications": scenario.replications,
-        "backend": scenario.backend,
-        "simulated_seconds": scenario.duration,
+        "backend": record.backend if record is not None else scenario.backend,
+        "simulated_seconds": record.duration if record is not None else scenario.duration,
         "wall_seconds": result.wall_seconds,
         "warmup_seconds": scenario.warmup,
     }
     document |= _point_summary(base)
+    document |= result.extra
     document["slo"] = [slo.as_dict() for slo in base.slo]
     document["sweep"] = [
         {

@@ -31,7 +31,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from resque_sim.engine import Backend, simulate
@@ -75,7 +75,8 @@ class PointResult:
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Everything a run of ``resque-sim`` produced."""
+    """Everything a run of ``resque-sim`` produced; ``extra`` holds further top-level summary.json
+    sections (a live run's ``live``)."""
 
     scenario: Scenario
     base: PointResult
@@ -83,6 +84,7 @@ class SimulationResult:
     sweep_param: str | None
     recommended: Any
     wall_seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,96 @@
+"""The probe job of a live run: it does what its arguments say and records when it ran.
+
+Workers load it with ``resque-impl work --jobs resque_sim.live.probe``; Ruby Resque workers require its
+twin, ``probe.rb`` (whose path ``resque-sim --ruby-probe`` prints).  Both behave the same:
+
+- payload class :data:`PROBE_CLASS`, args ``[run, job_id, seconds, work, exception, memory_mb]``;
+- ``perform`` reads the server clock (Redis ``TIME``, so producer and workers on other hosts agree),
+  holds ``memory_mb`` MB (touched, so it is resident), sleeps (``work`` = ``"sleep"``) or burns CPU
+  (``"cpu"``) for ``seconds``, reads the clock again, and appends a JSON record to the list
+  ``<namespace>:resque-sim:probe:<run>``: ``{"job", "started", "finished", "host", "pid", "ppid", "raised",
+  "rss_mb"}`` (``rss_mb``: the process's resident memory while it held the job's memory, null off Linux);
+- then, when ``exception`` is not null, it raises an exception whose failure record names ``exception``.
+
+This module is imported by worker processes, so it imports only the library's client side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from importlib import resources
+
+from resque_impl.default import current
+from resque_impl.job import job
+
+__all__ = ["PROBE_CLASS", "Probe", "probe_records_key", "ruby_probe_path"]
+
+PROBE_CLASS = "ResqueSim::Probe"
+_PAGE = 4096
+
+
+def probe_records_key(namespace: str, run: str) -> str:
+    """The list a probe of ``run`` appends its record to."""
+    return f"{namespace}:resque-sim:probe:{run}"
+
+
+def _hold(megabytes: float) -> bytearray:
+    """``megabytes`` of memory, every page written so the process really holds it."""
+    size = int(megabytes * 2**20)
+    block = bytearray(size)
+    block[::_PAGE] = b"\x01" * len(range(0, size, _PAGE))
+    return block
+
+
+def _resident_mb() -> float | None:
+    """This process's resident memory in MB (Linux's /proc; ``None`` elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _burn(seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+
+@job(name=PROBE_CLASS)
+class Probe:
+    """Registered under :data:`PROBE_CLASS`; enqueued only to explicit queues by the live runner."""
+
+    @staticmethod
+    def perform(run: str, job_id: int, seconds: float, work: str, exception: str | None, memory_mb: float) -> None:
+        resque = current()
+        started = resque.store.server_time()
+        held = _hold(memory_mb) if memory_mb > 0 else None
+        if work == "cpu":
+            _burn(seconds)
+        else:
+            time.sleep(seconds)
+        rss_mb = _resident_mb()
+        del held
+        finished = resque.store.server_time()
+        record = {
+            "job": job_id,
+            "started": started,
+            "finished": finished,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "ppid": os.getppid(),
+            "raised": exception,
+            "rss_mb": rss_mb,
+        }
+        resque.redis.rpush(probe_records_key(resque.namespace, run), json.dumps(record, separators=(",", ":")))
+        if exception is not None:
+            raise type("ProbeError", (Exception,), {"resque_name": exception})(f"probe job {job_id} raised {exception}")
+
+
+def ruby_probe_path() -> str:
+    """The path of ``probe.rb``, the file a Ruby Resque worker requires to run probe jobs."""
+    return str(resources.files("resque_sim.live").joinpath("probe.rb"))
