@@ -1,8 +1,7 @@
-"""Failure records and the backends that keep them: ``redis``, ``redis_multi_queue`` and ``multiple``.
+"""The backends that keep failure records: ``redis``, ``redis_multi_queue`` and ``multiple``.
 
-A failure record is byte-compatible with Ruby Resque's: a JSON object with ``failed_at``, ``payload``,
-``exception``, ``error``, ``backtrace``, ``worker`` and ``queue`` in that order (``retried_at`` is added
-when it is requeued).
+A failure record is byte-compatible with Ruby Resque's (see :mod:`resque_impl.failure_record`, whose
+names this module also exports).
 
 Every operation that changes one record takes a *reference*: a :class:`FailureRecord` as returned by
 :meth:`RedisBackend.all` / :meth:`RedisBackend.each`, its stable :attr:`FailureRecord.id` string (what a
@@ -12,16 +11,13 @@ others were removed or added meanwhile; if that record is gone, :class:`FailureN
 
 from __future__ import annotations
 
-import hashlib
-import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from resque_impl.clock import Clock, format_failed_at
-from resque_impl.codec import dumps, loads
-from resque_impl.errors import FailureNotFoundError, exception_message, exception_name
+from resque_impl.codec import dumps
+from resque_impl.errors import FailureNotFoundError
+from resque_impl.failure_record import FailureRecord, build_record, digest, format_backtrace
 from resque_impl.store import StoreProtocol
 
 __all__ = [
@@ -35,134 +31,6 @@ __all__ = [
     "build_record",
     "format_backtrace",
 ]
-
-MAX_BACKTRACE_LINES = 200
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
-
-
-def format_backtrace(error: BaseException) -> list[str]:
-    """The traceback as Ruby writes backtraces: ``"path:line:in `name'"``, innermost frame first.
-
-    Frames of this library that merely called into the job are left out, like Ruby's filter.
-    """
-    frames: list[traceback.FrameSummary] = list(traceback.extract_tb(error.__traceback__))
-    ours = [index for index, frame in enumerate(frames) if frame.filename.startswith(_PACKAGE_DIR)]
-    if ours and ours[-1] + 1 < len(frames):
-        frames = frames[ours[-1] + 1 :]
-    lines = [f"{frame.filename}:{frame.lineno}:in `{frame.name}'" for frame in reversed(frames)]
-    return lines[:MAX_BACKTRACE_LINES]
-
-
-def build_record(
-    payload: dict[str, Any] | str,
-    error: BaseException,
-    *,
-    worker: str,
-    queue: str,
-    now: float,
-    backtrace: list[str] | None = None,
-) -> bytes:
-    """Encode a failure record exactly as Ruby Resque's ``Failure::Redis#save`` does.
-
-    Text that UTF-8 cannot carry (a lone surrogate in a message or a file name) is written with
-    backslash escapes, so any exception can be recorded.
-    """
-    return dumps(
-        {
-            "failed_at": format_failed_at(now),
-            "payload": payload,
-            "exception": _utf8(exception_name(error)),
-            "error": _utf8(exception_message(error)),
-            "backtrace": [_utf8(line) for line in (format_backtrace(error) if backtrace is None else backtrace)],
-            "worker": _utf8(worker),
-            "queue": _utf8(queue),
-        }
-    )
-
-
-def _utf8(text: str) -> str:
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-def _digest(raw: bytes) -> str:
-    return hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:16]
-
-
-@dataclass(frozen=True, slots=True)
-class FailureRecord:
-    """One failure record as read, with where it was and its exact bytes."""
-
-    list_name: str
-    index: int
-    raw: bytes
-    data: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def read(cls, list_name: str, index: int, raw: bytes) -> FailureRecord:
-        try:
-            data = loads(raw)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            data = {"error": "unreadable failure record", "payload": raw.decode("utf-8", "replace")}
-        return cls(list_name, index, raw, data)
-
-    @property
-    def id(self) -> str:
-        """A stable reference, ``<list>:<index>:<digest of the bytes>``, safe to put in a URL or form."""
-        return f"{self.list_name}:{self.index}:{_digest(self.raw)}"
-
-    @property
-    def failed_at(self) -> str | None:
-        return self.data.get("failed_at")
-
-    @property
-    def payload(self) -> Any:
-        return self.data.get("payload")
-
-    @property
-    def class_name(self) -> str | None:
-        payload = self.payload
-        value = payload.get("class") if isinstance(payload, dict) else None
-        return value if isinstance(value, str) else None
-
-    @property
-    def args(self) -> list[Any]:
-        payload = self.payload
-        value = payload.get("args") if isinstance(payload, dict) else None
-        return value if isinstance(value, list) else []
-
-    @property
-    def exception(self) -> str | None:
-        return self.data.get("exception")
-
-    @property
-    def error(self) -> str | None:
-        return self.data.get("error")
-
-    @property
-    def backtrace(self) -> list[str]:
-        value = self.data.get("backtrace")
-        return [str(line) for line in value] if isinstance(value, list) else []
-
-    @property
-    def worker(self) -> str | None:
-        return self.data.get("worker")
-
-    @property
-    def queue(self) -> str | None:
-        return self.data.get("queue")
-
-    @property
-    def retried_at(self) -> str | None:
-        return self.data.get("retried_at")
-
 
 #: What operations on one record accept.
 FailureRef = FailureRecord | str | int
@@ -290,11 +158,11 @@ class _ListBackend:
                 raise FailureNotFoundError(f"no failure record at index {ref}")
             return FailureRecord.read(name, ref, found[0])
         try:
-            name, index_text, digest = ref.rsplit(":", 2)
+            name, index_text, wanted = ref.rsplit(":", 2)
             index = int(index_text)
         except ValueError:
             raise FailureNotFoundError(f"{ref!r} is not a failure record id") from None
-        return self._find(name, index, lambda raw: _digest(raw) == digest)
+        return self._find(name, index, lambda raw: digest(raw) == wanted)
 
     def _find(self, list_name: str, index: int, matches: Any) -> FailureRecord:
         key = self._key(list_name)
