@@ -19,12 +19,11 @@ Rules:
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from resque_impl.errors import ModeConflictError
 
 if TYPE_CHECKING:
-    from resque_impl.client import Resque
     from resque_impl.clock import Clock
     from resque_impl.failure import FailureBackend
     from resque_impl.store import StoreProtocol
@@ -44,10 +43,11 @@ class Mode(Protocol):
     """A test mode: gives each ``Resque`` instance the store, clock and failure backend to use.
 
     Called on every store access of every instance while the mode is active, so it should return a
-    cached :class:`Overrides` per instance.
+    cached :class:`Overrides` per instance. ``resque`` is the :class:`~resque_impl.Resque` asking (typed
+    loosely here so that this seam, which ``client`` imports, imports nothing of ``client``).
     """
 
-    def overrides(self, resque: Resque) -> Overrides: ...
+    def overrides(self, resque: Any) -> Overrides: ...
 
 
 #: The innermost active mode, or ``None``. ``Resque`` reads it without taking the lock: assigning a
