@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resque_impl.codec import decode_payload, dumps, loads
 from resque_impl.errors import exception_message, exception_name
@@ -66,7 +66,7 @@ class InlineRunner:
         """Perform the job in ``raw``; ``False`` (nothing done) if its class is not known here."""
         payload = decode_payload(raw)
         job_class = self.resque.registry.get(payload.class_name)
-        if job_class is None:
+        if job_class is None or not _runs_here(job_class, payload.args):
             return False
         depth = getattr(self._depth, "value", 0)
         if depth >= self.max_depth:
@@ -86,6 +86,13 @@ class InlineRunner:
             self._depth.value = depth
         self.log(Performed(queue, raw, payload, "performed" if performed else "skipped"))
         return True
+
+
+def _runs_here(job_class: type, args: list[Any]) -> bool:
+    """A class that dispatches by its arguments (ActiveJob's ``JobWrapper``) may have nothing here to
+    run them with; the job is then pushed, like one of a class only Ruby defines."""
+    runs_here = getattr(job_class, "runs_here", None)
+    return runs_here is None or bool(runs_here(args))
 
 
 class InlineStore(Store):

@@ -71,7 +71,8 @@ def test_a_worker_runs_the_python_class_named_by_job_class(resque: Resque) -> No
     assert run["kwargs"] == {"amount": 1.5, "note": "x"}
     assert run["job_id"] == json.loads(raw)["args"][0]["job_id"]
     assert (run["queue_name"], run["executions"], run["locale"], run["timezone"]) == ("mailers", 1, "en", None)
-    assert run["enqueued_at"] == datetime.fromisoformat(json.loads(raw)["args"][0]["enqueued_at"])
+    assert run["enqueued_at"].tzinfo == timezone.utc
+    assert f"{run['enqueued_at']:%Y-%m-%dT%H:%M:%SZ}" == json.loads(raw)["args"][0]["enqueued_at"]
     assert resque.failures.count() == 0
     assert resque.info()["processed"] == 1
 
