@@ -87,12 +87,16 @@ class ActiveJobs:
         :param args: the job's arguments; ``kwargs`` arrive in Rails as keyword arguments (so a Rails
             job cannot be given keywords named ``queue``, ``wait`` or ``wait_until`` this way).
         :param queue: the queue (default: the class's ``queue_as``, or ``"default"`` for a name).
-        :param wait: seconds or a ``timedelta`` from now, like ``set(wait: ...)``.
+        :param wait: seconds or a ``timedelta`` from now, like ``set(wait: ...)``; a negative wait
+            enqueues at once, as resque-scheduler does.
         :param wait_until: an aware ``datetime`` or epoch seconds, like ``set(wait_until: ...)``.
         :raises SerializationError: an argument Rails could not read; nothing was written.
+        :raises ScheduleError: both ``wait`` and ``wait_until``, or an unusable time or delay.
         """
         if wait is not None and wait_until is not None:
             raise ScheduleError("give wait or wait_until, not both")
+        if wait is not None and (isinstance(wait, bool) or not isinstance(wait, (int, float, timedelta))):
+            raise ScheduleError(f"wait must be seconds or a timedelta, not {type(wait).__name__}")
         now = self.clock.time()
         job_data = build_job_data(job_class, args, kwargs, queue=queue, now=now)
         body = job_data.to_dict()

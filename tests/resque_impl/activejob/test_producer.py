@@ -62,8 +62,20 @@ def test_an_argument_rails_cannot_read_raises_before_anything_is_written(resque:
     assert resque.delayed_queue_schedule_size() == 0
 
 
-def test_it_refuses_an_empty_class_name_and_both_wait_and_wait_until(resque: Resque) -> None:
+def test_it_refuses_an_empty_class_name_and_unusable_waits(resque: Resque) -> None:
     with pytest.raises(NoClassError):
         resque.enqueue_active_job(" ")
-    with pytest.raises(ScheduleError):
+    with pytest.raises(ScheduleError, match="not both"):
         resque.enqueue_active_job("InvoiceJob", wait=1, wait_until=2)
+    with pytest.raises(ScheduleError, match="wait must be seconds or a timedelta, not str"):
+        resque.enqueue_active_job("InvoiceJob", wait="1h")  # type: ignore[arg-type]
+    with pytest.raises(ScheduleError, match="naive datetime"):
+        resque.enqueue_active_job("InvoiceJob", wait_until=datetime(2100, 1, 1))
+
+    assert resque.queues() == []
+
+
+def test_a_negative_wait_enqueues_at_once(resque: Resque) -> None:
+    resque.enqueue_active_job("InvoiceJob", 1, queue="mailers", wait=-5)
+
+    assert resque.size("mailers") == 1
