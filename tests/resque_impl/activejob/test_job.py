@@ -33,6 +33,7 @@ class InvoiceJob(ActiveJob):
                 "locale": self.locale,
                 "timezone": self.timezone,
                 "enqueued_at": self.enqueued_at,
+                "extras": dict(self.job_data.extras),
             }
         )
 
@@ -164,3 +165,17 @@ def test_a_wrapper_payload_without_a_job_hash_is_a_failure(resque: Resque, args:
 
     (record,) = resque.failures.all()
     assert (record.exception, record.error) == ("ActiveJob::DeserializationError", error)
+
+
+def test_a_payload_from_a_newer_rails_runs_and_keeps_the_fields_it_adds(resque: Resque) -> None:
+    queue, raw = rails_payload(
+        "plain", enqueued_at="2026-12-07T04:38:50.123456789Z", scheduled_at="2026-12-07T05:38:50.000000000Z"
+    )
+    resque.store.push(queue, raw)
+
+    drain(resque, queue)
+
+    (run,) = InvoiceJob.runs
+    assert run["enqueued_at"] == datetime(2026, 12, 7, 4, 38, 50, 123456, timezone.utc)
+    assert run["extras"] == {"scheduled_at": "2026-12-07T05:38:50.000000000Z"}
+    assert resque.failures.count() == 0
