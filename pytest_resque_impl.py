@@ -5,7 +5,8 @@ the process captures its jobs in a per-test fakeredis), or **inline** (jobs run 
 **real** (nothing is intercepted; the ``resque`` fixture is a real Redis in a namespace of its own).
 
 Choose it, strongest first: request ``resque_fake`` or ``resque_inline``; mark the test
-``@pytest.mark.resque(mode="inline", record_failures=True, delayed="now", start=datetime(...))``;
+``@pytest.mark.resque(mode="inline", record_failures=True, delayed="now", start=datetime(...),
+strict=True)``;
 pass ``--resque-inline`` / ``--resque-mode=inline|fake|real``; or set ``resque_mode = inline`` in the
 ini file. Fixtures: ``resque``, ``resque_fake``, ``resque_inline``, ``resque_worker``,
 ``resque_clock``, ``resque_faults``, ``redis_server``.
@@ -41,6 +42,9 @@ _OPTIONS: list[tuple[str, dict[str, Any], str, str]] = [
      "inline mode: run delayed jobs when the virtual clock reaches them (clock; the default) or at once (now)"),
     ("--resque-record-failures", {"action": "store_true", "default": None}, "bool",
      "inline mode: record failing jobs as failures instead of raising their exceptions"),
+    ("--resque-strict", {"action": "store_true", "default": None}, "bool",
+     "inline mode: a job no Python class can run (named by a string nobody registered) is an error, "
+     "not pushed with a warning"),
     ("--resque-redis-url", {}, "string",
      "real mode: the Redis to use (each test gets its own namespace); default: start a private redis-server"),
     ("--resque-require-redis", {"action": "store_true", "default": None}, "bool",
@@ -61,8 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "resque(mode=None, *, record_failures=False, delayed='clock', start=None): run the test in this "
-        "resque-impl test mode (fake, inline or real)",
+        "resque(mode=None, *, record_failures=False, delayed='clock', start=None, strict=False): run the "
+        "test in this resque-impl test mode (fake, inline or real)",
     )
 
 
@@ -75,9 +79,8 @@ def _settings(request: pytest.FixtureRequest) -> PluginSettings:
     from resque_impl.testing.plugin import PluginSettings
 
     config = request.config
-    settings = PluginSettings.read(
-        {key: _option(config, f"resque_{key}") for key in ("mode", "inline", "delayed", "record_failures", "redis_url")}
-    )
+    keys = ("mode", "inline", "delayed", "record_failures", "redis_url", "strict")
+    settings = PluginSettings.read({key: _option(config, f"resque_{key}") for key in keys})
     marker = request.node.get_closest_marker("resque")
     return settings if marker is None else settings.with_marker(marker.args, marker.kwargs)
 
@@ -101,6 +104,34 @@ def _resque_test_mode(request: pytest.FixtureRequest) -> Iterator[Sandbox | None
         return
     with open_sandbox(settings, mode) as sandbox:
         yield sandbox
+    if not asked and not _mode_chosen(request.config):
+        seen = request.config.stash.setdefault(_DEFAULT_INTERCEPTS, {})
+        for where in sandbox.intercepted():
+            seen[where] = seen.get(where, 0) + 1
+
+
+#: Per store description: how many tests left to the default fake mode captured the jobs of an
+#: application ``Resque`` configured for it.
+_DEFAULT_INTERCEPTS = pytest.StashKey[dict[str, int]]()
+
+
+def _mode_chosen(config: pytest.Config) -> bool:
+    return bool(_option(config, "resque_mode") or _option(config, "resque_inline"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say when the default fake mode quietly kept jobs from the Redis the application names: a suite
+    written against a real Redis would otherwise see its jobs vanish into per-test fakeredis."""
+    seen = config.stash.get(_DEFAULT_INTERCEPTS, {})
+    if not seen:
+        return
+    where = ", ".join(f"{description} ({count} tests)" for description, count in sorted(seen.items()))
+    terminalreporter.write_sep("-", "resque-impl")
+    terminalreporter.write_line(
+        f"tests left to the default fake mode captured jobs meant for {where} in per-test fakeredis; "
+        "nothing reached that Redis. Set resque_mode = real (ini) or --resque-mode=real if the suite "
+        "should use it, or resque_mode = fake to keep fake mode and silence this note"
+    )
 
 
 @pytest.fixture

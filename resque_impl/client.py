@@ -7,7 +7,10 @@
     r.enqueue_to("high", EmailJob, 42, "x")
     r.enqueue_to("ruby_queue", "Admin::RubyOnlyJob", 1) # a class only a Ruby worker knows
     r.enqueue_many(EmailJob, [(1, "a"), (2, "b")])     # pipelined; returns how many were pushed
+    r.enqueue(Plain, 1)                                # any class with perform (and a queue) is a job
     r.dequeue(EmailJob, 42, "x"); r.size("email"); r.peek("email", 0, 10); r.queues(); r.info()
+    r.destroy("any_queue", EmailJob, 42)               # Ruby's Job.destroy: any queue, no hooks
+    r.push("q", {"class": "Ruby::Job", "args": [1]})    # any JSON item, no hooks, as Ruby's push
     r.failures.all(0, 10); r.failures.retry_and_remove(record)
     r.enqueue_in(30, EmailJob, 42); r.remove_delayed(EmailJob, 42)   # see resque_impl.delayed
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from resque_impl import testmode
@@ -36,11 +39,18 @@ from resque_impl.codec import (
     dumps,
     encode_payload,
     nesting,
+    validate_args,
 )
 from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
 from resque_impl.delayed import DelayedJobs
 from resque_impl.dynamic_schedules import DynamicSchedules
-from resque_impl.errors import ConfigurationError, NoClassError, NoQueueError, PayloadDecodeError
+from resque_impl.errors import (
+    ConfigurationError,
+    NoClassError,
+    NoQueueError,
+    PayloadDecodeError,
+    PayloadTooLargeError,
+)
 from resque_impl.failure import (
     FailureBackend,
     FailureSink,
@@ -50,13 +60,14 @@ from resque_impl.failure import (
     build_record,
 )
 from resque_impl.hooks import (
+    hook_names,
     run_after_dequeue,
     run_after_enqueue,
     run_before_dequeue,
     run_before_enqueue,
     run_enqueue,
 )
-from resque_impl.job import QueuedJob, queue_of
+from resque_impl.job import QueuedJob, queue_of, require_perform
 from resque_impl.keys import DEFAULT_NAMESPACE, Keys
 from resque_impl.registry import Registry, default_registry
 from resque_impl.store import Store, StoreProtocol
@@ -135,6 +146,11 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         return self._store if mode is None else mode.overrides(self).store
 
     @property
+    def configured_store(self) -> StoreProtocol:
+        """The store this instance was built with, which it uses whenever no test mode is active."""
+        return self._store
+
+    @property
     def clock(self) -> Clock:
         """Where timestamps come from."""
         mode = testmode.active
@@ -186,7 +202,13 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
             return job_class, self.registry.get(job_class)
         if not isinstance(job_class, type):
             raise NoClassError(f"Jobs must be given a class or a class name string, got {type(job_class).__name__}")
-        return self.registry.name_of(job_class), job_class
+        # A class object is known to this process, so its jobs must run here too (inline mode, a worker
+        # in this process): register a plain class under its payload name on first use.
+        name = self.registry.registered_name(job_class)
+        if name is None:
+            require_perform(job_class)
+            name = self.registry.adopt(job_class)
+        return name, job_class
 
     def _queue_for(self, name: str, cls: type | None, queue: str | None) -> str:
         resolved = queue if queue is not None else (queue_of(cls) if cls is not None else None)
@@ -222,56 +244,81 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         """Push a job onto ``queue``. ``False`` if a ``before_enqueue`` hook vetoed it.
 
         Arguments are checked first: one that JSON cannot carry unchanged raises
-        :class:`NotSerializableError` naming it, and nothing is pushed.
+        :class:`NotSerializableError` naming it, and no hook runs and nothing is pushed. The payload
+        pushed is encoded after the ``before_enqueue`` hooks, so, as in Ruby, a hook may change
+        (mutable) arguments.
         """
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
-        payload = self._encode(name, args)
         if cls is None:
-            self.store.push(target, payload)
+            self.store.push(target, self._encode(name, args))
             return True
-        return run_enqueue(cls, args, lambda: self.store.push(target, payload))
+        # Arguments are checked now, before any hook runs; encoded once no hook can change them.
+        payload = self._encode(name, args)
+        return run_enqueue(
+            cls, args, lambda hooked: self.store.push(target, self._encode(name, args) if hooked else payload)
+        )
 
     def enqueue_many(self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None) -> int:
         """Push one job per argument list, pipelined; returns how many were pushed (vetoes excluded).
 
-        Every payload is validated before anything is pushed, so a bad one pushes none.
+        Every payload is validated before anything is pushed, so a bad one pushes none; as in
+        :meth:`enqueue_to`, a payload is encoded again after its ``before_enqueue`` hooks ran.
         """
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
         jobs = [(args, self._encode(name, args)) for args in args_list]
-        if cls is not None:
-            jobs = [(args, payload) for args, payload in jobs if run_before_enqueue(cls, args)]
+        if cls is not None and hook_names(cls, "before_enqueue"):
+            jobs = [(args, self._encode(name, args)) for args, _ in jobs if run_before_enqueue(cls, args)]
         self.store.push_many({target: [payload for _, payload in jobs]})
         if cls is not None:
             for args, _ in jobs:
                 run_after_enqueue(cls, args)
         return len(jobs)
 
-    def push(self, queue: str, item: dict[str, Any] | Payload) -> None:
-        """Push a ready-made payload (``{"class": ..., "args": [...]}``) without hooks, like Ruby's
-        ``Resque.push``."""
-        if not isinstance(item, Payload):
+    def push(self, queue: str, item: Any) -> None:
+        """Push a ready-made item onto ``queue`` without hooks, like Ruby's ``Resque.push``.
+
+        A :class:`Payload` or a dict with a ``"class"`` string is written as a payload (``class`` and
+        ``args`` first, extra keys kept, stamped when ``enqueued_at`` is on). Any other JSON value (a
+        dict without a class, a list, a string...) is written as it is, as Ruby does: a worker
+        records it as a failure when it reaches one.
+        """
+        if isinstance(item, Payload):
+            self.store.push(queue, self._encode(item.class_name, item.args, dict(item.extras)))
+            return
+        if isinstance(item, Mapping) and isinstance(item.get("class"), str) and item["class"]:
             extras = {key: value for key, value in item.items() if key not in ("class", "args")}
-            item = Payload(str(item.get("class") or ""), item.get("args") or [], extras)
-        if not item.class_name:
-            raise NoClassError('a pushed item needs a "class"')
-        self.store.push(queue, self._encode(item.class_name, item.args, dict(item.extras)))
+            self.store.push(queue, self._encode(item["class"], item.get("args") or [], extras))
+            return
+        validate_args([item], root="item")
+        raw = dumps(item)
+        if len(raw) > self.max_payload_bytes:
+            raise PayloadTooLargeError(len(raw), self.max_payload_bytes)
+        self.store.push(queue, raw)
+
+    def destroy(self, queue: str, job_class: JobClass, *args: Any) -> int:
+        """Remove jobs of ``job_class`` from ``queue`` (only those with exactly ``args``, if given),
+        whatever queue the class itself names, without hooks: Ruby's ``Resque::Job.destroy``.
+        Returns how many were removed."""
+        name, _ = self._identify(job_class)
+        if args:
+            wanted = encode_payload(name, args, max_bytes=self.max_payload_bytes)
+            return self.store.remove_matching(queue, lambda raw: _same_job(raw, wanted, name))
+        return self.store.remove_matching(queue, lambda raw: _class_of(raw) == name)
 
     def dequeue(self, job_class: JobClass, *args: Any) -> int | None:
-        """Remove queued jobs of ``job_class`` (only those with exactly ``args``, if given).
+        """Remove queued jobs of ``job_class`` from its class's queue (only those with exactly
+        ``args``, if given), between its ``before_dequeue`` and ``after_dequeue`` hooks.
 
-        Returns how many were removed, or ``None`` if a ``before_dequeue`` hook vetoed.
+        Returns how many were removed, or ``None`` if a ``before_dequeue`` hook vetoed. To remove jobs
+        from another queue, use :meth:`destroy`.
         """
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, None)
         if cls is not None and not run_before_dequeue(cls, args):
             return None
-        if args:
-            wanted = encode_payload(name, args, max_bytes=self.max_payload_bytes)
-            removed = self.store.remove_matching(target, lambda raw: _same_job(raw, wanted, name))
-        else:
-            removed = self.store.remove_matching(target, lambda raw: _class_of(raw) == name)
+        removed = self.destroy(target, name, *args)
         if cls is not None:
             run_after_dequeue(cls, args)
         return removed

@@ -20,8 +20,12 @@ Times:
   (:class:`ScheduleError`): ``datetime.now()`` is local time, and reading it as UTC would silently
   shift every job by the UTC offset.
 * Like resque-scheduler, a time whose whole second is already past, or a negative delay, enqueues the
-  job at once (without enqueue hooks, as Ruby's ``Job.create``); the current second still goes through
-  the delayed queue, which the scheduler empties on its next poll.
+  job at once through :meth:`~resque_impl.Resque.enqueue_to`, so its ``before_enqueue`` hooks run
+  (and may veto the push) and its ``after_enqueue`` hooks, between the schedule hooks, as
+  resque-scheduler 5.0's ``Resque.enqueue_to`` does; so does inline mode with ``delayed="now"``, as
+  under Ruby's ``Resque.inline``. The current second still goes through the delayed queue, which the
+  scheduler empties on its next poll (resque-scheduler enqueues it at once: see the compatibility
+  notes).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from resque_impl.codec import Payload, decode_payload, encode_payload, loads
 from resque_impl.errors import NoClassError, NoQueueError, PayloadDecodeError, ScheduleError
 from resque_impl.hooks import (
+    hook_names,
     run_after_enqueue,
     run_after_schedule,
     run_before_delayed_enqueue,
@@ -162,11 +167,15 @@ class DelayedJobs:
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
         timestamp = math.floor(to_epoch(when))
-        item = self._item(name, args, target)
-        if cls is not None and not run_before_schedule(cls, args):
-            return False
-        if timestamp < math.floor(self.clock.time()):
-            self.store.push(target, self._encode(name, args))
+        item = self._item(name, args, target)  # refuse bad arguments before any hook runs
+        if cls is not None:
+            if not run_before_schedule(cls, args):
+                return False
+            if hook_names(cls, "before_schedule"):  # as in Ruby, a hook may change the arguments
+                item = self._item(name, args, target)
+        # An inline test mode that runs delayed jobs at once stands for Ruby's Resque.inline.
+        if timestamp < math.floor(self.clock.time()) or getattr(self.store, "delayed_now", False):
+            self.enqueue_to(target, job_class, *args)  # a veto here still runs after_schedule, as in Ruby
         else:
             self.store.delayed_push(timestamp, item)
         if cls is not None:

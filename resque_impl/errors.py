@@ -185,15 +185,21 @@ class FailureNotFoundError(ResqueError, LookupError):
 class FailureHookError(ResqueError):
     """An ``on_failure`` hook raised while handling a job's failure.
 
-    Like Ruby Resque, this error replaces the original in the failure record, and its message names
-    both; ``original`` holds the job's exception and ``__cause__`` the hook's.
+    Like Ruby Resque, this error replaces the original in the failure record (as a ``RuntimeError``),
+    and its message names both, word for word as Ruby writes it, including Ruby's naming the hook's
+    error class before the original's on the second line; ``original`` holds the job's exception and
+    ``__cause__`` the hook's. ``job_description`` is Ruby's ``Job#inspect``:
+    ``(Job{queue} | Class | ["args"])``.
     """
 
+    resque_name = "RuntimeError"
+
     def __init__(self, hook_error: BaseException, original: BaseException, job_description: str) -> None:
+        hook_class = exception_name(hook_error)
         super().__init__(
-            f"Additional error ({type(hook_error).__name__}: {exception_message(hook_error)}) occurred in "
-            f"running failure hooks for job {job_description}\nOriginal error that caused job failure was "
-            f"{type(original).__name__}: {exception_message(original)}"
+            f"Additional error ({hook_class}: {exception_message(hook_error)}) occurred in running failure hooks "
+            f"for job {job_description}\nOriginal error that caused job failure was {hook_class}: "
+            f"{exception_name(original)}: {exception_message(original)}"
         )
         self.original = original
 

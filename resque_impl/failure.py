@@ -410,6 +410,38 @@ class RedisMultiQueueBackend(_ListBackend):
     def _lists(self) -> list[str]:
         return self.store.failure_list_names()
 
+    def each(
+        self,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        queue: str | None = None,
+        class_name: str | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[FailureRecord]:
+        """Records matching the filters, newest first by default.
+
+        With a ``queue``, as Ruby's ``RedisMultiQueue.each``: the window of ``queue``'s list at positions
+        ``offset`` to ``offset + limit - 1`` (oldest first; ``limit=None``: to the end) is taken first,
+        then ordered, then filtered by ``class_name``, so a window may yield fewer than ``limit``
+        records. Without a ``queue`` (every list, which Ruby's ``each`` does not offer), ``offset`` and
+        ``limit`` count matching records, as :class:`RedisBackend` does.
+        """
+        if queue is None or (offset <= 0 and limit is None):
+            return super().each(offset, limit, queue=queue, class_name=class_name, newest_first=newest_first)
+        name = self._list_for(queue)
+        key, start = self._key(name), max(0, offset)
+        count = self.store.failure_count(key) - start if limit is None else limit
+        raws = self.store.failure_range(key, start, count) if count > 0 else []
+        window = [FailureRecord.read(name, index, raw) for index, raw in enumerate(raws, start)]
+        if newest_first:
+            window.reverse()
+        return (
+            record
+            for record in window
+            if record.queue == queue and (class_name is None or record.class_name == class_name)
+        )
+
     def clear(self, queue: str | None = None) -> None:
         """Delete every record (of one job queue, if given)."""
         names = [self._list_for(queue)] if queue is not None else self._lists()

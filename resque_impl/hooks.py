@@ -30,8 +30,12 @@ inside them) should run, like ``contextlib.contextmanager``::
     @classmethod
     def around_perform_timing(cls, *args):
         started = time.monotonic()
-        yield                      # an exception from perform is raised here
-        record(time.monotonic() - started)
+        result = yield             # an exception from perform is raised here
+        record(time.monotonic() - started, result)
+        return result
+
+As with a Ruby block, the ``yield`` evaluates to what ran inside: what ``perform`` returned for the
+innermost hook, what the next hook returned for the others (so a hook returns the value to pass it on).
 
 A hook that returns without yielding skips ``perform`` (and the hooks inside it). A hook may also
 return a context manager instead of being a generator.
@@ -44,7 +48,6 @@ a retry count.
 from __future__ import annotations
 
 import inspect
-import reprlib
 import threading
 from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager
@@ -53,7 +56,8 @@ from types import GeneratorType
 from typing import Any, cast
 
 from resque_impl.errors import DontPerform, FailureHookError
-from resque_impl.job import QueuedJob
+from resque_impl.job import QueuedJob, queue_of
+from resque_impl.ruby_inspect import ruby_inspect
 
 __all__ = [
     "Execution",
@@ -132,16 +136,19 @@ def _run_all(cls: type, prefix: str, args: Sequence[Any]) -> None:
             getattr(target, name)(*args)
 
 
-def run_enqueue(cls: type, args: Sequence[Any], push: Callable[[], None]) -> bool:
-    """Run every ``before_enqueue*`` hook, then unless one vetoed, ``push()`` and every ``after_enqueue*``
-    hook; ``False`` if vetoed. The same as :func:`run_before_enqueue`, the push and :func:`run_after_enqueue`,
-    with the class's hooks looked up once when it has no ``before_enqueue`` hook (which could change them)."""
+def run_enqueue(cls: type, args: Sequence[Any], push: Callable[[bool], None]) -> bool:
+    """Run every ``before_enqueue*`` hook, then unless one vetoed, ``push(hooked)`` and every
+    ``after_enqueue*`` hook; ``False`` if vetoed. ``hooked`` is true when ``before_enqueue`` hooks ran,
+    which may have changed (mutable) arguments, so the payload must be encoded again. The same as
+    :func:`run_before_enqueue`, the push and :func:`run_after_enqueue`, with the class's hooks looked up
+    once when it has no ``before_enqueue`` hook (which could change them)."""
     hooks = _class_hooks(cls)
-    if hooks.find(cls, "before_enqueue"):
+    hooked = bool(hooks.find(cls, "before_enqueue"))
+    if hooked:
         if not run_before_enqueue(cls, args):
             return False
         hooks = _class_hooks(cls)
-    push()
+    push(hooked)
     names = hooks.find(cls, "after_enqueue")
     if names:
         target = hooks.target(cls)
@@ -194,20 +201,24 @@ def current_job() -> QueuedJob | None:
 
 
 class _DidNotYield:
-    """Marks an around hook that returned without yielding."""
+    """Marks an around hook that returned (``value``) without yielding."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-_DID_NOT_YIELD = _DidNotYield()
-_Wrapper = Generator[Any, None, None] | AbstractContextManager[Any]
+_Wrapper = Generator[Any, Any, Any] | AbstractContextManager[Any]
 
 
 def _enter(name: str, wrapper: object) -> _Wrapper | _DidNotYield:
     if inspect.isgenerator(wrapper):
         try:
             next(wrapper)
-        except StopIteration:
-            return _DID_NOT_YIELD
-        return cast("Generator[Any, None, None]", wrapper)
+        except StopIteration as stop:
+            return _DidNotYield(stop.value)
+        return cast("Generator[Any, Any, Any]", wrapper)
     if isinstance(wrapper, AbstractContextManager):
         wrapper.__enter__()
         return wrapper
@@ -217,26 +228,28 @@ def _enter(name: str, wrapper: object) -> _Wrapper | _DidNotYield:
     )
 
 
-def _exit(wrapper: _Wrapper, error: BaseException | None) -> BaseException | None:
-    """Resume one around hook with the inner outcome; return the error it lets through (if any)."""
+def _exit(wrapper: _Wrapper, error: BaseException | None, value: Any) -> tuple[BaseException | None, Any]:
+    """Resume one around hook with the inner outcome (``value`` is what its ``yield`` evaluates to);
+    return the error it lets through (if any) and what it returned, as Ruby's block value for the
+    hook around it. A context manager passes ``value`` on unchanged."""
     # Generators first: the usual kind, and checked without the ABC machinery.
     if not isinstance(wrapper, GeneratorType) and isinstance(wrapper, AbstractContextManager):
         try:
             suppressed = wrapper.__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
         except BaseException as raised:
-            return raised
-        return None if suppressed else error
+            return raised, None
+        return (None if suppressed else error), value
     try:
         if error is None:
-            next(wrapper)
+            wrapper.send(value)
         else:
             wrapper.throw(error)
-    except StopIteration:
-        return None
+    except StopIteration as stop:
+        return None, stop.value
     except BaseException as raised:
-        return raised
+        return raised, None
     wrapper.close()
-    return RuntimeError("an around_perform hook yielded more than once")
+    return RuntimeError("an around_perform hook yielded more than once"), None
 
 
 class Execution:
@@ -290,22 +303,32 @@ class Execution:
         entered: list[_Wrapper] = []
         performed = False
         error: BaseException | None = None
+        value: Any = None
         try:
             for name in names:
                 wrapper = _enter(name, getattr(self.target, name)(*self.args))
                 if isinstance(wrapper, _DidNotYield):
+                    value = wrapper.value
                     break
                 entered.append(wrapper)
             else:
-                self.target.perform(*self.args)
+                value = self.target.perform(*self.args)
                 performed = True
         except BaseException as raised:
             error = raised
         for wrapper in reversed(entered):
-            error = _exit(wrapper, error)
+            error, value = _exit(wrapper, error, value)
         if error is not None:
             raise error
         return performed
+
+    def _ruby_inspect(self) -> str:
+        """The job as Ruby's ``Job#inspect`` writes it: ``(Job{queue} | Class | ["args"])``."""
+        if self.job is not None:
+            queue, class_name = self.job.queue, self.job.payload.class_name
+        else:
+            queue, class_name = queue_of(self.job_class) or "", self.job_class.__qualname__
+        return f"(Job{{{queue}}} | {class_name} | {ruby_inspect(list(self.args))})"
 
     def run_failure_hooks(self, error: BaseException) -> None:
         """Run each ``on_failure*`` hook once per execution, with ``(error, *args)``.
@@ -320,7 +343,6 @@ class Execution:
             for name in self._names("on_failure"):
                 getattr(self.target, name)(error, *self.args)
         except Exception as hook_error:
-            description = f"{self.job_class.__qualname__}({reprlib.repr(list(self.args))[1:-1]})"
-            raise FailureHookError(hook_error, error, description) from hook_error
+            raise FailureHookError(hook_error, error, self._ruby_inspect()) from hook_error
         finally:
             _current_job.reset(token)

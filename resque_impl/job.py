@@ -11,6 +11,11 @@ Two equivalent ways to declare a job::
         @staticmethod
         def perform(user_id, message): ...
 
+A plain class (no base class, no decorator: ``queue`` and ``perform`` are enough, as in Ruby) works
+too: handing the class object to ``enqueue`` registers it under its payload name, and a worker
+started with ``--jobs MODULE`` registers the plain job classes defined at the top of MODULE
+(:func:`register_module_jobs`).
+
 ``perform`` and hooks may be static methods, class methods, or instance methods; for the last, each
 execution gets a fresh instance made with no arguments.
 """
@@ -19,13 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, ClassVar, TypeVar, overload
 
 from resque_impl.codec import Payload
 from resque_impl.errors import NoClassError
-from resque_impl.registry import Registry, default_registry
+from resque_impl.registry import Registry, default_registry, ruby_constant_name
 
-__all__ = ["Job", "QueuedJob", "job", "queue_of"]
+__all__ = ["Job", "QueuedJob", "job", "queue_of", "register_module_jobs", "require_perform"]
 
 T = TypeVar("T", bound=type)
 
@@ -65,13 +71,43 @@ def job(
     """Register a plain class as a job: ``@job`` or ``@job(name=..., queue=..., registry=...)``."""
 
     def apply(target: T) -> T:
-        if not callable(getattr(target, "perform", None)):
-            raise NoClassError(f"{target.__qualname__} has no perform method; a job class needs one")
+        require_perform(target)
         if queue is not None:
             target.queue = queue  # type: ignore[attr-defined]
         return (default_registry if registry is None else registry).register(target, name)
 
     return apply if cls is None else apply(cls)
+
+
+def require_perform(cls: type) -> None:
+    """Raise :class:`NoClassError` unless ``cls`` has a callable ``perform``."""
+    if not callable(getattr(cls, "perform", None)):
+        raise NoClassError(
+            f"{cls.__module__}.{cls.__qualname__} has no perform method; a job class needs one "
+            "(a classmethod, staticmethod or method taking the job's arguments)"
+        )
+
+
+def register_module_jobs(module: ModuleType, registry: Registry | None = None) -> list[str]:
+    """Register the plain job classes ``module`` defines at its top level, as a worker does for the
+    modules named with ``--jobs``; returns their payload names.
+
+    A plain job class is one defined in ``module`` (not imported into it) with a callable ``perform``
+    that is not a :class:`Job` subclass (those register themselves, or chose not to). Classes already
+    registered keep their name. Only classes the module defines are touched: the registry never imports
+    a name it reads, and ``--jobs`` names exactly the modules the operator trusts.
+    """
+    target = default_registry if registry is None else registry
+    names = []
+    for value in list(vars(module).values()):
+        if (
+            isinstance(value, type)
+            and value.__module__ == module.__name__
+            and not issubclass(value, Job)
+            and callable(getattr(value, "perform", None))
+        ):
+            names.append(target.adopt(value))
+    return names
 
 
 def queue_of(cls: type) -> str | None:
@@ -82,12 +118,29 @@ def queue_of(cls: type) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class QueuedJob:
-    """A payload and the queue it came from (Ruby's ``Resque::Job``)."""
+    """A payload and the queue it came from (Ruby's ``Resque::Job``).
+
+    Two jobs are equal, as in Ruby's ``Job#==``, when their queue, the class their payload names (read
+    as Ruby's ``constantize`` reads it: ``"some-job"`` is ``SomeJob``) and their args match; extra
+    payload keys (``enqueued_at``, a retry count) do not count.
+    """
 
     queue: str
     payload: Payload
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueuedJob):
+            return NotImplemented
+        return (
+            self.queue == other.queue
+            and ruby_constant_name(self.class_name) == ruby_constant_name(other.class_name)
+            and self.args == other.args
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.queue, ruby_constant_name(self.class_name)))
 
     @property
     def class_name(self) -> str:

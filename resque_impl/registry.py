@@ -1,11 +1,16 @@
 """Which Python class runs a payload's ``"class"`` string, e.g. ``"EmailJob"`` or ``"Admin::EmailJob"``.
 
 A class is known only if it was registered: by subclassing :class:`resque_impl.Job`, with the
-``@resque_impl.job`` decorator, or with :meth:`Registry.register`. A payload naming anything else is
-refused with :class:`UnknownJobClassError`; nothing is ever imported because a payload asked for it.
+``@resque_impl.job`` decorator, with :meth:`Registry.register`, by being handed to ``enqueue`` (or any
+producer method) as a class object, or by being defined at the top of a module imported with
+``--jobs`` (see :func:`resque_impl.job.register_module_jobs`). A payload naming anything else is refused
+with :class:`UnknownJobClassError`; nothing is ever imported because a payload asked for it.
 
 The payload name of a class is its ``name`` attribute if the class itself sets one, else its
 qualified name with ``.`` written as Ruby's ``::`` (``Admin.EmailJob`` -> ``Admin::EmailJob``).
+
+A payload's name is looked up as Ruby's ``constantize`` reads it (:func:`ruby_constant_name`): a
+dashed name is camel-cased (``"some-job"`` runs ``SomeJob``) and a leading ``::`` is ignored.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TypeVar
 
 from resque_impl.errors import JobRegistrationError, NoClassError, UnknownJobClassError
 
-__all__ = ["Registry", "default_name", "default_registry"]
+__all__ = ["Registry", "default_name", "default_registry", "ruby_constant_name"]
 
 T = TypeVar("T", bound=type)
 
@@ -27,6 +32,15 @@ def default_name(cls: type) -> str:
         return own
     # Classes defined inside functions (common in tests) are named from their enclosing class path only.
     return cls.__qualname__.rsplit("<locals>.", 1)[-1].replace(".", "::")
+
+
+def ruby_constant_name(name: str) -> str:
+    """The constant Ruby Resque 3.0 resolves a payload ``"class"`` to: a name with a dash is split
+    on dashes and each piece capitalized (Ruby's ``Resque.classify``: ``"some-job"`` -> ``"SomeJob"``;
+    underscores are kept, as in Ruby), and a leading ``::`` is dropped (``"::Admin::Job"``)."""
+    if "-" in name:
+        name = "".join(piece.capitalize() for piece in name.split("-"))
+    return name[2:] if name.startswith("::") else name
 
 
 def _same_definition(a: type, b: type) -> bool:
@@ -75,16 +89,32 @@ class Registry:
             if cls is not None:
                 del self._names[cls]
 
+    def registered_name(self, cls: type) -> str | None:
+        """The name ``cls`` is registered under, or ``None``."""
+        return self._names.get(cls)
+
+    def adopt(self, cls: type) -> str:
+        """The payload name of ``cls``, registering it under :func:`default_name` first if it is not
+        registered (a plain class handed to ``enqueue``). Raises :class:`JobRegistrationError` if a
+        different class holds that name: a worker could not tell their jobs apart."""
+        name = self._names.get(cls)
+        return name if name is not None else self.name_of(self.register(cls))
+
     def resolve(self, name: str) -> type:
-        """The class registered under ``name``; :class:`UnknownJobClassError` if there is none."""
-        try:
-            return self._classes[name]
-        except KeyError:
-            raise UnknownJobClassError(name) from None
+        """The class registered under ``name`` as Ruby reads it (see :func:`ruby_constant_name`);
+        :class:`UnknownJobClassError` if there is none."""
+        found = self.get(name)
+        if found is None:
+            raise UnknownJobClassError(name)
+        return found
 
     def get(self, name: str) -> type | None:
-        """The class registered under ``name``, or ``None``."""
-        return self._classes.get(name)
+        """The class registered under ``name`` as Ruby reads it (see :func:`ruby_constant_name`), or
+        ``None``."""
+        found = self._classes.get(name)
+        if found is None and ("-" in name or name.startswith("::")):
+            found = self._classes.get(ruby_constant_name(name))
+        return found
 
     def name_of(self, cls: type) -> str:
         """The payload name of ``cls``: its registered name, else :func:`default_name`."""

@@ -135,6 +135,11 @@ class Backend:
         store.flush_database()
         return store
 
+    def twin(self) -> Backend:
+        """Where a run whose results must equal this backend's may go instead: the in-memory twin for
+        ``fake`` (byte-identical for the same seed, and much faster), else this backend itself."""
+        return Backend("memory") if self.kind == "fake" else self
+
     def claim(self) -> Backend:
         """Check the backend can be used, and return it ready for several runs in a row.
 

@@ -18,11 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ENABLE_HINT = (
-    "live Ruby interop tests need RESQUE_RUBY_LIB=<Ruby Resque 3.0's lib/> (optionally "
-    "RESQUE_SCHEDULER_RUBY_LIB=<resque-scheduler 5.0's lib/>) and ruby with Debian's gems: "
-    "apt-get install ruby ruby-redis ruby-redis-namespace ruby-multi-json ruby-mono-logger"
-)
+ENABLE_HINT = "tests/ruby.py says how to enable the live Ruby tests"
 
 
 class RubyError(AssertionError):
@@ -56,9 +52,13 @@ class RubyResque:
         if shutil.which("ruby") is None:
             _unavailable("ruby is not installed")
         if lib is None or not (lib / "resque.rb").is_file():
-            _unavailable(f"RESQUE_RUBY_LIB does not name Ruby Resque's lib/ (it is {lib})")
+            _unavailable("RESQUE_RUBY_LIB is not set" if lib is None else f"RESQUE_RUBY_LIB={lib} holds no resque.rb")
         if scheduler and (scheduler_lib is None or not (scheduler_lib / "resque-scheduler.rb").is_file()):
-            _unavailable(f"RESQUE_SCHEDULER_RUBY_LIB does not name resque-scheduler's lib/ (it is {scheduler_lib})")
+            _unavailable(
+                "RESQUE_SCHEDULER_RUBY_LIB is not set"
+                if scheduler_lib is None
+                else f"RESQUE_SCHEDULER_RUBY_LIB={scheduler_lib} holds no resque-scheduler.rb"
+            )
         assert lib is not None
         return cls(lib, scheduler_lib, redis_url)
 

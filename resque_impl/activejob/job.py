@@ -96,13 +96,12 @@ class JobWrapper:
         job_class(job_data).perform(*positional, **keywords)
 
     @staticmethod
-    def runs_here(args: list[Any]) -> bool:
-        """Whether this process has the Python class for the job in ``args`` (test modes push the
-        others to their queue, as they do jobs of Resque classes only Ruby defines)."""
+    def missing_class(args: list[Any]) -> str | None:
+        """The ``job_class`` these payload ``args`` name if no Python class takes it, else ``None``
+        (test modes do not run such a job, as they do not run a Resque class only Ruby defines)."""
         job = args[0] if len(args) == 1 else None
-        return (
-            isinstance(job, dict) and isinstance(job.get("job_class"), str) and job["job_class"] in active_job_registry
-        )
+        name = job.get("job_class") if isinstance(job, dict) else None
+        return name if isinstance(name, str) and name not in active_job_registry else None
 
 
 default_registry.register(JobWrapper, WRAPPER_CLASS)

@@ -10,7 +10,8 @@ Every ActiveJob job is a Resque job of class ``JobWrapper``; these helpers look 
 Rails class and arguments. Expected arguments are serialized as they would be enqueued and compared
 with what is in the queue, so ``Symbol("paid")`` and ``"paid"`` differ as they do in Ruby. Without
 arguments or keywords any arguments match. In inline mode, jobs with a Python :class:`ActiveJob`
-class run at once (assert on what they did); the others are queued, so these helpers find them.
+class run at once (assert on what they did); the others are queued, with a ``NotRunInlineWarning``
+naming their ``job_class`` (a ``StrictInlineError`` in strict mode), so these helpers find them.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ record that moved or vanished since it was listed is never mistaken for another.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import click
@@ -41,7 +42,10 @@ def list_failed(
     ctx: Context, queue: str | None, class_name: str | None, offset: int, limit: int, as_json: bool
 ) -> None:
     """List failure records, newest first."""
-    records = list(ctx.resque.failures.each(offset, limit, queue=queue, class_name=class_name))
+    # Paged here over the matching records: a backend's each() may window before filtering (Ruby's
+    # redis_multi_queue does), which would page oldest records first and pages short of --limit.
+    matching = ctx.resque.failures.each(queue=queue, class_name=class_name)
+    records = list(itertools.islice(matching, offset, offset + limit))
     for record in records:
         click.echo(json.dumps({"id": record.id, **record.data}) if as_json else _summary(record))
     if not records and not as_json:

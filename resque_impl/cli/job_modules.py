@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
+from resque_impl.job import register_module_jobs
+
 __all__ = ["import_job_modules", "jobs_option", "require_extra"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,14 +44,16 @@ def require_extra(module: str, extra: str) -> Any:
 
 def import_job_modules(values: Iterable[str]) -> list[str]:
     """Import each module named in ``values`` (items may hold several, comma-separated), from the
-    current directory too, so their job classes register; returns the names imported. A module that
-    fails to import stops the command with an error naming it."""
+    current directory too, so their job classes register, plain ones (``queue`` and ``perform``, no
+    base class) included: see :func:`resque_impl.job.register_module_jobs`. Returns the names
+    imported. A module that fails to import, or whose plain job class clashes by name with another
+    registered class, stops the command with an error naming it."""
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
     if names and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     for name in names:
         try:
-            importlib.import_module(name)
+            register_module_jobs(importlib.import_module(name))
         except Exception as error:  # an import error, or any error the module raised while loading
             raise click.ClickException(
                 f"cannot import job module {name!r} (from --jobs): {type(error).__name__}: {error}"

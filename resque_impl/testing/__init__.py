@@ -19,7 +19,9 @@ from resque_impl.testing.errors import (
     DrainLimitError,
     InlineDepthError,
     JobFailedError,
+    NotRunInlineWarning,
     SandboxInactiveError,
+    StrictInlineError,
     TimelineLimitError,
 )
 from resque_impl.testing.faults import FaultInjectionError, FaultInjector, Killed, Recovery
@@ -46,7 +48,9 @@ __all__ = [
     "FaultInjectionError",
     "InlineDepthError",
     "JobFailedError",
+    "NotRunInlineWarning",
     "SandboxInactiveError",
+    "StrictInlineError",
     "TimelineLimitError",
     # a private redis-server and database snapshots
     "RedisServer",

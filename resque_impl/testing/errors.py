@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
-from resque_impl.errors import ResqueError
+from resque_impl.errors import ResqueError, UnknownJobClassError
 
-__all__ = ["DrainLimitError", "InlineDepthError", "JobFailedError", "SandboxInactiveError", "TimelineLimitError"]
+__all__ = [
+    "DrainLimitError",
+    "InlineDepthError",
+    "JobFailedError",
+    "NotRunInlineWarning",
+    "SandboxInactiveError",
+    "StrictInlineError",
+    "TimelineLimitError",
+]
+
+
+def _not_run(class_name: str) -> str:
+    return (
+        f"inline mode could not run the job {class_name!r}: no Python class answers to that name in "
+        "this process, so a Python worker would fail it"
+    )
+
+
+class NotRunInlineWarning(UserWarning):
+    """Inline mode pushed a job it could not run (a job only a Ruby worker runs?); warned once per
+    class name per process."""
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(
+            f"{_not_run(class_name)}. It was pushed, so the test can assert it was enqueued (right for a "
+            "job only a Ruby worker runs); otherwise hand enqueue the class object or register it. "
+            "Strict mode (--resque-strict, resque_strict = true, @pytest.mark.resque(strict=True), "
+            "inline_mode(strict=True)) makes this an error"
+        )
+        self.class_name = class_name
+
+
+class StrictInlineError(UnknownJobClassError):
+    """Strict inline mode was asked to enqueue a job no Python class in this process can run."""
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(class_name)
+        self.args = (
+            f"{_not_run(class_name)}. Hand enqueue the class object or register it; for a job only a "
+            "Ruby worker runs, leave strict mode off for this test",
+        )
 
 
 class InlineDepthError(ResqueError):

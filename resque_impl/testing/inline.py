@@ -9,23 +9,29 @@ The job then runs from the exact bytes a worker would read: decoded from the enc
 ``(1, 2)`` arrives as ``[1, 2]``, and an argument JSON cannot carry has already failed at enqueue
 with the production error.
 
-A payload naming a class this process does not know (a job only a Ruby worker runs) is pushed as
-usual, so the test can still assert it was enqueued.
+A payload naming a class this process does not know (a job only a Ruby worker runs), or a pushed
+item that is not a payload at all, is pushed as usual, so the test can still assert it was enqueued;
+a :class:`~resque_impl.testing.NotRunInlineWarning` says so once per class name per process, since a
+Python worker would fail the job. With ``strict``, :class:`~resque_impl.testing.StrictInlineError`
+is raised instead and nothing is pushed.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from resque_impl.codec import decode_payload, dumps, loads
-from resque_impl.errors import exception_message, exception_name
+from resque_impl.errors import PayloadDecodeError, exception_message, exception_name
 from resque_impl.hooks import Execution
 from resque_impl.job import QueuedJob
 from resque_impl.store import Store
 from resque_impl.store.delayed import RELEASE_CHANGED
-from resque_impl.testing.errors import InlineDepthError
+from resque_impl.testing.errors import InlineDepthError, NotRunInlineWarning, StrictInlineError
 from resque_impl.testing.performed import Performed
 
 if TYPE_CHECKING:
@@ -45,6 +51,8 @@ class InlineRunner:
     :param log: told about every job run.
     :param max_depth: how deeply jobs may enqueue jobs that run inline before :class:`InlineDepthError`
         (a job that enqueues itself would otherwise recurse until Python's recursion limit).
+    :param strict: raise :class:`StrictInlineError` for a job no class here can run, rather than
+        pushing it with a :class:`NotRunInlineWarning`.
     """
 
     def __init__(
@@ -55,19 +63,28 @@ class InlineRunner:
         log: Callable[[Performed], None],
         max_depth: int,
         depth: threading.local,
+        strict: bool = False,
     ) -> None:
         self.resque = resque
         self.record_failures = record_failures
         self.log = log
         self.max_depth = max_depth
         self._depth = depth
+        self.strict = strict
 
     def run(self, queue: str, raw: bytes) -> bool:
-        """Perform the job in ``raw``; ``False`` (nothing done) if its class is not known here."""
-        payload = decode_payload(raw)
+        """Perform the job in ``raw``; ``False`` (nothing done; warned once per class name) if no class
+        here can run it. Raises :class:`StrictInlineError` instead in strict mode."""
+        try:
+            payload = decode_payload(raw)
+        except PayloadDecodeError:
+            return self._not_run(raw[:80].decode("utf-8", "replace"))
         job_class = self.resque.registry.get(payload.class_name)
-        if job_class is None or not _runs_here(job_class, payload.args):
-            return False
+        if job_class is None:
+            return self._not_run(payload.class_name)
+        missing = _missing_class(job_class, payload.args)
+        if missing is not None:
+            return self._not_run(missing)
         depth = getattr(self._depth, "value", 0)
         if depth >= self.max_depth:
             raise InlineDepthError(self.max_depth, payload.class_name)
@@ -87,12 +104,37 @@ class InlineRunner:
         self.log(Performed(queue, raw, payload, "performed" if performed else "skipped"))
         return True
 
+    def _not_run(self, class_name: str) -> bool:
+        if self.strict:
+            raise StrictInlineError(class_name)
+        with _warned_lock:
+            first = class_name not in _warned
+            _warned.add(class_name)
+        if first:
+            warnings.warn(NotRunInlineWarning(class_name), stacklevel=_outside_level())
+        return False
 
-def _runs_here(job_class: type, args: list[Any]) -> bool:
-    """A class that dispatches by its arguments (ActiveJob's ``JobWrapper``) may have nothing here to
-    run them with; the job is then pushed, like one of a class only Ruby defines."""
-    runs_here = getattr(job_class, "runs_here", None)
-    return runs_here is None or bool(runs_here(args))
+
+def _outside_level() -> int:
+    """The ``stacklevel`` that points a warning issued by our caller at the first frame outside this
+    package: the application or test line that enqueued the job."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Class names inline mode has warned about, so a test run hears of each once.
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _missing_class(job_class: type, args: list[Any]) -> str | None:
+    """A class that dispatches by its arguments (ActiveJob's ``JobWrapper``) may lack the class they
+    name; the job is then not run, like one of a class only Ruby defines."""
+    missing = getattr(job_class, "missing_class", None)
+    return None if missing is None else missing(args)
 
 
 class InlineStore(Store):
@@ -117,8 +159,9 @@ class InlineStore(Store):
         _each([(queue, payload) for queue, payloads in batches.items() for payload in payloads], self.push)
 
     def delayed_push(self, timestamp: int, item: bytes) -> None:
-        """With ``delayed_now``, run the job at once (as resque-scheduler's ``enqueue_at`` does under
-        ``Resque.inline``: no enqueue hooks); else schedule it."""
+        """With ``delayed_now``, run the job at once (a ``push_at`` item: no hooks; ``enqueue_at``
+        goes through ``enqueue_to`` itself, as resque-scheduler's does under ``Resque.inline``); else
+        schedule it."""
         if self.delayed_now:
             data = loads(item)
             queue = data.pop("queue", None)

@@ -31,7 +31,7 @@ __all__ = ["MODES", "PluginSettings", "RealWorld", "open_sandbox", "real_world",
 
 PluginMode = Literal["fake", "inline", "real"]
 MODES: tuple[PluginMode, ...] = ("fake", "inline", "real")
-_MARKER_KEYS = frozenset({"mode", "record_failures", "delayed", "start"})
+_MARKER_KEYS = frozenset({"mode", "record_failures", "delayed", "start", "strict"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class PluginSettings:
     delayed: DelayedPolicy = "clock"
     start: float | datetime | None = None
     redis_url: str | None = None
+    strict: bool = False
 
     @classmethod
     def read(cls, options: Mapping[str, Any]) -> PluginSettings:
@@ -54,6 +55,7 @@ class PluginSettings:
             record_failures=bool(options.get("record_failures")),
             delayed=_checked_delayed(delayed),
             redis_url=options.get("redis_url") or None,
+            strict=bool(options.get("strict")),
         )
         if options.get("mode") and options.get("inline") and settings.mode != "inline":
             raise ConfigurationError(f"--resque-inline contradicts --resque-mode={settings.mode}; give one of them")
@@ -97,6 +99,7 @@ def open_sandbox(settings: PluginSettings, mode: ModeName | None = None) -> Iter
         record_failures=settings.record_failures,
         delayed=settings.delayed,
         start=settings.start,
+        strict=settings.strict,
     )
     with sandbox:
         yield sandbox

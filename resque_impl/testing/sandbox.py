@@ -45,7 +45,7 @@ from resque_impl import testmode
 from resque_impl.client import JobClass, Resque
 from resque_impl.codec import decode_payload, encode_payload
 from resque_impl.delayed import DelayedJob
-from resque_impl.errors import ConfigurationError
+from resque_impl.errors import ConfigurationError, PayloadDecodeError
 from resque_impl.failure import FailureRecord
 from resque_impl.job import QueuedJob
 from resque_impl.keys import DEFAULT_NAMESPACE, Keys
@@ -83,6 +83,9 @@ class Sandbox:
     :param registry: the registry of :attr:`resque` (default: the global one).
     :param max_depth: inline mode: how deeply jobs may enqueue jobs before
         :class:`~resque_impl.testing.InlineDepthError`.
+    :param strict: inline mode: a job no Python class here can run (a class named only by a string
+        nobody registered) raises :class:`~resque_impl.testing.StrictInlineError` instead of being
+        pushed with a :class:`~resque_impl.testing.NotRunInlineWarning`.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class Sandbox:
         namespace: str = DEFAULT_NAMESPACE,
         registry: Registry | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
+        strict: bool = False,
     ) -> None:
         if mode not in ("fake", "inline"):
             raise ConfigurationError(f"test mode must be 'fake' or 'inline', got {mode!r}")
@@ -104,6 +108,7 @@ class Sandbox:
         self.record_failures = record_failures
         self.delayed: DelayedPolicy = delayed
         self.max_depth = max_depth
+        self.strict = strict
         #: The fakeredis server holding everything; :attr:`client` talks to it.
         self.server = fakeredis.FakeServer()
         self.client = fakeredis.FakeRedis(server=self.server)
@@ -164,6 +169,7 @@ class Sandbox:
                 log=self.performed.append,
                 max_depth=self.max_depth,
                 depth=self._depth,
+                strict=self.strict,
             )
             store = InlineStore(self.client, resque.keys, runner, DESCRIPTION, delayed_now=self.delayed == "now")
         else:
@@ -174,6 +180,13 @@ class Sandbox:
         """One ``Resque`` per namespace in use (the first seen) with its overrides."""
         with self._lock:
             return [(resque, self._overrides[id(resque)][1]) for resque in self._namespaces.values()]
+
+    def intercepted(self) -> list[str]:
+        """Where the application's ``Resque`` instances would have sent their work without this
+        sandbox: the descriptions of their own stores (the sandbox's own instance excluded), sorted."""
+        with self._lock:
+            instances = [resque for resque, _ in self._overrides.values() if resque is not self.resque]
+        return sorted({resque.configured_store.description for resque in instances})
 
     # -- reading what was enqueued -----------------------------------------------------------------
     def queues(self) -> list[str]:
@@ -188,7 +201,10 @@ class Sandbox:
             wanted = None if job_class is None else _class_name(resque, job_class)
             for name in [queue] if queue is not None else used.store.queue_names():
                 for raw in used.store.iter_queue(name):
-                    payload = decode_payload(raw)
+                    try:
+                        payload = decode_payload(raw)
+                    except PayloadDecodeError:  # an item pushed without a class: no job to match
+                        continue
                     if wanted is None or payload.class_name == wanted:
                         found.append(QueuedJob(name, payload))
         return sorted(found, key=lambda job: job.queue)
@@ -433,6 +449,7 @@ def inline_mode(
     namespace: str = DEFAULT_NAMESPACE,
     registry: Registry | None = None,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    strict: bool = False,
 ) -> Sandbox:
     """An inline-mode :class:`Sandbox`; use it as a context manager."""
     return Sandbox(
@@ -443,6 +460,7 @@ def inline_mode(
         namespace=namespace,
         registry=registry,
         max_depth=max_depth,
+        strict=strict,
     )
 
 

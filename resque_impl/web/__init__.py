@@ -5,7 +5,8 @@ Needs the ``web`` extra (``pip install 'resque-impl[web]'``). Nothing outside th
 """
 
 from resque_impl.web.app import create_app
+from resque_impl.web.params import Limits
 from resque_impl.web.security import Credentials
-from resque_impl.web.view import DashboardView, Limits
+from resque_impl.web.view import DashboardView
 
 __all__ = ["Credentials", "DashboardView", "Limits", "create_app"]

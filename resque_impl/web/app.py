@@ -30,10 +30,11 @@ from resque_impl.version import __version__
 from resque_impl.web import security
 from resque_impl.web.blueprints import BLUEPRINTS
 from resque_impl.web.pages import here, page_url
+from resque_impl.web.params import Limits
 from resque_impl.web.retry import retrying
 from resque_impl.web.security import Credentials
 from resque_impl.web.timefmt import duration, format_epoch
-from resque_impl.web.view import DashboardView, Limits
+from resque_impl.web.view import DashboardView
 
 __all__ = ["AUTH_ENV", "NAV", "SCHEDULER_NAV", "SECRET_ENV", "DashboardState", "create_app"]
 
@@ -114,6 +115,8 @@ def create_app(
     auth = auth if auth is not None else os.environ.get(AUTH_ENV) or None
     credentials = Credentials.parse(auth) if isinstance(auth, str) else auth
     app = Flask(__name__.rsplit(".", 1)[0])
+    # resque-web answers every page with or without a trailing slash ("/working/").
+    app.url_map.strict_slashes = False
     app.config.update(
         SECRET_KEY=secret_key or os.environ.get(SECRET_ENV) or secrets.token_bytes(32),
         SESSION_COOKIE_NAME="resque_web",

@@ -7,7 +7,7 @@ the live-refresh script swaps in place every few seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,10 +52,13 @@ def page_url(**changes: Any) -> str:
     return request.script_root + here(**changes)
 
 
-def page(blueprint: Blueprint, rule: str, template: str, *, live: bool = False) -> Callable[[PageData], PageData]:
+def page(
+    blueprint: Blueprint, rule: str, template: str, *, live: bool = False, aliases: Sequence[str] = ()
+) -> Callable[[PageData], PageData]:
     """Serve the decorated data function at ``rule`` (HTML from ``template``) and ``/api`` + ``rule``.
 
-    ``live`` pages refresh their body in place every ``?refresh=`` seconds (default 2).
+    ``live`` pages refresh their body in place every ``?refresh=`` seconds (default 2). ``aliases`` are
+    further rules serving the same page (links use ``rule``).
     """
 
     def register(build: PageData) -> PageData:
@@ -75,8 +78,9 @@ def page(blueprint: Blueprint, rule: str, template: str, *, live: bool = False) 
         def api(**values: Any) -> Response:
             return jsonify(build(**values))
 
-        blueprint.add_url_rule(rule, name, html, methods=["GET"])
-        blueprint.add_url_rule("/api" + rule, name + "_api", api, methods=["GET"])
+        for each in (rule, *aliases):
+            blueprint.add_url_rule(each, name, html, methods=["GET"])
+            blueprint.add_url_rule("/api" + each, name + "_api", api, methods=["GET"])
         return build
 
     return register

@@ -22,13 +22,12 @@ from resque_impl.codec import loads
 from resque_impl.errors import ResqueError, ScheduleError
 from resque_impl.scheduler.recurring import queue_for
 from resque_impl.scheduler.schedule import CronTrigger, EveryTrigger, ScheduleEntry, parse_schedule
-from resque_impl.web.params import page_start
+from resque_impl.web.params import Limits, page_start
 from resque_impl.web.timefmt import MAX_EPOCH, age, format_epoch
 
 if TYPE_CHECKING:
     from resque_impl.client import Resque
     from resque_impl.store import Store
-    from resque_impl.web.view import Limits
 
 __all__ = ["DYNAMIC", "FILE", "SchedulerViews", "delayed_item_id"]
 

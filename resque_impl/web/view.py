@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from resque_impl.client import Resque
@@ -22,7 +21,7 @@ from resque_impl.scheduler.schedule import ScheduleEntry
 from resque_impl.store import Store
 from resque_impl.store.dashboard import WorkerDetails
 from resque_impl.web.failure_index import FailureIndex, ListIndex
-from resque_impl.web.params import page_start
+from resque_impl.web.params import Limits, page_start
 from resque_impl.web.scheduler_view import SchedulerViews
 from resque_impl.web.timefmt import age
 
@@ -56,29 +55,6 @@ REDIS_INFO_FIELDS = (
     "role",
     "connected_slaves",
 )
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Upper bounds on what one request may read; request parameters are clamped to them."""
-
-    per_page: int = 20
-    max_per_page: int = 100
-    keys_per_page: int = 50
-    max_keys_per_page: int = 500
-    #: ``SCAN`` calls one key-browser request may make.
-    scan_rounds: int = 20
-    #: Bytes of a string value (or of one item) shown at once.
-    max_value_bytes: int = 64 * 1024
-    #: Failure records indexed per request for filters and per-class counts, and the time that may
-    #: take (``None``: no time limit, e.g. for reproducible tests).
-    index_budget: int = 20_000
-    index_seconds: float | None = 0.1
-    #: Distinct classes / queues listed in the failure summary.
-    max_groups: int = 100
-    #: Timestamps whose jobs are counted for the delayed page's total (one server-side script; past
-    #: this many, the page shows a lower bound).
-    delayed_count_budget: int = 10_000
 
 
 def _text(raw: bytes | None) -> str:
@@ -182,11 +158,23 @@ class DashboardView(SchedulerViews):
         }
 
     def queues(self) -> dict[str, Any]:
+        """The queues with their sizes; with the multi-queue failure backend, each failed list too
+        (``email_failed``, ...) as resque-web lists them, with the job queue it filters the failed page by."""
         queues = self.queue_sizes()
+        backend = self._list_backend()
+        failed_lists = [
+            {
+                "name": name,
+                "queue": name.removesuffix("_failed") if name != "failed" else None,
+                "size": self.store.failure_count(self._key(name)),
+            }
+            for name in (sorted(backend.queues()) if isinstance(backend, RedisMultiQueueBackend) else [])
+        ]
         return {
             "queues": queues,
             "pending": sum(queue["size"] for queue in queues),
             "failed": self.resque.failures.count(),
+            "failed_lists": failed_lists,
         }
 
     def queue(self, name: str, start: int, per_page: int) -> dict[str, Any]:

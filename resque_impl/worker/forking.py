@@ -33,15 +33,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
+from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.memory import process_rss_mb
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, reset_in_child
-
-if TYPE_CHECKING:
-    from resque_impl.worker.steps import Worker
 
 __all__ = ["MEMORY_POLL", "Child", "ChildResult", "describe_end", "fork_job", "outcome_of"]
 
@@ -53,9 +51,10 @@ _PR_SET_PDEATHSIG = 1
 
 @dataclass
 class ChildResult:
-    """How a child ended: its wait status, the bytes it sent, whether we stopped it for a timeout or
-    for its memory (``memory_mb``: what it had reached), and whether we signalled it at all."""
+    """How a child ended: its pid and wait status, the bytes it sent, whether we stopped it for a
+    timeout or for its memory (``memory_mb``: what it had reached), and whether we signalled it at all."""
 
+    pid: int
     status: int
     data: bytes
     timed_out: bool
@@ -101,7 +100,7 @@ def _raise_term(signum: int, frame: FrameType | None) -> None:
     raise TermException("SIGTERM")
 
 
-def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: bool) -> NoReturn:
+def _child_main(worker: LoopWorker, job: ReservedJob, write_fd: int, term_child: bool) -> NoReturn:
     code = 0
     try:
         reset_in_child(_raise_term if term_child else None)
@@ -246,6 +245,7 @@ class Child:
         finally:
             os.close(self.result_fd)
         return ChildResult(
+            self.pid,
             self._status or 0,
             b"".join(self._chunks),
             self.timed_out,
@@ -257,7 +257,12 @@ class Child:
 
 
 def fork_job(
-    worker: Worker, job: ReservedJob, *, timeout: float | None, term_child: bool, memory_limit_mb: float | None = None
+    worker: LoopWorker,
+    job: ReservedJob,
+    *,
+    timeout: float | None,
+    term_child: bool,
+    memory_limit_mb: float | None = None,
 ) -> Child:
     """Fork a child that runs ``job``; returns the parent's handle on it."""
     _prctl()
@@ -280,7 +285,7 @@ def fork_job(
     return Child(pid, read_fd, timeout, memory_limit_mb)
 
 
-def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome:
+def outcome_of(worker: LoopWorker, job: ReservedJob, result: ChildResult) -> Outcome:
     """The :class:`Outcome` a child's end means (running ``on_failure`` hooks here when the child could
     not report one)."""
     if result.timed_out:
@@ -302,17 +307,24 @@ def outcome_of(worker: Worker, job: ReservedJob, result: ChildResult) -> Outcome
             outcome = None
         if isinstance(outcome, Outcome):
             return outcome
-    return worker.fail(job, DirtyExit(describe_end(result.status)))
+    return worker.fail(job, DirtyExit(describe_end(result.pid, result.status)))
 
 
-def describe_end(status: int) -> str:
-    """How a child that reported nothing ended (its wait ``status``), in Ruby Resque's words."""
+def describe_end(pid: int, status: int) -> str:
+    """How child ``pid`` that reported nothing ended (its wait ``status``), in Ruby Resque's words.
+
+    A signal is told as Ruby prints the child's ``Process::Status``: ``pid 42 SIGKILL (signal 9)``,
+    then `` (core dumped)`` if it dumped core.
+    """
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
+        # Ruby names the classic signals only; a real-time one is just its number.
         try:
-            name = signal.Signals(number).name
+            name = f"{signal.Signals(number).name} (signal {number})" if number < signal.SIGRTMIN else ""
         except ValueError:
-            name = "unknown signal"
-        return f"Child process received unhandled signal {number} ({name})"
+            name = ""
+        name = name or f"signal {number}"
+        core = " (core dumped)" if os.WCOREDUMP(status) else ""
+        return f"Child process received unhandled signal pid {pid} {name}{core}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return f"Child process exited with status {code} before reporting a result"

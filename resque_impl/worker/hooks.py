@@ -3,7 +3,7 @@
 =====================  ==========================  ===============================================
 hook                   called with                 when
 =====================  ==========================  ===============================================
-``before_first_fork``  ``(worker)``                once at startup, before registering
+``before_first_fork``  ``(worker)``                at startup, before registering; once per Worker
 ``before_fork``        ``(worker, job)``           in the parent, before forking for ``job``
 ``after_fork``         ``(worker, job)``           in the child, before performing ``job``
 ``before_pause``       ``(worker)``                when USR2 pauses the worker

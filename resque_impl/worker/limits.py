@@ -16,14 +16,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from resque_impl.errors import JobTimeoutError, MemoryLimitError
+from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.memory import rss_mb
 from resque_impl.worker.outcome import ReservedJob
-
-if TYPE_CHECKING:
-    from resque_impl.worker.steps import Worker
 
 __all__ = ["MEMORY_POLL", "Watch", "alarm", "job_timeout", "restart_reason"]
 
@@ -31,7 +28,7 @@ __all__ = ["MEMORY_POLL", "Watch", "alarm", "job_timeout", "restart_reason"]
 MEMORY_POLL = 0.1
 
 
-def job_timeout(worker: Worker, job: ReservedJob) -> float | None:
+def job_timeout(worker: LoopWorker, job: ReservedJob) -> float | None:
     """Seconds ``job`` may run, or ``None`` for no limit."""
     job_class = worker.resque.registry.get(job.class_name) if job.class_name else None
     value = getattr(job_class, "job_timeout", None)
@@ -40,7 +37,7 @@ def job_timeout(worker: Worker, job: ReservedJob) -> float | None:
     return worker.options.job_timeout
 
 
-def restart_reason(worker: Worker, processed: int) -> str | None:
+def restart_reason(worker: LoopWorker, processed: int) -> str | None:
     """Why the worker should stop, having processed ``processed`` jobs, for a fresh one to take over;
     ``None`` to go on."""
     options = worker.options

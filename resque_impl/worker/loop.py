@@ -29,6 +29,7 @@ from resque_impl.errors import (
     ResqueError,
     TermException,
 )
+from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
 from resque_impl.worker.heartbeat import HeartbeatThread
 from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
@@ -39,7 +40,6 @@ from resque_impl.worker.titles import set_title
 
 if TYPE_CHECKING:
     from resque_impl.store.protocol import NotificationSource
-    from resque_impl.worker.steps import Worker
 
 __all__ = ["WorkLoop"]
 
@@ -54,7 +54,7 @@ _SLICE = 0.1
 class WorkLoop:
     """One run of a worker's loop; :meth:`run` returns the exit code."""
 
-    def __init__(self, worker: Worker, options: WorkerOptions) -> None:
+    def __init__(self, worker: LoopWorker, options: WorkerOptions) -> None:
         worker.options = options
         self.worker = worker
         self.options = options
@@ -158,7 +158,7 @@ class WorkLoop:
         self._heartbeat = HeartbeatThread(worker, self.options.heartbeat_interval)
         self._heartbeat.start()
         self._prune()
-        worker.hooks.run("before_first_fork", worker)
+        worker.run_before_first_fork()
         self._redis(worker.register, "registering")
         if self.options.notify:
             self._subscription = worker.store.subscribe()
@@ -277,7 +277,7 @@ class WorkLoop:
         finally:
             self.child = None
         if self.options.reliable and result.killed_from_outside:
-            self._crash = DirtyExit(describe_end(result.status))
+            self._crash = DirtyExit(describe_end(result.pid, result.status))
             return None
         return outcome_of(worker, job, result)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from resque_impl.codec import Payload, decode_payload
+from resque_impl.codec import Payload, decode_payload, loads
 from resque_impl.errors import PayloadDecodeError
 from resque_impl.job import QueuedJob
 
@@ -56,9 +56,23 @@ class ReservedJob:
         """The job as a :class:`~resque_impl.job.QueuedJob` (``None`` if the bytes are not a payload)."""
         return QueuedJob(self.queue, self.payload) if self.payload is not None else None
 
+    def payload_object(self) -> dict[str, Any] | None:
+        """The bytes as Ruby reads them when they are a JSON object naming a class, even one that is not
+        a valid payload here (``args`` not a list, as in ``{"class": "GoodJob", "args": "blah"}``);
+        ``None`` for anything else."""
+        try:
+            data = loads(self.raw)
+        except (ValueError, UnicodeError):
+            return None
+        return data if isinstance(data, dict) and isinstance(data.get("class"), str) and data["class"] else None
+
     def describe(self) -> str:
-        """A short text for logs and process titles."""
-        return self.class_name or "<unreadable payload>"
+        """A short text for logs and process titles: the payload's class, as Ruby names it even for a
+        payload this worker cannot run."""
+        if self.payload is not None:
+            return self.payload.class_name
+        data = self.payload_object()
+        return str(data["class"]) if data is not None else "<unreadable payload>"
 
 
 @dataclass(frozen=True, slots=True)

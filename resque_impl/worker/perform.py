@@ -10,7 +10,7 @@ acknowledged.
 from __future__ import annotations
 
 from resque_impl.client import Resque
-from resque_impl.codec import RAW_PAYLOAD_KEEP, Payload
+from resque_impl.codec import MAX_NESTING, RAW_PAYLOAD_KEEP, Payload, nesting
 from resque_impl.errors import (
     FailureHookError,
     PayloadDecodeError,
@@ -18,6 +18,7 @@ from resque_impl.errors import (
     exception_message,
     exception_name,
 )
+from resque_impl.failure import build_record
 from resque_impl.hooks import Execution
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 
@@ -28,13 +29,30 @@ def failure_outcome(resque: Resque, job: ReservedJob, error: BaseException, work
     """A failed :class:`Outcome` for ``job`` with its record built now (hooks are the caller's business).
 
     A payload this worker refused to run (not a payload, or naming a class nobody registered here) is
-    recorded as its bytes, cut to 64 KB when larger, so a hostile payload cannot make a huge record.
+    recorded as its bytes, cut to 64 KB when larger, so a hostile payload cannot make a huge record;
+    but a JSON object naming a class (one whose ``args`` are not a list) is recorded as that object,
+    as Ruby records it, when no larger than that.
     """
     body: Payload | bytes = job.raw
     if job.payload is not None and not (isinstance(error, UnknownJobClassError) and len(job.raw) > RAW_PAYLOAD_KEEP):
         body = job.payload
-    record = resque.failure_record(job.queue, body, error, worker=worker_id)
+    record = _record_of_object(resque, job, error, worker_id) if job.payload is None else None
+    if record is None:
+        record = resque.failure_record(job.queue, body, error, worker=worker_id)
     return Outcome("failed", exception_name(error), exception_message(error), record)
+
+
+def _record_of_object(resque: Resque, job: ReservedJob, error: BaseException, worker_id: str) -> bytes | None:
+    if len(job.raw) > RAW_PAYLOAD_KEEP:
+        return None
+    data = job.payload_object()
+    # The record nests the object one level deeper; Ruby reads no more than MAX_NESTING levels.
+    if data is None or nesting(data) >= MAX_NESTING:
+        return None
+    try:
+        return build_record(data, error, worker=worker_id, queue=job.queue, now=resque.clock.time())
+    except (ValueError, UnicodeError):  # text JSON cannot write back (a lone surrogate escape)
+        return None
 
 
 def run_failure_hooks(resque: Resque, job: ReservedJob, error: BaseException) -> BaseException:

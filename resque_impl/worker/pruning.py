@@ -2,7 +2,9 @@
 
 A worker is dead when its heartbeat is older than the stale age (five heartbeat intervals), or when it
 runs on this host, serves the same queues (or we serve ``*``), and its pid is not a live process titled
-like a Resque worker. A worker that never sent a heartbeat is left alone (another library's worker).
+like a Resque worker. A worker that never sent a heartbeat is left alone (another library's worker). As
+in Ruby, a stale heartbeat of a worker that is not registered (any more) is dead too, so that its entry
+is removed.
 """
 
 from __future__ import annotations
@@ -70,16 +72,18 @@ def dead_workers(
     local_pids: LocalPids,
 ) -> list[tuple[str, bool]]:
     """``(worker id, stale)`` for every dead worker: ``stale`` when found by its heartbeat's age (to be
-    unregistered with ``PruneDeadWorkerDirtyExit``), else found dead by its pid on this host."""
-    dead: list[tuple[str, bool]] = []
+    unregistered with ``PruneDeadWorkerDirtyExit``), else found dead by its pid on this host. Workers
+    with a stale heartbeat come first, registered or not (Ruby looks through the heartbeats)."""
+
+    def stale(worker_id: str) -> bool:
+        when = heartbeat_epoch(heartbeats[worker_id])
+        return when is not None and now - when > stale_after
+
+    dead = [(worker_id, True) for worker_id in heartbeats if worker_id != me and stale(worker_id)]
+    found = {worker_id for worker_id, _ in dead}
     live: Collection[str] | None = None
     for worker_id in worker_ids:
-        if worker_id == me:
-            continue
-        beat = heartbeats.get(worker_id)
-        when = heartbeat_epoch(beat) if beat is not None else None
-        if when is not None and now - when > stale_after:
-            dead.append((worker_id, True))
+        if worker_id == me or worker_id in found:
             continue
         host, _, rest = worker_id.partition(":")
         pid, _, queues = rest.partition(":")

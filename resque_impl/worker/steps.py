@@ -31,7 +31,7 @@ from resque_impl.client import Resque
 from resque_impl.clock import Clock, SystemClock, format_heartbeat, format_run_at, format_started
 from resque_impl.codec import dumps, loads
 from resque_impl.default import current
-from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit
+from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit, ResqueConnectionError
 from resque_impl.store import Ack
 from resque_impl.store.fetch import encode_working_on
 from resque_impl.worker.hooks import WorkerHooks, default_worker_hooks
@@ -97,6 +97,8 @@ class Worker:
         #: Jobs acknowledged (and of those, failed) by this object.
         self.processed = 0
         self.failed = 0
+        #: Whether a ``before_first_fork`` hook has run for this object (see :meth:`run_before_first_fork`).
+        self.before_first_fork_ran = False
         # the `queues` set the wildcard patterns were last expanded from (see _fetch)
         self._queue_set: tuple[str, ...] | None = None
 
@@ -135,6 +137,15 @@ class Worker:
         """Leave the registry, like Ruby's ``unregister_worker``: see :meth:`retire`."""
         self.retire(self.id, error)
         self.current = None
+
+    def run_before_first_fork(self) -> None:
+        """Run the ``before_first_fork`` hooks, once per Worker object as Ruby does: a later
+        :meth:`work` on the same object does not run them again (unless none had run yet)."""
+        if self.before_first_fork_ran:
+            return
+        for hook in self.hooks.get("before_first_fork"):
+            hook(self)
+            self.before_first_fork_ran = True
 
     # -- jobs ------------------------------------------------------------------------------------------
     def queue_list(self) -> list[str]:
@@ -214,9 +225,19 @@ class Worker:
         return failure_outcome(self.resque, job, run_failure_hooks(self.resque, job, error), self.id)
 
     def save_failure(self, job: ReservedJob, outcome: Outcome) -> None:
-        """Write a failed outcome's record to the failure backend (nothing for other outcomes)."""
+        """Write a failed outcome's record to the failure backend (nothing for other outcomes).
+
+        A backend that raises is logged and the worker goes on, as Ruby's ``report_failed_job`` does
+        (the record is lost; the job still counts as failed); only a lost Redis connection propagates,
+        for the caller to retry.
+        """
         if outcome.failed and outcome.record is not None:
-            self.resque.failures.save(outcome.record, job.queue)
+            try:
+                self.resque.failures.save(outcome.record, job.queue)
+            except ResqueConnectionError:
+                raise
+            except Exception:
+                logger.exception("could not record the failure of %s from %s", job.describe(), job.queue)
 
     def acknowledge(self, job: ReservedJob, outcome: Outcome, *, reserve_next: bool = False) -> ReservedJob | None:
         """Mark ``job`` finished (working-on record cleared, stats counted, in-flight entry dropped) and,
@@ -253,15 +274,17 @@ class Worker:
         and is certain: a worker restarted after a crash finds the one it replaces at once, so that
         one's job runs again within seconds rather than a heartbeat interval later. Each dead worker is
         retired under its own short lock (:meth:`Keys.retiring`), so no two processes retire one worker
-        together. Returns the ids pruned.
+        together. As in Ruby, a stale heartbeat whose worker is not registered (any more) is retired too,
+        which removes it. Returns the ids pruned.
         """
         everywhere = self.store.acquire_pruning_lock(self.id, int(self.options.heartbeat_interval))
         worker_ids = self.store.worker_ids()
-        if not worker_ids:
+        heartbeats = self.store.heartbeats() if everywhere else {}
+        if not worker_ids and not heartbeats:
             return []
         dead = dead_workers(
             worker_ids,
-            self.store.heartbeats() if everywhere else {},
+            heartbeats,
             now=self.heartbeat_time() if everywhere else 0.0,
             stale_after=self.options.prune_after,
             me=self.id,
@@ -276,7 +299,7 @@ class Worker:
         if not self.store.lock_acquire(lock, self.id, _RETIRE_LOCK_SECONDS):
             return False  # another process is retiring it
         try:
-            if not self.store.worker_exists(worker_id):
+            if not self.store.worker_exists(worker_id) and not (stale and worker_id in self.store.heartbeats()):
                 return False  # retired since we looked
             logger.info("pruning dead worker %s", worker_id)
             self.retire(worker_id, _prune_error(worker_id, self._job_of(worker_id)) if stale else None)

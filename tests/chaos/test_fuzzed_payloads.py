@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from resque_impl import Resque
-from resque_impl.codec import MAX_NESTING, decode_payload, dumps, nesting
+from resque_impl.codec import MAX_NESTING, decode_payload, dumps, loads, nesting
 from resque_impl.errors import PayloadDecodeError
 from tests.chaos import ledger
 from tests.chaos.chaos_jobs import IMPORT_LOG_ENV, LEDGER_ENV, ChaosModules
@@ -66,14 +66,23 @@ def _modules(path: Path) -> set[str]:
 
 
 def _expected_payload(raw: bytes) -> Any:
-    """What the failure record's ``payload`` should hold for ``raw``: the payload object when it is one
-    (readable, naming a class, writable back as JSON, shallow enough for Ruby to read inside a record)
-    of at most 64 KB; else its bytes as text, cut to 64 KB."""
+    """What the failure record's ``payload`` should hold for ``raw``: the payload object when it is one,
+    or the JSON object as Ruby reads it when it names a class (its ``args`` not a list), if writable back
+    as JSON, shallow enough for Ruby to read inside a record, and at most 64 KB; else its bytes as text,
+    cut to 64 KB."""
     as_text = raw[:KEEP].decode("utf-8", "replace")
     try:
         body = decode_payload(raw).to_dict()
+    except PayloadDecodeError:
+        try:
+            body = loads(raw)
+        except ValueError:
+            return as_text
+        if not (isinstance(body, dict) and isinstance(body.get("class"), str) and body["class"]):
+            return as_text
+    try:
         dumps(body)
-    except (PayloadDecodeError, ValueError):
+    except ValueError:
         return as_text
     return body if len(raw) <= KEEP and nesting(body) < MAX_NESTING else as_text
 

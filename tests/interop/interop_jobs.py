@@ -24,3 +24,14 @@ class PyTraceJob(Job):
         import json
 
         redis.Redis.from_url(cls.url).rpush(TRACE_KEY, json.dumps(["python", *args]))
+
+
+class SomeTraceJob:
+    """A plain job class (no base class) that traces like :class:`PyTraceJob`; Ruby writes its name
+    ``"some-trace-job"`` as well as ``"SomeTraceJob"``."""
+
+    queue = "interop"
+
+    @classmethod
+    def perform(cls, *args: Any) -> None:
+        PyTraceJob.perform("plain", *args)

@@ -55,6 +55,15 @@ def test_failed_list_requeue_and_remove_by_id(resque: Resque) -> None:
     assert resque.failures.count() == 1
 
 
+def test_failed_list_pages_matching_records_newest_first_on_the_multi_queue_backend(resque: Resque) -> None:
+    # The multi-queue backend's each() windows before filtering, as Ruby's; the listing pages matches.
+    multi = Resque(store=resque.store, clock=resque.clock, failure_backend="redis_multi_queue")
+    for n, class_name in enumerate(["A", "B", "A", "B", "A"]):
+        multi.record_failure("q", Payload(class_name, [n]), ValueError("bad"), worker="w")
+    lines = run(multi, "failed", "list", "--json", "--queue", "q", "--class", "A", "--offset", "1", "--limit", "2")
+    assert [json.loads(line)["payload"]["args"] for line in lines.splitlines()] == [[2], [0]]
+
+
 def test_failed_requeue_all_then_clear_retried(resque: Resque) -> None:
     _failures(resque, 2)
     assert "requeued 2 job(s)" in run(resque, "failed", "requeue", "--all")

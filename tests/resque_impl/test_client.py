@@ -10,6 +10,7 @@ import redis
 
 from resque_impl import (
     ConfigurationError,
+    JobRegistrationError,
     NoClassError,
     NoQueueError,
     NotSerializableError,
@@ -59,6 +60,9 @@ def test_a_queue_given_by_a_method_is_used(resque: Resque) -> None:
         @staticmethod
         def queue() -> str:
             return "dynamic"
+
+        @staticmethod
+        def perform() -> None: ...
 
     resque.enqueue(DynamicQueueJob)
     assert resque.size("dynamic") == 1
@@ -110,6 +114,9 @@ def test_enqueue_many_honours_vetoes(resque: Resque) -> None:
         def before_enqueue(value: int) -> bool:
             return value % 2 == 0
 
+        @staticmethod
+        def perform(value: int) -> None: ...
+
     assert resque.enqueue_many(PickyJob, [(i,) for i in range(10)]) == 5
     assert [job.args[0] for job in resque.peek("picky", 0, 10)] == [0, 2, 4, 6, 8]
 
@@ -117,8 +124,24 @@ def test_enqueue_many_honours_vetoes(resque: Resque) -> None:
 def test_push_writes_a_ready_made_item_without_hooks(resque: Resque) -> None:
     resque.push("q", {"class": "Ruby::Job", "args": [1], "jid": "x"})
     assert resque.peek_raw("q") == [b'{"class":"Ruby::Job","args":[1],"jid":"x"}']
-    with pytest.raises(NoClassError):
-        resque.push("q", {"args": []})
+
+
+@pytest.mark.parametrize(
+    ("item", "raw"),
+    [({"args": [1]}, b'{"args":[1]}'), (["a", 1], b'["a",1]'), ("text", b'"text"'), ({"class": 5}, b'{"class":5}')],
+)
+def test_push_writes_any_json_item_as_ruby_resque_push_does(resque: Resque, item: Any, raw: bytes) -> None:
+    # Ruby Resque 3.0: Resque.push(queue, item) is rpush(encode(item)); nothing checks for a class.
+    resque.push("q", item)
+    assert resque.peek_raw("q") == [raw]
+
+
+def test_push_still_refuses_what_json_cannot_carry(resque: Resque) -> None:
+    with pytest.raises(NotSerializableError, match="item"):
+        resque.push("q", {"at": datetime.now(timezone.utc)})
+    with pytest.raises(PayloadTooLargeError):
+        Resque(store=resque.store, max_payload_bytes=10).push("q", {"args": ["x" * 20]})
+    assert resque.size("q") == 0
 
 
 def test_peek_returns_a_list_of_jobs(resque: Resque) -> None:
@@ -194,3 +217,116 @@ def test_a_memory_store_runs_the_same_api() -> None:
 def test_an_unknown_failure_backend_is_a_configuration_error(redis_client: redis.Redis) -> None:
     with pytest.raises(ConfigurationError, match="unknown failure backend 'sentry'"):
         Resque(redis_client, failure_backend="sentry")
+
+
+# -- plain job classes (Ruby runs any class that responds to perform) ---------------------------------
+class PlainClientJob:
+    """A Ruby-style job class: a queue and perform, no base class, no decorator."""
+
+    queue = "plain"
+
+    @classmethod
+    def perform(cls, x: int) -> None: ...
+
+
+def test_a_plain_class_handed_to_enqueue_is_registered_under_its_payload_name(resque: Resque) -> None:
+    assert resque.enqueue(PlainClientJob, 1) is True
+    assert resque.peek_raw("plain") == [b'{"class":"PlainClientJob","args":[1]}']
+    assert resque.registry.resolve("PlainClientJob") is PlainClientJob
+
+
+def test_a_class_without_perform_is_refused_at_enqueue_and_nothing_is_pushed(resque: Resque) -> None:
+    class NoPerform:
+        queue = "plain"
+
+    refused = pytest.raises(NoClassError, match="NoPerform has no perform method")
+    with refused:
+        resque.enqueue(NoPerform, 1)
+    with refused:
+        resque.enqueue_to("q", NoPerform)
+    with refused:
+        resque.enqueue_many(NoPerform, [(1,)])
+    with refused:
+        resque.enqueue_in(60, NoPerform)
+    assert resque.queues() == []
+    assert "NoPerform" not in resque.registry
+
+
+def test_a_plain_class_clashing_by_name_with_another_registered_class_is_refused(resque: Resque) -> None:
+    class EmailJob:  # not tests.jobs.EmailJob, which holds the name "EmailJob"
+        queue = "email"
+
+        @staticmethod
+        def perform() -> None: ...
+
+    with pytest.raises(JobRegistrationError, match="already registered"):
+        resque.enqueue(EmailJob)
+    assert resque.size("email") == 0
+
+
+# -- Ruby Resque 3.0 behaviours ------------------------------------------------------------------------
+class Stamped:
+    queue = "stamped"
+
+    @staticmethod
+    def before_enqueue_stamp(options: dict[str, Any]) -> None:
+        options["stamped"] = True
+
+    @staticmethod
+    def before_schedule_stamp(options: dict[str, Any]) -> None:
+        options["scheduled"] = True
+
+    @staticmethod
+    def perform(options: dict[str, Any]) -> None: ...
+
+
+def test_a_before_enqueue_hook_can_change_the_arguments_pushed_as_in_ruby(resque: Resque) -> None:
+    # Ruby's Resque.enqueue_to runs before_enqueue hooks with the args, then Job.create encodes them.
+    resque.enqueue(Stamped, {"id": 1})
+    resque.enqueue_many(Stamped, [({"id": 2},)])
+    assert [job.args for job in resque.peek("stamped", 0, 10)] == [
+        [{"id": 1, "stamped": True}],
+        [{"id": 2, "stamped": True}],
+    ]
+
+
+def test_a_before_schedule_hook_can_change_the_arguments_scheduled_as_in_resque_scheduler(resque: Resque) -> None:
+    resque.enqueue_in(60, Stamped, {"id": 1})
+    (timestamp,) = resque.delayed_queue_peek(0, 10)
+    assert [job.args for job in resque.delayed_timestamp_peek(timestamp, 0, 10)] == [[{"id": 1, "scheduled": True}]]
+
+
+def test_arguments_json_cannot_carry_are_refused_before_any_hook_runs(resque: Resque) -> None:
+    seen: list[Any] = []
+
+    class Watched:
+        queue = "watched"
+
+        @staticmethod
+        def before_enqueue_watch(*args: Any) -> None:
+            seen.append(args)
+
+        @staticmethod
+        def perform(*args: Any) -> None: ...
+
+    with pytest.raises(NotSerializableError):
+        resque.enqueue(Watched, {1, 2})
+    assert seen == []
+
+
+def test_destroy_removes_matching_jobs_from_any_queue_like_ruby_job_destroy(resque: Resque) -> None:
+    # Ruby's Resque::Job.destroy(queue, klass, *args) ignores the class's own queue and runs no hooks.
+    for args in [(1,), (2,), (1,)]:
+        resque.enqueue_to("elsewhere", EmailJob, *args)
+    resque.enqueue_to("elsewhere", "Ruby::Other", 1)
+    assert resque.destroy("elsewhere", EmailJob, 1) == 2
+    assert resque.destroy("elsewhere", "EmailJob") == 1
+    assert resque.peek_raw("elsewhere", 0, 10) == [b'{"class":"Ruby::Other","args":[1]}']
+    assert resque.destroy("email", EmailJob) == 0
+
+
+def test_dequeue_removes_from_the_class_queue_only(resque: Resque) -> None:
+    resque.enqueue(EmailJob, 1)
+    resque.enqueue_to("elsewhere", EmailJob, 1)
+    assert resque.dequeue(EmailJob, 1) == 1
+    assert resque.size("elsewhere") == 1

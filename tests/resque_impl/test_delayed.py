@@ -167,12 +167,18 @@ def test_a_delay_that_is_not_seconds_is_refused(r: Resque, delay: Any) -> None:
         r.enqueue_in(delay, EmailJob, 1)
 
 
-def test_a_past_time_enqueues_now_without_enqueue_hooks(r: Resque) -> None:
+def test_a_past_time_enqueues_now_through_enqueue_to_as_resque_scheduler_5_does(r: Resque) -> None:
+    # resque-scheduler 5.0's enqueue_at_with_queue calls Resque.enqueue_to for a due job: the enqueue
+    # hooks run between the schedule hooks, and a before_enqueue veto still lets after_schedule run.
     assert r.enqueue_at(FIXTURE_EPOCH - 3600, ScheduleHooksJob, "x") is True
+    assert r.enqueue_at(FIXTURE_EPOCH - 3600, ScheduleHooksJob, "enqueue-veto") is True
 
     assert queue_items(r, "hooked") == [b'{"class":"ScheduleHooksJob","args":["x"]}']
     assert r.delayed_queue_schedule_size() == 0
-    assert [name for name, _ in ScheduleHooksJob.calls] == ["before_schedule", "after_schedule"]
+    assert [name for name, _ in ScheduleHooksJob.calls] == [
+        *("before_schedule", "before_enqueue", "after_enqueue", "after_schedule"),
+        *("before_schedule", "before_enqueue", "after_schedule"),
+    ]
 
 
 @pytest.mark.parametrize("delay", [-1, -0.5 - 1, timedelta(minutes=-5)])

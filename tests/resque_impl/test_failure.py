@@ -203,6 +203,18 @@ def test_the_multi_queue_backend_keeps_a_list_per_queue(store: Any, clock: Manua
     assert resque.failures.queues() == ["email_failed"]  # emptied, not removed: as in Ruby
 
 
+def test_multi_queue_each_takes_its_window_before_the_class_filter_like_ruby(store: Any, clock: ManualClock) -> None:
+    # Ruby's RedisMultiQueue.each: all(offset, limit, queue), reversed for 'desc', then the class filter.
+    resque = Resque(store=store, clock=clock, failure_backend="redis_multi_queue")
+    for number, class_name in enumerate(["A", "B", "A", "B", "A", "B"]):
+        fail(resque, "queue1", class_name, number)
+    assert [r.args for r in resque.failures.each(0, 4, queue="queue1", class_name="A")] == [[2], [0]]
+    assert [r.args for r in resque.failures.each(1, 3, queue="queue1")] == [[3], [2], [1]]
+    assert [r.args for r in resque.failures.each(1, 3, queue="queue1", newest_first=False)] == [[1], [2], [3]]
+    assert [r.index for r in resque.failures.each(4, None, queue="queue1")] == [5, 4]
+    assert resque.failures.count("queue1", "A") == 3
+
+
 class Collected:
     def __init__(self) -> None:
         self.saved: list[tuple[bytes, str]] = []

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pytest
 
 from resque_impl import DontPerform, Execution, FailureHookError, Resque
+from resque_impl.codec import Payload
+from resque_impl.errors import exception_name
 from resque_impl.hooks import hook_names
+from resque_impl.job import QueuedJob
 
 
 class Recorder:
@@ -203,11 +206,90 @@ class BrokenFailureHook(Recorder):
 def test_an_error_in_a_failure_hook_is_reported_with_the_original() -> None:
     with pytest.raises(FailureHookError) as caught:
         Execution(BrokenFailureHook, [3]).perform()
-    message = str(caught.value)
-    assert "Additional error (RuntimeError: hook broke) occurred in running failure hooks" in message
-    assert "Original error that caused job failure was KeyError: 'original'" in message
     assert isinstance(caught.value.original, KeyError)
     assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def test_a_failure_hook_error_reads_word_for_word_as_ruby_resques() -> None:
+    # Ruby Resque's Job#run_failure_hooks: the job as Job#inspect writes it, and on the second line the
+    # hook's error class before the original's (Ruby's own wording, kept for byte-compatible records).
+    job = QueuedJob("testqueue", Payload("BrokenFailureHook", ["a", 1, None, {"k": [1.0]}]))
+    with pytest.raises(FailureHookError) as caught:
+        Execution(BrokenFailureHook, job.args, job=job).perform()
+    assert str(caught.value) == (
+        "Additional error (RuntimeError: hook broke) occurred in running failure hooks for job "
+        '(Job{testqueue} | BrokenFailureHook | ["a", 1, nil, {"k"=>[1.0]}])\n'
+        "Original error that caused job failure was RuntimeError: KeyError: 'original'"
+    )
+    assert exception_name(caught.value) == "RuntimeError"
+
+
+def test_without_a_queued_job_a_failure_hook_error_names_the_class_and_its_queue() -> None:
+    with pytest.raises(FailureHookError, match=r"for job \(Job\{hooks\} \| BrokenFailureHook \| \[3\]\)\n"):
+        Execution(BrokenFailureHook, [3]).perform()
+
+
+class ReturnsFromPerform(Recorder):
+    @classmethod
+    def around_perform_a_outer(cls, *args: Any) -> Iterator[None]:
+        cls.events.append(f"outer got {(yield)!r}")
+
+    @classmethod
+    def around_perform_b_inner(cls, *args: Any) -> Generator[None, Any, str]:
+        result = yield
+        cls.events.append(f"inner got {result!r}")
+        return f"inner saw {result}"
+
+    @classmethod
+    def perform(cls, *args: Any) -> int:
+        return 42
+
+
+def test_an_around_hooks_yield_evaluates_to_what_ran_inside_it() -> None:
+    # Ruby: the innermost hook's block returns perform's value; each outer block returns the value of
+    # the hook inside it.
+    assert Execution(ReturnsFromPerform, []).perform() is True
+    assert ReturnsFromPerform.events == ["inner got 42", "outer got 'inner saw 42'"]
+
+
+class ContextAroundGenerator(Recorder):
+    @classmethod
+    def around_perform_a(cls, *args: Any) -> Iterator[None]:
+        cls.events.append(f"a got {(yield)!r}")
+
+    @classmethod
+    @contextmanager
+    def around_perform_b(cls, *args: Any) -> Iterator[None]:
+        yield
+
+    @classmethod
+    def perform(cls, *args: Any) -> str:
+        return "done"
+
+
+def test_a_context_manager_around_hook_passes_the_value_on() -> None:
+    assert Execution(ContextAroundGenerator, []).perform() is True
+    assert ContextAroundGenerator.events == ["a got 'done'"]
+
+
+class InnerSkips(Recorder):
+    @classmethod
+    def around_perform_a(cls, *args: Any) -> Iterator[None]:
+        cls.events.append(f"a got {(yield)!r}")
+
+    @classmethod
+    def around_perform_b(cls, *args: Any) -> Generator[None, Any, str]:
+        return "skipped"
+        yield
+
+    @classmethod
+    def perform(cls, *args: Any) -> None:
+        cls.events.append("perform")
+
+
+def test_an_inner_hook_that_does_not_yield_gives_the_outer_its_return_value() -> None:
+    assert Execution(InnerSkips, []).perform() is False
+    assert InnerSkips.events == ["a got 'skipped'"]
 
 
 class ContextManagerAround(Recorder):

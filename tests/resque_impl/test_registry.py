@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import types
 
 import pytest
 
 from resque_impl import Job, JobRegistrationError, NoClassError, Registry, UnknownJobClassError, job
-from resque_impl.registry import default_name, default_registry
+from resque_impl.job import register_module_jobs
+from resque_impl.registry import default_name, default_registry, ruby_constant_name
 
 
 class Admin:
@@ -141,3 +143,56 @@ def test_the_job_decorator_sets_queue_and_name(registry: Registry) -> None:
 def test_the_job_decorator_requires_perform(registry: Registry) -> None:
     with pytest.raises(NoClassError, match="has no perform method"):
         job(registry=registry)(type("NoPerform", (), {}))
+
+
+@pytest.mark.parametrize(
+    ("payload_name", "constant"),
+    [
+        ("some-job", "SomeJob"),
+        ("some-JOB", "SomeJob"),  # Ruby's capitalize lowers the rest of each piece
+        ("some_job-x", "Some_jobX"),  # Resque.classify splits on dashes only; underscores stay
+        ("::Admin::EmailJob", "Admin::EmailJob"),
+        ("Admin::EmailJob", "Admin::EmailJob"),
+    ],
+)
+def test_payload_names_are_read_as_ruby_resque_constantize_reads_them(payload_name: str, constant: str) -> None:
+    assert ruby_constant_name(payload_name) == constant
+
+
+def test_a_dashed_payload_name_resolves_to_the_camel_cased_class_as_in_ruby(registry: Registry) -> None:
+    class SomeJob:
+        pass
+
+    registry.register(SomeJob)
+    assert registry.resolve("some-job") is SomeJob
+    assert registry.get("::SomeJob") is SomeJob
+    assert registry.get("some_job") is None
+    assert "some-job" not in registry  # membership is by exact registered name
+
+
+def test_adopt_registers_a_class_once_and_keeps_an_explicit_name(registry: Registry) -> None:
+    class Plain:
+        pass
+
+    class Named:
+        pass
+
+    registry.register(Named, "Ruby::Named")
+    assert registry.adopt(Plain) == "Plain"
+    assert registry.adopt(Plain) == "Plain"
+    assert registry.adopt(Named) == "Ruby::Named"
+    assert registry.names() == ["Plain", "Ruby::Named"]
+
+
+def test_a_jobs_module_registers_the_plain_job_classes_it_defines(registry: Registry) -> None:
+    module = types.ModuleType("app_jobs")
+    exec(  # a module's source, as --jobs would import it
+        "from resque_impl import Job\n"
+        "from tests.jobs import EmailJob\n"  # imported, not defined here: left alone
+        "class Plain:\n    queue = 'plain'\n    @classmethod\n    def perform(cls): ...\n"
+        "class Helper:\n    pass\n"  # no perform: not a job
+        "class Base(Job, register=False):\n    def perform(self): ...\n",  # chose not to register
+        vars(module),
+    )
+    assert register_module_jobs(module, registry) == ["Plain"]
+    assert registry.names() == ["Plain"]

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from resque_sim.metrics import run_stats
+from resque_sim.engine import Backend
+from resque_sim.metrics import JOB_COLUMNS, jobs_frame, run_stats
 from resque_sim.runner import run_scenario
 from resque_sim.scenario import load_scenario
 
@@ -37,3 +38,12 @@ def test_each_shipped_scenario_recommends_what_its_comments_say(name: str) -> No
     result = run_scenario(scenario)
     assert result.recommended == RECOMMENDED[name]
     assert result.ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_each_shipped_scenario_gives_the_same_jobs_on_fakeredis_and_the_memory_twin(name: str) -> None:
+    """The contract that lets a run on ``fake`` do its sweep and extra replications on the twin."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    on_fake, on_memory = (jobs_frame(run(scenario, backend=Backend(kind))) for kind in ("fake", "memory"))
+    assert on_fake[list(JOB_COLUMNS)].to_csv(index=False) == on_memory[list(JOB_COLUMNS)].to_csv(index=False)

@@ -14,7 +14,8 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("stats", __name__)
 
 
-@page(blueprint, "/stats", "stats.html")
+# resque-web's stats tabs; this page shows both sections at once.
+@page(blueprint, "/stats", "stats.html", aliases=("/stats/resque", "/stats/redis"))
 def stats() -> dict[str, Any]:
     return view().stats_page()
 

@@ -12,7 +12,7 @@ import pytest
 from resque_impl import Resque
 from resque_impl.activejob import ActiveJob, Symbol
 from resque_impl.activejob.testing import active_jobs, assert_active_job_enqueued, assert_active_job_scheduled
-from resque_impl.testing import Sandbox, fake_mode, inline_mode
+from resque_impl.testing import NotRunInlineWarning, Sandbox, StrictInlineError, fake_mode, inline_mode
 
 #: Built at import time, as applications do; nothing may reach this address.
 APP_RESQUE = Resque("redis://127.0.0.1:1/0")
@@ -61,14 +61,23 @@ def test_fake_mode_asserts_a_job_enqueued_with_wait_as_scheduled() -> None:
         assert job.scheduled_at == datetime.fromtimestamp(3600, timezone.utc)
 
 
-def test_inline_mode_runs_a_python_activejob_and_queues_a_rails_only_one() -> None:
+def test_inline_mode_runs_a_python_activejob_and_queues_a_rails_only_one_saying_so() -> None:
     ReceiptJob.runs.clear()
     with inline_mode() as inline:
         APP_RESQUE.enqueue_active_job(ReceiptJob, 7, note="x")
-        APP_RESQUE.enqueue_active_job("RailsOnlyJob", 8)
+        with pytest.warns(NotRunInlineWarning, match="could not run the job 'Aj::Testing::RailsOnlyJob'"):
+            APP_RESQUE.enqueue_active_job("Aj::Testing::RailsOnlyJob", 8)
 
         assert ReceiptJob.runs == [((7,), {"note": "x"})]
-        assert [job.job_class for job in active_jobs(inline)] == ["RailsOnlyJob"]
+        assert [job.job_class for job in active_jobs(inline)] == ["Aj::Testing::RailsOnlyJob"]
+
+
+def test_strict_inline_mode_refuses_a_rails_only_job_naming_it() -> None:
+    with inline_mode(strict=True) as inline:
+        with pytest.raises(StrictInlineError, match="'Aj::Testing::StrictRailsJob'"):
+            APP_RESQUE.enqueue_active_job("Aj::Testing::StrictRailsJob", 8)
+
+        assert active_jobs(inline) == []
 
 
 def test_the_pytest_plugin_fixture_sees_rails_jobs(resque_fake: Sandbox) -> None:

@@ -138,6 +138,7 @@ def test_enqueue_many_and_push_run_each_job() -> None:
     assert [run.args for run in inline.performed] == [[1], [2], [3]]
 
 
+@pytest.mark.filterwarnings("ignore::resque_impl.testing.NotRunInlineWarning")  # see test_production_parity
 def test_a_class_only_another_process_knows_is_captured_not_run() -> None:
     with inline_mode() as inline:
         APP_RESQUE.enqueue_to("ruby", "Admin::RubyOnlyJob", 1)

@@ -116,6 +116,89 @@ def test_fake(resque):
     project.runpytest(*QUIET, "--resque-inline").assert_outcomes(passed=2)
 
 
+PLAIN_AND_RUBY = """
+import pytest
+import resque_impl
+
+RAN = []
+
+
+class Plain:                       # a Ruby-style job class: queue + perform, no base class
+    queue = "plain"
+
+    @classmethod
+    def perform(cls, x):
+        RAN.append(x)
+
+
+def test_plain(resque_inline):
+    assert resque_impl.Resque().enqueue(Plain, 1)
+    assert RAN == [1]
+
+
+def test_ruby_only(resque_inline):
+    resque_impl.Resque().enqueue_to("ruby", "Admin::RubyOnlyJob", 1)
+    resque_impl.Resque().enqueue_to("ruby", "Admin::RubyOnlyJob", 2)
+    resque_inline.assert_enqueued("Admin::RubyOnlyJob", count=2)
+"""
+
+
+def test_inline_mode_runs_a_plain_class_and_says_once_when_it_cannot_run_a_job(project: pytest.Pytester) -> None:
+    project.makepyfile(test_app=PLAIN_AND_RUBY)
+    # A process warns once per class name: run where no earlier test has warned about this one.
+    result = project.runpytest_subprocess(*QUIET)
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(["*NotRunInlineWarning: inline mode could not run the job 'Admin::RubyOnlyJob'*"])
+
+
+@pytest.mark.parametrize(
+    ("how", "args"),
+    [("flag", ("--resque-strict",)), ("ini", ()), ("marker", ())],
+)
+def test_strict_mode_makes_a_job_inline_mode_cannot_run_an_error(
+    project: pytest.Pytester, how: str, args: tuple[str, ...]
+) -> None:
+    source = PLAIN_AND_RUBY
+    if how == "ini":
+        project.makeini("[pytest]\nresque_strict = true\n")
+    if how == "marker":
+        source = source.replace("def test_ruby_only", "@pytest.mark.resque(strict=True)\ndef test_ruby_only")
+    project.makepyfile(test_app=source)
+    result = project.runpytest(*QUIET, *args)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*StrictInlineError*Admin::RubyOnlyJob*"])
+
+
+CAPTURED_BY_DEFAULT = """
+import app
+
+def test_one():
+    app.signup("ann")
+
+def test_two():
+    app.signup("bob")
+"""
+
+
+def test_the_run_says_when_the_default_fake_mode_kept_jobs_from_the_applications_redis(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_app=CAPTURED_BY_DEFAULT)
+    result = project.runpytest(*QUIET)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*default fake mode captured jobs meant for redis://127.0.0.1:1/0 (2 tests)*nothing reached that Redis*"]
+    )
+
+
+@pytest.mark.parametrize("chosen", [("--resque-mode=fake",), ("--resque-inline",)])
+def test_a_suite_that_chose_its_mode_hears_nothing_of_it(project: pytest.Pytester, chosen: tuple[str, ...]) -> None:
+    project.makepyfile(test_app=CAPTURED_BY_DEFAULT)
+    result = project.runpytest(*QUIET, *chosen)
+    result.assert_outcomes(passed=2)
+    assert "default fake mode" not in result.stdout.str()
+
+
 def test_each_test_gets_a_fresh_sandbox(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_app="""

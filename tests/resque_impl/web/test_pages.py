@@ -467,6 +467,32 @@ def test_multi_queue_failure_backend(redis_client: redis.Redis, clock: ManualClo
     assert [record["args"][0] for record in qb["records"]] == [4, 1]
 
 
+def test_queues_lists_each_failed_queue_with_the_multi_queue_backend_like_resque_web(
+    redis_client: redis.Redis, clock: ManualClock
+) -> None:
+    resque = Resque(redis_client, clock=clock, failure_backend="redis_multi_queue")
+    _seed_failures(resque, 3)
+    client = create_app(resque).test_client()
+
+    data = client.get("/api/queues").get_json()
+    page = client.get("/queues").get_data(as_text=True)
+
+    assert data["failed_lists"] == [
+        {"name": "qa_failed", "queue": "qa", "size": 2},
+        {"name": "qb_failed", "queue": "qb", "size": 1},
+    ]
+    assert '<a href="/failed?queue=qa">qa_failed</a>' in page
+    assert '<a href="/failed?queue=qb">qb_failed</a>' in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/stats/resque", "/stats/redis", "/stats/keys", "/working/", "/queues/", "/overview/"]
+)
+def test_resque_webs_paths_answer(client: FlaskClient, path: str) -> None:
+    # resque-web serves /stats/:id and every page with or without a trailing slash.
+    assert client.get(path).status_code == 200
+
+
 def test_the_dashboard_refuses_a_store_without_redis() -> None:
     with pytest.raises(ConfigurationError, match="reads Redis directly"):
         create_app(Resque(store=MemoryStore()))

@@ -3,6 +3,7 @@ in-memory twin."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from resque_impl import ManualClock, Registry, Resque, job
+from resque_impl.failure import RedisBackend
 from resque_impl.memory_store import MemoryStore
 from resque_impl.worker import Worker, WorkerHooks, WorkerOptions
 
@@ -91,3 +93,48 @@ def test_a_failing_before_first_fork_hook_stops_the_worker(resque: Resque) -> No
 def test_unknown_hook_names_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown worker hook 'before_frok'"):
         WorkerHooks().add("before_frok", print)
+
+
+def test_before_first_fork_runs_once_per_worker_object(resque: Resque) -> None:
+    # Ruby Resque's run_hook skips before_first_fork once it ran for this worker (@before_first_fork_hook_ran).
+    calls: list[str] = []
+    hooks = WorkerHooks()
+    hooks.before_first_fork(lambda worker: calls.append(worker.id))
+    worker = Worker(["loop"], resque=resque, hooks=hooks, options=WorkerOptions(fork_per_job=False))
+    assert worker.work(burst=True) == 0
+    assert worker.work(burst=True) == 0
+    assert calls == [worker.id]
+    another = Worker(["loop"], resque=resque, hooks=hooks, options=WorkerOptions(fork_per_job=False))
+    assert another.work(burst=True) == 0
+    assert calls == [worker.id, another.id]
+
+
+@job(queue="loop", registry=registry, name="LoopBoom")
+class LoopBoom:
+    @staticmethod
+    def perform() -> None:
+        raise ValueError("boom")
+
+
+class UnsavingBackend(RedisBackend):
+    """A failure backend that cannot save (an error tracker that is down)."""
+
+    def save(self, record: bytes, queue: str) -> None:
+        raise RuntimeError("failure backend is down")
+
+
+def test_a_failure_backend_that_raises_is_logged_and_the_worker_goes_on(
+    store: Any, clock: ManualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Ruby Resque's report_failed_job: "Received exception when reporting failure", then on to the next job.
+    resque = Resque(store=store, clock=clock, registry=registry, failure_backend=UnsavingBackend(store, clock))
+    notes = tmp_path / "notes"
+    resque.enqueue(LoopBoom)
+    resque.enqueue(LoopNote, str(notes), "next")
+    worker = Worker(["loop"], resque=resque, options=WorkerOptions(fork_per_job=False))
+    with caplog.at_level(logging.ERROR, logger="resque_impl.worker"):
+        assert worker.work(burst=True) == 0
+    assert notes.read_text().split()[0] == "next"
+    assert (resque.stat("processed"), resque.stat("failed")) == (2, 1)
+    assert "could not record the failure of LoopBoom from loop" in caplog.text
+    assert "failure backend is down" in caplog.text

@@ -31,6 +31,12 @@ def test_stale_heartbeats_are_dead_anywhere_fresh_ones_are_not() -> None:
     assert find(["far:9:a", "far:8:a"], beats) == [("far:9:a", True)]
 
 
+def test_a_stale_heartbeat_is_dead_even_when_its_worker_is_not_registered() -> None:
+    # Ruby's all_workers_with_expired_heartbeats reads the heartbeats, registered or not.
+    beats = {"far:9:a": "2026-11-27T23:38:28+00:00", "far:8:a": "2026-11-27T23:38:30+00:00"}
+    assert find([], beats) == [("far:9:a", True)]
+
+
 def test_same_host_same_queues_without_a_live_process_are_dead() -> None:
     assert find(["box:2:a", "box:3:a", "box:4:b", "elsewhere:5:a"], {}) == [("box:3:a", False)]
 

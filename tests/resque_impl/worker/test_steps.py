@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 import pytest
 
 from resque_impl import DirtyExit, DontPerform, ManualClock, Registry, Resque, job
-from resque_impl.clock import format_heartbeat
+from resque_impl.clock import format_heartbeat, format_run_at
 from resque_impl.memory_store import MemoryStore
+from resque_impl.store.fetch import encode_working_on
 from resque_impl.testing import RedisServer, dump_keys
 from resque_impl.worker import Worker, WorkerOptions
 from resque_impl.worker.outcome import ReservedJob
@@ -506,6 +507,37 @@ def test_pruning_removes_same_host_workers_whose_process_is_gone(resque: Resque)
     assert resque.workers() == sorted([alive.id, other_queues.id])
 
 
+def test_a_stale_heartbeat_of_a_worker_not_registered_is_removed_like_ruby(
+    resque: Resque, store: Any, clock: ManualClock
+) -> None:
+    # Ruby's prune_dead_workers looks through the heartbeats, not only the registered workers.
+    store.heartbeat("gone:7:email", format_heartbeat(clock.time()))
+    clock.advance(299)
+    store.heartbeat("fresh:8:email", format_heartbeat(clock.time()))
+    clock.advance(2)
+    pruner = Worker(["email"], resque=resque, hostname="x", pid=2)
+    assert pruner.prune_dead_workers() == ["gone:7:email"]
+    assert list(store.heartbeats()) == ["fresh:8:email"]
+    assert resque.workers() == []
+
+
+def test_a_pruned_workers_job_with_args_not_a_list_is_reported_by_its_class_like_ruby(
+    resque: Resque, store: Any, clock: ManualClock
+) -> None:
+    # Ruby reads worker.job['payload']['class'] and records the payload as the object it is.
+    dead = Worker(["jobs"], resque=resque, hostname="bar", pid=3, options=WorkerOptions(reliable=False))
+    dead.register()
+    dead.heartbeat()
+    payload = b'{"class":"GoodJob","args":"blah"}'
+    store.set_working_on(dead.id, encode_working_on("jobs", format_run_at(clock.time()), payload))
+    clock.advance(301)
+    assert Worker(["jobs"], resque=resque, hostname="x", pid=2).prune_dead_workers() == [dead.id]
+    [record] = failures(resque)
+    assert record["exception"] == "Resque::PruneDeadWorkerDirtyExit"
+    assert record["error"] == "Worker bar:3:jobs did not gracefully exit while processing GoodJob"
+    assert record["payload"] == {"class": "GoodJob", "args": "blah"}
+
+
 def test_only_the_holder_of_the_pruning_lock_prunes(resque: Resque, store: Any, clock: ManualClock) -> None:
     dead = Worker(["q"], resque=resque, hostname="far", pid=1)
     dead.register()
@@ -618,6 +650,13 @@ def test_reserved_job_of_unreadable_bytes_describes_itself() -> None:
     assert (reserved.payload, reserved.class_name, reserved.args) == (None, None, [])
     assert reserved.as_queued() is None
     assert reserved.describe() == "<unreadable payload>"
+
+
+def test_reserved_job_naming_a_class_with_args_not_a_list_describes_itself_by_the_class() -> None:
+    reserved = ReservedJob.read("q", b'{"class":"GoodJob","args":"blah"}')
+    assert reserved.payload is None
+    assert reserved.payload_object() == {"class": "GoodJob", "args": "blah"}
+    assert reserved.describe() == "GoodJob"
 
 
 def test_format_heartbeat_matches_ruby() -> None:
