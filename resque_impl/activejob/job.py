@@ -52,6 +52,8 @@ class ActiveJob:
 
     job_class: ClassVar[str]
     queue_as: ClassVar[str] = "default"
+    #: Not a Resque job class: ``--jobs`` must not register it under its own name (JobWrapper runs it).
+    registers_itself: ClassVar[bool] = True
 
     def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

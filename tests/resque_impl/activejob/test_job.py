@@ -4,14 +4,16 @@ and records what goes wrong as Resque failures (fakeredis and a real redis-serve
 from __future__ import annotations
 
 import json
+import types
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
-from resque_impl import Resque
+from resque_impl import Registry, Resque
 from resque_impl.activejob import WRAPPER_CLASS, ActiveJob, GlobalID, Symbol
+from resque_impl.job import register_module_jobs
 from resque_impl.worker import Worker, WorkerOptions
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "activejob-6.1" / "payloads.jsonl"
@@ -179,3 +181,17 @@ def test_a_payload_from_a_newer_rails_runs_and_keeps_the_fields_it_adds(resque: 
     assert run["enqueued_at"] == datetime(2026, 12, 7, 4, 38, 50, 123456, timezone.utc)
     assert run["extras"] == {"scheduled_at": "2026-12-07T05:38:50.000000000Z"}
     assert resque.failures.count() == 0
+
+
+def test_a_jobs_module_does_not_register_its_activejob_classes_as_resque_classes() -> None:
+    module = types.ModuleType("aj_jobs_module")
+    exec(  # a module as --jobs imports it: the classes are defined in it
+        "from resque_impl.activejob import ActiveJob\n"
+        "class ModuleInvoiceJob(ActiveJob, register=False):\n"
+        "    def perform(self, *args): pass\n",
+        module.__dict__,
+    )
+    registry = Registry()
+
+    assert register_module_jobs(module, registry) == []
+    assert len(registry) == 0
