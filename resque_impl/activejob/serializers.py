@@ -67,7 +67,8 @@ def format_time(value: datetime, digits: int = 9) -> str:
     offset = value.utcoffset()
     if offset is None:
         raise ValueError("naive datetime has no time zone; pass an aware one, e.g. datetime.now(timezone.utc)")
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # Formatted by hand: strftime's %Y does not pad years before 1000 on every platform.
+    text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if digits:
         text += "." + f"{value.microsecond:06d}{'0' * 9}"[:digits]
     if not offset and value.tzname() == "UTC":
