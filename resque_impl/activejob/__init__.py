@@ -18,7 +18,7 @@ from resque_impl.activejob.arguments import deserialize_arguments, serialize_arg
 from resque_impl.activejob.envelope import WRAPPER_CLASS, JobData
 from resque_impl.activejob.job import ActiveJob, JobWrapper, active_job_registry
 from resque_impl.activejob.producer import ActiveJobs, build_job_data
-from resque_impl.activejob.values import GlobalID, RubyModule, Symbol
+from resque_impl.activejob.values import DateTime, GlobalID, IndifferentHash, RubyModule, Symbol, TimeWithZone
 from resque_impl.errors import DeserializationError, SerializationError
 
 __all__ = [
@@ -31,9 +31,12 @@ __all__ = [
     "active_job_registry",
     "build_job_data",
     # arguments
+    "DateTime",
     "GlobalID",
+    "IndifferentHash",
     "RubyModule",
     "Symbol",
+    "TimeWithZone",
     "deserialize_arguments",
     "serialize_arguments",
     # errors

@@ -8,6 +8,7 @@ Python -> Rails (:func:`serialize_arguments`):
 * keyword arguments -> a last Hash of symbol keys marked ``_aj_ruby2_keywords``, which Rails passes to
   ``perform`` as keywords.
 * a :class:`~resque_impl.activejob.values.GlobalID` -> ``{"_aj_globalid": "gid://app/User/42"}``.
+* an :class:`~resque_impl.activejob.values.IndifferentHash` -> a HashWithIndifferentAccess.
 * ``datetime`` (aware), ``date``, ``timedelta``, ``Decimal``, ``Symbol``, ``RubyModule``: see
   :mod:`resque_impl.activejob.serializers`.
 
@@ -15,9 +16,9 @@ Anything else, a naive datetime, a dict key that is neither ``str`` nor ``Symbol
 ActiveJob's reserved ``_aj_`` keys, raises :class:`~resque_impl.errors.SerializationError` naming the
 argument, before anything is written.
 
-Rails -> Python (:func:`deserialize_arguments`) reverses this; a Hash with indifferent access arrives
-as a ``dict`` with ``str`` keys, and a problem (an unknown serializer, a malformed GlobalID or time, a
-mistyped marker) raises :class:`~resque_impl.errors.DeserializationError` naming the argument.
+Rails -> Python (:func:`deserialize_arguments`) reverses this, and a problem (an unknown serializer,
+a malformed GlobalID or time, a mistyped marker) raises
+:class:`~resque_impl.errors.DeserializationError` naming the argument.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from resque_impl.activejob.serializers import SERIALIZED_KEY, decimal_text, deserialize_object, serialize_object
-from resque_impl.activejob.values import GlobalID, Symbol
+from resque_impl.activejob.values import GlobalID, IndifferentHash, Symbol
 from resque_impl.codec import MAX_NESTING
 from resque_impl.errors import DeserializationError, SerializationError
 
@@ -72,6 +73,8 @@ class _Serializer:
             return float(value)
         if isinstance(value, (list, tuple)):
             return self.items(value, depth)
+        if isinstance(value, IndifferentHash):
+            return self.hash(value, INDIFFERENT_KEY, depth)
         if isinstance(value, dict):
             return self.hash(value, SYMBOL_KEYS_KEY, depth)
         if isinstance(value, GlobalID):
@@ -116,7 +119,8 @@ class _Serializer:
             self.path.append(_key_text(key))
             result[str(key)] = self.argument(item, depth + 1)
             self.path.pop()
-        result[marker] = symbols
+        # Rails marks an indifferent hash with true (its keys are all strings), others with their symbols.
+        result[marker] = True if marker == INDIFFERENT_KEY else symbols
         return result
 
 
@@ -176,7 +180,7 @@ class _Deserializer:
             result[key] = self.argument(item)
             self.path.pop()
         if result.pop(INDIFFERENT_KEY, None):
-            return result, False
+            return IndifferentHash(result), False
         for marker in (SYMBOL_KEYS_KEY, RUBY2_KEYWORDS_KEY):
             if marker in result:
                 symbols = result.pop(marker)

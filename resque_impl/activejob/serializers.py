@@ -6,8 +6,8 @@ Serializers::...``)
 =========================  ===========================================  ==============================
 ``SymbolSerializer``       ``{"value": "paid"}``                        :class:`Symbol`
 ``TimeSerializer``         ``{"value": "2026-01-02T03:04:05.123456789Z"}``  aware ``datetime``
-``DateTimeSerializer``     same format                                  aware ``datetime`` (read only)
-``TimeWithZoneSerializer`` same format                                  aware ``datetime`` (read only)
+``DateTimeSerializer``     same format                                  :class:`DateTime`
+``TimeWithZoneSerializer`` same format                                  :class:`TimeWithZone`
 ``DateSerializer``         ``{"value": "2026-01-02"}``                  ``date``
 ``DurationSerializer``     ``{"value": 5400, "parts": [[:hours, 1], ...]}``  ``timedelta``
 ``ModuleSerializer``       ``{"value": "Admin::Report"}``               :class:`RubyModule`
@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from resque_impl.activejob.values import RubyModule, Symbol
+from resque_impl.activejob.values import DateTime, RubyModule, Symbol, TimeWithZone
 
 __all__ = [
     "SERIALIZED_KEY",
@@ -138,7 +138,8 @@ def serialize_object(value: Any, nested: Nested) -> dict[str, Any] | None:
     if isinstance(value, Symbol):
         return {SERIALIZED_KEY: SYMBOL, "value": str(value)}
     if isinstance(value, datetime):
-        return {SERIALIZED_KEY: TIME, "value": format_time(value)}
+        name = DATE_TIME if isinstance(value, DateTime) else TIME_WITH_ZONE if isinstance(value, TimeWithZone) else TIME
+        return {SERIALIZED_KEY: name, "value": format_time(value)}
     if isinstance(value, date):
         return {SERIALIZED_KEY: DATE, "value": value.isoformat()}
     if isinstance(value, timedelta):
@@ -186,8 +187,12 @@ def deserialize_object(data: dict[str, Any], nested: Nested) -> Any:
     name = data[SERIALIZED_KEY]
     if name == SYMBOL:
         return Symbol(_string(data))
-    if name in (TIME, DATE_TIME, TIME_WITH_ZONE):
+    if name == TIME:
         return parse_time(_string(data))
+    if name == DATE_TIME:
+        return DateTime.of(parse_time(_string(data)))
+    if name == TIME_WITH_ZONE:
+        return TimeWithZone.of(parse_time(_string(data)))
     if name == DATE:
         text = _string(data)
         try:

@@ -6,15 +6,24 @@
   never the record.
 * :class:`RubyModule` -- a Ruby class or module by name (``Admin::Report``); never imported or
   resolved.
+* :class:`DateTime`, :class:`TimeWithZone` -- aware ``datetime`` values that remember which Ruby class
+  they came from, so they go back to Rails as that class (a plain ``datetime`` goes as a Time).
+* :class:`IndifferentHash` -- a ``dict`` that goes back to Rails as a HashWithIndifferentAccess.
+
+Each compares equal to the plain Python value it stands for.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
-__all__ = ["GlobalID", "RubyModule", "Symbol"]
+__all__ = ["DateTime", "GlobalID", "IndifferentHash", "RubyModule", "Symbol", "TimeWithZone"]
+
+_Moment = TypeVar("_Moment", bound=datetime)
 
 # URI::GID: gid://<app>/<model name>/<model id>[?params]; the app is a host name, the id URL-escaped.
 _GID = re.compile(
@@ -88,3 +97,33 @@ class RubyModule:
 
     def __str__(self) -> str:
         return self.name
+
+
+class _RubyTime(datetime):
+    @classmethod
+    def of(cls: type[_Moment], value: datetime) -> _Moment:
+        """``value`` as this class."""
+        return cls(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+            fold=value.fold,
+        )
+
+
+class DateTime(_RubyTime):
+    """A Ruby ``DateTime`` (ActiveJob's ``DateTimeSerializer``)."""
+
+
+class TimeWithZone(_RubyTime):
+    """An ``ActiveSupport::TimeWithZone`` (``TimeWithZoneSerializer``): Rails reads it back in its
+    configured ``Time.zone``; only the UTC offset travels."""
+
+
+class IndifferentHash(dict[str, Any]):
+    """An ``ActiveSupport::HashWithIndifferentAccess``: string keys, marked so Rails restores it."""

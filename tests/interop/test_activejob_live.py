@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from resque_impl import Resque
-from resque_impl.activejob import ActiveJob, GlobalID, RubyModule, Symbol
+from resque_impl.activejob import ActiveJob, DateTime, GlobalID, IndifferentHash, RubyModule, Symbol, TimeWithZone
 from resque_impl.testing import RedisServer
 from resque_impl.worker import Worker, WorkerOptions
 from tests.ruby import RubyResque
@@ -30,7 +30,8 @@ pytestmark = pytest.mark.ruby
 UTC = timezone.utc
 
 #: Rails with ActiveJob on Resque, and the Ruby side of every test: a record class GlobalID can find,
-#: a module to pass, and Live::RubyJob, which records what it received as Ruby's inspect text.
+#: a module to pass, and Live::RubyJob, which records what it received (and the arguments' classes) as
+#: Ruby's inspect text.
 RAILS = """
 require "active_job"
 require "global_id"
@@ -42,6 +43,7 @@ end
 ActiveJob::Base.queue_adapter = :resque
 ActiveJob::Base.logger = Logger.new(nil)
 GlobalID.app = "app"
+Time.zone = "Europe/Paris"  # as a Rails app configures it; TimeWithZone arguments are read back in it
 class User
   include GlobalID::Identification
   attr_reader :id
@@ -50,7 +52,7 @@ class User
   def inspect = "#<User #{id}>"
 end
 module Admin; class Report; end; end
-def received(*args, **kwargs) = [args, kwargs].inspect
+def received(*args, **kwargs) = [args, kwargs, args.map(&:class)].inspect
 module Live
   class RubyJob < ActiveJob::Base
     queue_as :live
@@ -82,24 +84,25 @@ SAME_BOTH_WAYS: list[tuple[str, str, list[Any], dict[str, Any]]] = [
     ("date", "Date.new(2026, 1, 2)", [date(2026, 1, 2)], {}),
     ("duration", "1.hour + 30.minutes, 2.days", [timedelta(minutes=90), timedelta(days=2)], {}),
     ("module", "Admin::Report, Comparable", [RubyModule("Admin::Report"), RubyModule("Comparable")], {}),
-]
-#: Ruby values Python reads as the nearest Python value (which it sends back as a plain Time or Hash);
-#: Rails 6.1 itself sends a BigDecimal as its string.
-RAILS_TO_PYTHON_ONLY: list[tuple[str, str, list[Any], dict[str, Any]]] = [
-    ("big decimal", 'BigDecimal("1.5")', ["0.15e1"], {}),
     (
         "date time",
         'DateTime.new(2026, 1, 2, 3, 4, 5, "-07:00")',
-        [datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7)))],
+        [DateTime.of(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7))))],
         {},
     ),
     (
         "time with zone",
-        'Time.utc(2026, 1, 2, 3, 4, 5, 123456.789r).in_time_zone("Europe/Paris")',
-        [datetime(2026, 1, 2, 4, 4, 5, 123456, timezone(timedelta(hours=1)))],
+        'Time.utc(2026, 1, 2, 3, 4, 5, 123456).in_time_zone("Europe/Paris")',
+        [TimeWithZone.of(datetime(2026, 1, 2, 4, 4, 5, 123456, timezone(timedelta(hours=1))))],
         {},
     ),
-    ("indifferent hash", '{"k" => 1}.with_indifferent_access', [{"k": 1}], {}),
+    ("indifferent hash", '{"k" => {"a" => 1}}.with_indifferent_access', [IndifferentHash({"k": {"a": 1}})], {}),
+]
+#: Rails 6.1 itself sends a BigDecimal as its string (and so does Python a Decimal), and Ruby's
+#: nanoseconds are cut to Python's microseconds.
+RAILS_TO_PYTHON_ONLY: list[tuple[str, str, list[Any], dict[str, Any]]] = [
+    ("big decimal", 'BigDecimal("1.5")', ["0.15e1"], {}),
+    ("nanoseconds", "Time.utc(2026, 1, 2, 3, 4, 5, 123456.789r)", [datetime(2026, 1, 2, 3, 4, 5, 123456, UTC)], {}),
 ]
 CASES = SAME_BOTH_WAYS + RAILS_TO_PYTHON_ONLY
 
@@ -178,6 +181,9 @@ def test_python_runs_what_rails_enqueued_with_the_python_values(
 
     assert resque.failures.count() == 0
     assert LivePyJob.received == [(args, kwargs, 1) for _, _, args, kwargs in CASES]
+    assert [[type(arg) for arg in args] for args, _, _ in LivePyJob.received] == [
+        [type(arg) for arg in args] for _, _, args, _ in CASES
+    ]
 
 
 def test_rails_runs_what_python_enqueued_with_the_ruby_values(
@@ -226,7 +232,7 @@ def test_delayed_jobs_cross_over_through_resque_scheduler(
     )
 
     assert LivePyJob.received == [([1], {}, 1)]
-    assert ruby_received(client) == ["[[2], {}]"]
+    assert ruby_received(client) == ["[[2], {}, [Integer]]"]
 
 
 def test_rails_sees_a_python_failure_naming_the_missing_class(ruby: RubyResque, resque: Resque) -> None:

@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 
 from resque_impl.activejob import (
+    DateTime,
     DeserializationError,
     GlobalID,
+    IndifferentHash,
     RubyModule,
     SerializationError,
     Symbol,
+    TimeWithZone,
     deserialize_arguments,
     serialize_arguments,
 )
@@ -42,6 +45,18 @@ P = "ActiveJob::Serializers::"
         (
             datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7))),
             {S: P + "TimeSerializer", "value": "2026-01-02T03:04:05.000000000-07:00"},
+        ),
+        (
+            DateTime.of(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
+            {S: P + "DateTimeSerializer", "value": "2026-01-02T03:04:05.000000000Z"},
+        ),
+        (
+            TimeWithZone.of(datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1)))),
+            {S: P + "TimeWithZoneSerializer", "value": "2026-01-02T04:04:05.000000000+01:00"},
+        ),
+        (
+            IndifferentHash({"k": {"a": 1}}),
+            {"k": {"a": 1, "_aj_symbol_keys": []}, "_aj_hash_with_indifferent_access": True},
         ),
         (date(2026, 1, 2), {S: P + "DateSerializer", "value": "2026-01-02"}),
         (
@@ -120,6 +135,7 @@ def test_reading_gives_python_values_and_keywords() -> None:
         Decimal("1.5"),
     ]
     assert [type(key) for key in args[0]] == [Symbol, str]
+    assert [type(arg) for arg in args[1:]] == [TimeWithZone, DateTime, IndifferentHash, Decimal]
     assert kwargs == {"note": "x"}
 
 

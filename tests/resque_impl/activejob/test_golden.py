@@ -14,7 +14,16 @@ import fakeredis
 import pytest
 
 from resque_impl import ManualClock, Resque
-from resque_impl.activejob import GlobalID, JobData, RubyModule, Symbol, deserialize_arguments
+from resque_impl.activejob import (
+    DateTime,
+    GlobalID,
+    IndifferentHash,
+    JobData,
+    RubyModule,
+    Symbol,
+    TimeWithZone,
+    deserialize_arguments,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "activejob-6.1" / "payloads.jsonl"
 GOLDEN = {entry["name"]: entry for entry in map(json.loads, FIXTURES.read_text().splitlines())}
@@ -39,19 +48,18 @@ WRITTEN: dict[str, tuple[str, list[Any], dict[str, Any]]] = {
     "duration": ("InvoiceJob", [timedelta(hours=1, minutes=30), timedelta(days=2)], {}),
     "big_decimal": ("InvoiceJob", [Decimal("1.50")], {}),
     "module": ("InvoiceJob", [RubyModule("Admin::Report"), RubyModule("Comparable")], {}),
+    "date_time": ("InvoiceJob", [DateTime.of(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7))))], {}),
+    "indifferent": ("InvoiceJob", [IndifferentHash({"k": 1})], {}),
     "namespaced": ("Billing::ChargeJob", [1], {}),
     "queue_set": ("InvoiceJob", [1], {}),
 }
 
-#: fixtures Python reads as other values than it writes them from: Ruby keeps nanoseconds, and has
-#: DateTime, TimeWithZone and indifferent hashes, which Python reads as plain values; Rails 6.1 sends
-#: a BigDecimal as its string, which is what its own jobs receive too.
+#: fixtures Python reads as other values than it writes them from: Ruby keeps nanoseconds, Python
+#: microseconds; Rails 6.1 sends a BigDecimal as its string, which is what its own jobs receive too.
 READ_AS: dict[str, list[Any]] = {
     "big_decimal": ["0.15e1"],
     "time_utc": [datetime(2026, 1, 2, 3, 4, 5, 123456, UTC)],
-    "date_time": [datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7)))],
-    "time_with_zone": [datetime(2026, 1, 2, 4, 4, 5, 123456, timezone(timedelta(hours=1)))],
-    "indifferent": [{"k": 1}],
+    "time_with_zone": [TimeWithZone.of(datetime(2026, 1, 2, 4, 4, 5, 123456, timezone(timedelta(hours=1))))],
 }
 
 
@@ -108,3 +116,4 @@ def test_python_reads_what_rails_wrote(name: str) -> None:
 
     expected_args, expected_kwargs = (READ_AS[name], {}) if name in READ_AS else WRITTEN[name][1:]
     assert (args, kwargs) == (expected_args, expected_kwargs)
+    assert [type(arg) for arg in args] == [type(arg) for arg in expected_args]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from resque_impl import ManualClock, NoClassError, Resque, ScheduleError
-from resque_impl.activejob import WRAPPER_CLASS, ActiveJob, SerializationError
+from resque_impl.activejob import WRAPPER_CLASS, ActiveJob, SerializationError, build_job_data
 
 
 class ReportJob(ActiveJob, register=False):
@@ -79,3 +80,13 @@ def test_a_negative_wait_enqueues_at_once(resque: Resque) -> None:
     resque.enqueue_active_job("InvoiceJob", 1, queue="mailers", wait=-5)
 
     assert resque.size("mailers") == 1
+
+
+def test_a_job_hash_built_here_can_carry_another_locale_and_time_zone(resque: Resque, clock: ManualClock) -> None:
+    job_data = build_job_data("InvoiceJob", [1], {}, queue="mailers", now=clock.time())
+
+    resque.enqueue_to("mailers", WRAPPER_CLASS, replace(job_data, locale="de", timezone="Europe/Berlin").to_dict())
+
+    (job,) = resque.peek("mailers")
+    assert (job.args[0]["locale"], job.args[0]["timezone"]) == ("de", "Europe/Berlin")
+    assert job.args[0]["job_id"] == job_data.job_id

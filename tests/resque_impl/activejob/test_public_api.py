@@ -14,9 +14,12 @@ EXPECTED = {
     "active_job_registry",
     "build_job_data",
     # arguments
+    "DateTime",
     "GlobalID",
+    "IndifferentHash",
     "RubyModule",
     "Symbol",
+    "TimeWithZone",
     "deserialize_arguments",
     "serialize_arguments",
     # errors

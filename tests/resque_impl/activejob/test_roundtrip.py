@@ -9,11 +9,21 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resque_impl.activejob import GlobalID, RubyModule, Symbol, deserialize_arguments, serialize_arguments
+from resque_impl.activejob import (
+    DateTime,
+    GlobalID,
+    IndifferentHash,
+    RubyModule,
+    Symbol,
+    TimeWithZone,
+    deserialize_arguments,
+    serialize_arguments,
+)
 from resque_impl.activejob.arguments import RESERVED_KEYS
 
 names = st.text(min_size=1, max_size=8).filter(lambda text: text not in RESERVED_KEYS)
 offsets = st.integers(min_value=-23 * 60, max_value=23 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+moments = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=offsets)
 scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -22,14 +32,20 @@ scalars = st.one_of(
     st.text(max_size=8),
     names.map(Symbol),
     st.dates(),
-    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=offsets),
+    moments,
+    moments.map(DateTime.of),
+    moments.map(TimeWithZone.of),
     st.timedeltas(min_value=timedelta(days=-10_000), max_value=timedelta(days=10_000)),
     st.builds(GlobalID.create, st.just("app"), st.sampled_from(["User", "Admin::User"]), st.text(min_size=1)),
     st.from_regex(r"[A-Z][a-z0-9_]{0,5}(::[A-Z][a-z0-9_]{0,5}){0,2}", fullmatch=True).map(RubyModule),
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names | names.map(Symbol), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(names | names.map(Symbol), inner, max_size=4)
+        | st.dictionaries(names, inner, max_size=4).map(IndifferentHash)
+    ),
     max_leaves=12,
 )
 keywords = st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,7}", fullmatch=True), values, max_size=3)
