@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from resque_impl import testmode
+from resque_impl.activejob.producer import ActiveJobs
 from resque_impl.clock import SYSTEM_CLOCK, Clock
 from resque_impl.codec import (
     DEFAULT_MAX_PAYLOAD_BYTES,
@@ -82,10 +83,11 @@ _BACKENDS: dict[str, type[RedisBackend] | type[RedisMultiQueueBackend]] = {
 }
 
 
-class Resque(DelayedJobs, DynamicSchedules):
+class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
     """A connection to one Resque namespace on one Redis, with Ruby Resque's producer API and
     resque-scheduler's delayed jobs (:class:`~resque_impl.delayed.DelayedJobs`) and dynamic schedules
-    (:class:`~resque_impl.dynamic_schedules.DynamicSchedules`).
+    (:class:`~resque_impl.dynamic_schedules.DynamicSchedules`), and Rails' ActiveJob ``perform_later``
+    (:class:`~resque_impl.activejob.producer.ActiveJobs`).
 
     :param redis: a redis-py client, a connection string (see :mod:`resque_impl.connection`), or
         ``None`` for ``$REDIS_URL`` / ``redis://localhost:6379/0``. Nothing connects until first use.

@@ -7,8 +7,10 @@
     ├── ResqueConnectionError       Redis unreachable or dropped (wraps redis-py's error)
     ├── PayloadError
     │   ├── NotSerializableError    an argument cannot travel as JSON (names the argument path)
+    │   │   └── SerializationError  an ActiveJob argument Rails could not read (ActiveJob's own error)
     │   ├── PayloadTooLargeError    the encoded payload exceeds the configured limit
-    │   └── PayloadDecodeError      bytes read from Redis are not a Resque payload
+    │   ├── PayloadDecodeError      bytes read from Redis are not a Resque payload
+    │   └── DeserializationError    an ActiveJob payload's field, argument, serializer or GlobalID is unreadable
     ├── NoQueueError                a job class names no queue
     ├── NoClassError                an empty or missing job class
     ├── JobRegistrationError        two classes claim one payload class name
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigurationError",
+    "DeserializationError",
     "DirtyExit",
     "DontPerform",
     "FailureHookError",
@@ -52,6 +55,7 @@ __all__ = [
     "ResqueConnectionError",
     "ResqueError",
     "ScheduleError",
+    "SerializationError",
     "TermException",
     "UnknownJobClassError",
     "exception_message",
@@ -119,6 +123,22 @@ class PayloadTooLargeError(PayloadError):
         )
         self.size = size
         self.limit = limit
+
+
+class SerializationError(NotSerializableError):
+    """An ActiveJob argument has no representation Rails' ActiveJob reads back (a naive datetime, a
+    dict with a reserved ``_aj_`` key, an unsupported type); raised at enqueue, before anything reaches
+    Redis. Named ``ActiveJob::SerializationError`` as in Rails."""
+
+    resque_name = "ActiveJob::SerializationError"
+
+
+class DeserializationError(PayloadError):
+    """An ActiveJob ``JobWrapper`` payload cannot be read: a missing or mistyped field, an unknown
+    serializer, a malformed GlobalID or time. Recorded as ``ActiveJob::DeserializationError``, like
+    Rails' own error for arguments it cannot read."""
+
+    resque_name = "ActiveJob::DeserializationError"
 
 
 class PayloadDecodeError(PayloadError):

@@ -93,7 +93,8 @@ def register_module_jobs(module: ModuleType, registry: Registry | None = None) -
     modules named with ``--jobs``; returns their payload names.
 
     A plain job class is one defined in ``module`` (not imported into it) with a callable ``perform``
-    that is not a :class:`Job` subclass (those register themselves, or chose not to). Classes already
+    that is not a :class:`Job` subclass (those register themselves, or chose not to) and does not set
+    ``registers_itself = True`` (jobs of another kind, such as ActiveJob jobs). Classes already
     registered keep their name. Only classes the module defines are touched: the registry never imports
     a name it reads, and ``--jobs`` names exactly the modules the operator trusts.
     """
@@ -104,6 +105,7 @@ def register_module_jobs(module: ModuleType, registry: Registry | None = None) -
             isinstance(value, type)
             and value.__module__ == module.__name__
             and not issubclass(value, Job)
+            and not getattr(value, "registers_itself", False)
             and callable(getattr(value, "perform", None))
         ):
             names.append(target.adopt(value))

@@ -23,7 +23,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resque_impl.codec import decode_payload, dumps, loads
 from resque_impl.errors import PayloadDecodeError, exception_message, exception_name
@@ -82,6 +82,9 @@ class InlineRunner:
         job_class = self.resque.registry.get(payload.class_name)
         if job_class is None:
             return self._not_run(payload.class_name)
+        missing = _missing_class(job_class, payload.args)
+        if missing is not None:
+            return self._not_run(missing)
         depth = getattr(self._depth, "value", 0)
         if depth >= self.max_depth:
             raise InlineDepthError(self.max_depth, payload.class_name)
@@ -125,6 +128,13 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Class names inline mode has warned about, so a test run hears of each once.
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
+
+
+def _missing_class(job_class: type, args: list[Any]) -> str | None:
+    """A class that dispatches by its arguments (ActiveJob's ``JobWrapper``) may lack the class they
+    name; the job is then not run, like one of a class only Ruby defines."""
+    missing = getattr(job_class, "missing_class", None)
+    return None if missing is None else missing(args)
 
 
 class InlineStore(Store):
