@@ -2,6 +2,7 @@
 
 ::
 
+    resque-sim compare DIR_A DIR_B [--out DIR]                 (resque_sim.compare_cli)
     resque-sim SCENARIO.yaml [--out DIR] [--seed N] [--backend fake|memory|redis] [--redis URL]
                              [--allow-flush] [--replications N] [--set path=value ...]
                              [--sweep workers.default.count=8,12,16 | --no-sweep]
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from resque_sim.compare_cli import compare_command
 from resque_sim.engine import BackendError
 from resque_sim.report import summary_document, write_outputs
 from resque_sim.runner import SimulationResult, run_scenario
@@ -279,6 +281,14 @@ def command(
     sys.exit(EXIT_OK if result.ok else EXIT_SLO_FAILED)
 
 
+_SUBCOMMANDS: dict[str, click.Command] = {"compare": compare_command}
+
+
 def main() -> None:
-    """Entry point of the ``resque-sim`` script."""
-    command()
+    """Entry point of the ``resque-sim`` script: ``resque-sim compare ...`` (and the other subcommands
+    named in :data:`_SUBCOMMANDS`) go to their own command; anything else names a scenario file."""
+    arguments = sys.argv[1:]
+    if arguments and arguments[0] in _SUBCOMMANDS:
+        _SUBCOMMANDS[arguments[0]].main(arguments[1:], prog_name=f"resque-sim {arguments[0]}")
+    else:
+        command()
