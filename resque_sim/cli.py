@@ -3,10 +3,11 @@
 ::
 
     resque-sim compare DIR_A DIR_B [--out DIR]                 (resque_sim.compare_cli)
+    resque-sim calibrate REDIS_URL [--out calibration.yaml]     (resque_sim.calibrate_cli)
     resque-sim SCENARIO.yaml [--out DIR] [--seed N] [--backend fake|memory|redis] [--redis URL]
                              [--allow-flush] [--replications N] [--set path=value ...]
                              [--sweep workers.default.count=8,12,16 | --no-sweep]
-                             [--processes N] [--no-charts] [--quiet]
+                             [--processes N] [--no-charts] [--quiet] [--calibration FILE]
 
 Exit status (DESIGN.md section 5): 0 when every SLO holds, 3 when one fails, 2 for a bad scenario file
 or options (the message names the file, the field and what is expected) or a backend that cannot be used.
@@ -25,6 +26,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from resque_sim.calibrate_cli import calibrate_command
+from resque_sim.calibration import CalibrationError, apply_calibration, load_calibration
 from resque_sim.compare_cli import compare_command
 from resque_sim.engine import BackendError
 from resque_sim.report import summary_document, write_outputs
@@ -98,9 +101,14 @@ def _configure(
     replications: int | None,
     sweep: str | None,
     no_sweep: bool,
+    calibration: str | None = None,
 ) -> Scenario:
-    """The scenario file with the command line's overrides applied (each a ``ScenarioError`` if invalid)."""
+    """The scenario file with the command line's overrides applied (each a ``ScenarioError`` if invalid),
+    and the calibration file's figures where the scenario sets no value (a ``CalibrationError``)."""
     scenario = load_scenario(path, sets)
+    if calibration is not None:
+        # first, while the scenario still knows which fields its file set (with_value sets them all)
+        scenario = apply_calibration(scenario, load_calibration(calibration))
     if redis_url is not None and (backend or scenario.backend) != "redis":
         backend = "redis"
     if backend is not None and backend != scenario.backend:
@@ -241,6 +249,12 @@ def _print_summary(console: Console, result: SimulationResult, out_dir: Path, do
 @click.option("--no-sweep", is_flag=True, help="Ignore the scenario file's sweep.")
 @click.option("--processes", type=click.IntRange(min=1), help="Parallel processes for replications [CPUs].")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster for big runs).")
+@click.option(
+    "--calibration",
+    "calibration_file",
+    type=click.Path(dir_okay=False),
+    help="Worker overheads measured by resque-sim calibrate, for pools that set none.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def command(
     scenario_file: str,
@@ -256,6 +270,7 @@ def command(
     processes: int | None,
     no_charts: bool,
     quiet: bool,
+    calibration_file: str | None,
 ) -> None:
     """Simulate SCENARIO.yaml with the real resque_impl client and workers in simulated time, then write
     summary.json, jobs.csv, timeseries.csv, charts and report.html. Exit status: 0 when every SLO holds,
@@ -263,8 +278,10 @@ def command(
     console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
     errors = Console(stderr=True)
     try:
-        scenario = _configure(scenario_file, sets, seed, backend, redis_url, replications, sweep_text, no_sweep)
-    except ScenarioError as error:
+        scenario = _configure(
+            scenario_file, sets, seed, backend, redis_url, replications, sweep_text, no_sweep, calibration_file
+        )
+    except (ScenarioError, CalibrationError) as error:
         errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
     bar = _ProgressBar(errors, f"simulating {scenario.name}", enabled=not quiet and errors.is_terminal)
@@ -281,7 +298,7 @@ def command(
     sys.exit(EXIT_OK if result.ok else EXIT_SLO_FAILED)
 
 
-_SUBCOMMANDS: dict[str, click.Command] = {"compare": compare_command}
+_SUBCOMMANDS: dict[str, click.Command] = {"calibrate": calibrate_command, "compare": compare_command}
 
 
 def main() -> None:
