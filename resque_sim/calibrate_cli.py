@@ -4,7 +4,8 @@ boot time), and write them with their spread for ``resque-sim SCENARIO --calibra
 
 ::
 
-    resque-sim calibrate REDIS_URL [--out calibration.yaml] [--quick] [--allow-flush] [--quiet]
+    resque-sim calibrate REDIS_URL [--out calibration.yaml] [--quick] [--workers N] [--job-seconds S]
+                                   [--allow-flush] [--quiet]
 
 Exit status 0, or 2 (one line on stderr) for an unreachable Redis, a namespace holding keys without
 ``--allow-flush``, or a worker that fails.
@@ -44,9 +45,25 @@ def _print(console: Console, calibration: Calibration, out: Path) -> None:
 @click.argument("redis_url", metavar="REDIS_URL")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default="calibration.yaml", show_default=True)
 @click.option("--quick", is_flag=True, help="Tiny sample sizes (seconds, for tests; the spread is rough).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Workers draining together while the per-job overheads are measured (as many as share a machine).",
+)
+@click.option(
+    "--job-seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="How long each probe job sleeps in the per-job measurements (about your jobs' duration).",
+)
 @click.option("--allow-flush", is_flag=True, help="Delete the keys the namespace holds before calibrating.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def calibrate_command(redis_url: str, out_file: str, quick: bool, allow_flush: bool, quiet: bool) -> None:
+def calibrate_command(
+    redis_url: str, out_file: str, quick: bool, workers: int, job_seconds: float, allow_flush: bool, quiet: bool
+) -> None:
     """Measure per-job worker overhead (with and without fork), wake-up latency, poll cost and boot time
     with real worker processes on REDIS_URL (its namespace must be empty), and write them to --out."""
     console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
@@ -56,7 +73,14 @@ def calibrate_command(redis_url: str, out_file: str, quick: bool, allow_flush: b
         errors.print(f"calibrating {step}", markup=False, highlight=False) if not quiet else None
 
     try:
-        calibration = calibrate(redis_url, sizes=QUICK if quick else FULL, allow_flush=allow_flush, progress=progress)
+        calibration = calibrate(
+            redis_url,
+            sizes=QUICK if quick else FULL,
+            workers=workers,
+            job_seconds=job_seconds,
+            allow_flush=allow_flush,
+            progress=progress,
+        )
     except CalibrationError as error:
         errors.print(f"resque-sim calibrate: {error}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
