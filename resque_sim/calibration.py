@@ -49,6 +49,7 @@ __all__ = [
     "apply_calibration",
     "dump_calibration",
     "load_calibration",
+    "overheads_in_effect",
 ]
 
 FIGURES = ("job_overhead", "fork_overhead", "wake_latency", "poll_cost", "boot_time")
@@ -132,6 +133,18 @@ def dump_calibration(calibration: Calibration) -> str:
     """The calibration as the YAML text :func:`load_calibration` reads."""
     text: str = yaml.safe_dump(calibration.model_dump(mode="json"), sort_keys=False)
     return text
+
+
+def overheads_in_effect(scenario: Scenario) -> list[str]:
+    """One line per worker pool: the overhead fields it simulates with (its own or calibrated)."""
+    lines = []
+    for pool in scenario.workers:
+        values = {
+            **{field: getattr(pool, field) for field in _POOL_FIELDS.values()},
+            "boot_time": pool.restart.boot_time,
+        }
+        lines.append(f"{pool.pool}: " + ", ".join(f"{name} {value * 1000:.3g} ms" for name, value in values.items()))
+    return lines
 
 
 def apply_calibration(scenario: Scenario, calibration: Calibration) -> Scenario:

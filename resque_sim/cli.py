@@ -27,7 +27,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from resque_sim.calibrate_cli import calibrate_command
-from resque_sim.calibration import CalibrationError, apply_calibration, load_calibration
+from resque_sim.calibration import CalibrationError, apply_calibration, load_calibration, overheads_in_effect
 from resque_sim.compare_cli import compare_command
 from resque_sim.engine import BackendError
 from resque_sim.report import summary_document, write_outputs
@@ -284,6 +284,11 @@ def command(
     except (ScenarioError, CalibrationError) as error:
         errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
+    if calibration_file is not None:
+        for line in overheads_in_effect(scenario):
+            console.print(
+                f"calibrated from {calibration_file}: pool {line}", markup=False, highlight=False, soft_wrap=True
+            )
     bar = _ProgressBar(errors, f"simulating {scenario.name}", enabled=not quiet and errors.is_terminal)
     try:
         result = run_scenario(scenario, processes=processes, allow_flush=allow_flush, progress=bar)

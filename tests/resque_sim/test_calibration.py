@@ -145,3 +145,15 @@ def test_a_missing_calibration_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(command, [str(scenario_file(tmp_path)), "--calibration", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2
     assert "cannot read the calibration file" in result.output
+
+
+def test_the_run_says_which_overheads_it_simulates_with(tmp_path: Path) -> None:
+    explicit = "    fork_overhead: 4ms\n"
+    path = written(tmp_path)
+    args = [str(scenario_file(tmp_path, explicit)), "--calibration", str(path), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(command, [*args, "--no-charts", "--set", "duration=10s"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"calibrated from {path}: pool default: job_overhead 1 ms, fork_overhead 4 ms, wake_latency 2 ms, "
+        "poll_cost 3 ms, boot_time 500 ms"
+    ) in result.output
