@@ -3,10 +3,11 @@ scenario, or two simulations before and after a change.
 
 What a caller needs::
 
-    a, b = load_run("sim-out/spike"), load_run("live-out/spike")     # RunDirError if not a run output
+    a, b = load_run("sim-out/spike"), load_run("live-out/spike")     # resque_sim.run_output
     comparison = compare_runs(a, b)
     comparison.rows          # one Row per (scope, metric): a, b, difference, relative difference
     comparison.verdict       # Verdict: "same" | "close" | "different", and a sentence saying why
+    comparison.noise         # the mean wait's difference with a 95% CI (resque_sim.compare_noise)
 
 Everything compared comes from the files every run writes (DESIGN.md section 5), so a live run (whose
 summary.json says ``"backend": "live"``) compares like a simulation:
@@ -24,32 +25,29 @@ and seed).  ``close``: every headline figure of B is within :data:`RELATIVE_TOLE
 an absolute floor (:data:`TIME_FLOOR` for times, :data:`FAILURE_RATE_FLOOR` for the failure rate), which
 keeps waits of a few milliseconds from looking like large relative changes.  ``different``: otherwise,
 naming each headline figure that moved, largest relative change first.  The thresholds are a reading
-aid, not a statistical test: a short live run has sampling noise of its own.
+aid, not a statistical test: a short live run has sampling noise of its own, so the verdict also says
+whether the difference in mean wait is beyond the runs' noise (:func:`resque_sim.compare_noise.wait_noise`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
+from resque_sim.compare_noise import WaitNoise, wait_noise
+from resque_sim.run_output import RunOutput
 
 __all__ = [
+    "ALL",
     "FAILURE_RATE_FLOOR",
     "RELATIVE_TOLERANCE",
     "TIME_FLOOR",
     "Comparison",
     "Row",
-    "RunDirError",
-    "RunOutput",
     "Verdict",
     "compare_runs",
-    "load_run",
 ]
 
 RELATIVE_TOLERANCE = 0.10
@@ -59,95 +57,11 @@ TIME_FLOOR = 0.005
 FAILURE_RATE_FLOOR = 0.01
 """Failure rates within one percentage point count as close."""
 
-_SUMMARY_FIELDS = ("scenario", "backend", "simulated_seconds", "jobs", "wait", "latency", "queues")
-_JOB_FIELDS = ("queue", "enqueued_at", "started_at", "wait")
 _TIMED = ("wait", "latency")
 _STATISTICS = ("mean", "p50", "p95", "p99")
 _HEADLINE = ("wait.mean", "wait.p95", "latency.mean", "latency.p95", "throughput_per_s", "failure_rate")
 ALL = "all"
-
-
-class RunDirError(ValueError):
-    """A directory that is not the output of ``resque-sim`` (or of a live run); the text says why."""
-
-
-@dataclass(frozen=True)
-class RunOutput:
-    """One run's output directory, read: its summary, its jobs table and its time series."""
-
-    path: Path
-    summary: dict[str, Any]
-    jobs: pd.DataFrame
-    series: pd.DataFrame
-
-    @property
-    def label(self) -> str:
-        """How charts and tables name the run: its directory, scenario and backend."""
-        return f"{self.path.name} ({self.summary['scenario']}, {self.summary['backend']})"
-
-    @property
-    def queues(self) -> tuple[str, ...]:
-        return tuple(self.summary["queues"])
-
-    @property
-    def warmup(self) -> float:
-        return float(self.summary.get("warmup_seconds") or 0.0)
-
-    @property
-    def measured_seconds(self) -> float:
-        return max(float(self.summary["simulated_seconds"]) - self.warmup, 1e-12)
-
-    def max_depth(self) -> int:
-        """The most jobs enqueued after the warmup and not yet started, at any instant (from jobs.csv)."""
-        jobs = self.jobs[self.jobs["enqueued_at"] >= self.warmup]
-        starts = jobs["started_at"].to_numpy(dtype=np.float64)
-        starts = starts[~np.isnan(starts)]
-        times = np.concatenate([jobs["enqueued_at"].to_numpy(dtype=np.float64), starts])
-        # at equal times a start is counted before an arrival, as a job taken at once never waits
-        order = np.lexsort((np.concatenate([np.ones(len(jobs)), np.zeros(len(starts))]), times))
-        steps = np.concatenate([np.ones(len(jobs), np.int64), -np.ones(len(starts), np.int64)])[order]
-        return int(max(0, np.cumsum(steps).max(initial=0)))
-
-
-def _fail(path: Path, why: str) -> RunDirError:
-    return RunDirError(f"{path} is not a resque-sim run output: {why}")
-
-
-def _read_csv(path: Path, name: str, columns: Sequence[str]) -> pd.DataFrame:
-    file = path / name
-    if not file.is_file():
-        raise _fail(path, f"it has no {name}")
-    try:
-        frame = pd.read_csv(file, keep_default_na=True)
-    except (ValueError, OSError) as error:
-        raise _fail(path, f"{name} cannot be read ({error})") from None
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise _fail(path, f"{name} has no {', '.join(missing)} column")
-    return frame
-
-
-def load_run(path: str | Path) -> RunOutput:
-    """Read the run output in ``path``; :class:`RunDirError` (one line) when it is not one."""
-    path = Path(path)
-    if not path.is_dir():
-        raise _fail(path, "no such directory")
-    summary_file = path / "summary.json"
-    if not summary_file.is_file():
-        raise _fail(path, "it has no summary.json")
-    try:
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as error:
-        raise _fail(path, f"summary.json is not JSON ({error})") from None
-    if not isinstance(summary, dict):
-        raise _fail(path, "summary.json is not a JSON object")
-    missing = [field for field in _SUMMARY_FIELDS if field not in summary]
-    if missing:
-        raise _fail(path, f"summary.json has no {', '.join(missing)}")
-    jobs = _read_csv(path, "jobs.csv", _JOB_FIELDS)
-    jobs["queue"] = jobs["queue"].astype(str)
-    series = _read_csv(path, "timeseries.csv", ("time",))
-    return RunOutput(path, summary, jobs, series)
+"""The scope of the figures of the whole run (the others are queue names)."""
 
 
 @dataclass(frozen=True)
@@ -198,12 +112,13 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Two runs and every figure compared, with the verdict."""
+    """Two runs and every figure compared, with the verdict and the mean wait's noise."""
 
     a: RunOutput
     b: RunOutput
     rows: tuple[Row, ...]
     verdict: Verdict
+    noise: WaitNoise | None = None
 
     def row(self, scope: str, metric: str) -> Row:
         """The row of ``metric`` in ``scope`` (``all`` or a queue name)."""
@@ -226,6 +141,9 @@ class Comparison:
                 "backend": self.b.summary["backend"],
             },
             "verdict": {"kind": self.verdict.kind, "text": self.verdict.text},
+            "wait_mean_difference": None
+            if self.noise is None
+            else {"difference": self.noise.difference, "ci95": [self.noise.low, self.noise.high]},
             "rows": [
                 {
                     "scope": row.scope,
@@ -293,23 +211,24 @@ def _change(row: Row) -> str:
     return f"{_name(row.metric)} {_show(row.metric, row.b)} vs {_show(row.metric, row.a)} ({how})"
 
 
-def _verdict(rows: Sequence[Row]) -> Verdict:
+def _verdict(rows: Sequence[Row], noise: WaitNoise | None) -> Verdict:
     if all(row.a == row.b for row in rows):
         return Verdict("same", "same: every figure of B is identical to A's")
+    after = "" if noise is None else f"; {noise.describe()}"
     headline = [row for row in rows if row.scope == ALL and row.metric in _HEADLINE]
     moved = [row for row in headline if not row.close()]
     if not moved:
         return Verdict(
             "close",
             f"close: B's mean and p95 wait and latency, throughput and failure rate are within "
-            f"{RELATIVE_TOLERANCE:.0%} (or {TIME_FLOOR * 1000:g} ms) of A's",
+            f"{RELATIVE_TOLERANCE:.0%} (or {TIME_FLOOR * 1000:g} ms) of A's{after}",
         )
     missing = [row for row in moved if row.a is None or row.b is None]
     if missing:
         names = ", ".join(_name(row.metric) for row in missing)
         return Verdict("different", f"different: only one run has {names}")
     moved.sort(key=lambda row: -abs(row.relative) if row.relative is not None else -math.inf)
-    return Verdict("different", "different: B's " + "; ".join(_change(row) for row in moved))
+    return Verdict("different", "different: B's " + "; ".join(_change(row) for row in moved) + after)
 
 
 def compare_runs(a: RunOutput, b: RunOutput) -> Comparison:
@@ -320,4 +239,5 @@ def compare_runs(a: RunOutput, b: RunOutput) -> Comparison:
         figures_a, figures_b = _figures(a, scope), _figures(b, scope)
         for metric in dict.fromkeys([*figures_a, *figures_b]):
             rows.append(Row(scope, metric, figures_a.get(metric), figures_b.get(metric)))
-    return Comparison(a, b, tuple(rows), _verdict(rows))
+    noise = wait_noise(a, b)
+    return Comparison(a, b, tuple(rows), _verdict(rows, noise), noise)

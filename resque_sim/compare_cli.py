@@ -19,8 +19,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from resque_sim.compare import Comparison, RunDirError, compare_runs, load_run
+from resque_sim.compare import Comparison, compare_runs
 from resque_sim.compare_report import format_relative, format_value, write_comparison
+from resque_sim.run_output import RunDirError, load_run
 
 __all__ = ["compare_command"]
 
@@ -43,7 +44,7 @@ def _print(console: Console, comparison: Comparison, out: Path) -> None:
         )
     console.print(table)
     verdict = comparison.verdict
-    console.print(f"[{_COLOURS[verdict.kind]}]{verdict.text}[/]", highlight=False)
+    console.print(f"[{_COLOURS[verdict.kind]}]{verdict.text}[/]", highlight=False, soft_wrap=True)
     console.print(f"wrote {out}/ (compare.json, compare.html, charts)", highlight=False)
 
 

@@ -23,7 +23,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from resque_sim.charts import png
-from resque_sim.compare import ALL, Comparison, Row, RunOutput
+from resque_sim.compare import ALL, Comparison, Row
+from resque_sim.run_output import RunOutput
 
 __all__ = [
     "depth_overlay_chart",
@@ -75,13 +76,9 @@ def depth_overlay_chart(comparison: Comparison) -> Figure:
 
 
 def _measured_waits(run: RunOutput) -> dict[str, np.ndarray]:
-    """Waits of the jobs enqueued after the warmup, overall and per queue; a job never started counts
-    with the wait it had so far at the end of the run."""
-    jobs = run.jobs[run.jobs["enqueued_at"] >= run.warmup]
-    end = float(run.summary["simulated_seconds"])
-    waits = jobs["wait"].fillna(end - jobs["enqueued_at"]).to_numpy(dtype=np.float64)
+    """Sorted waits of the jobs enqueued after the warmup, overall and per queue."""
+    _, waits, queues = run.measured_waits()
     out = {ALL: np.sort(waits)}
-    queues = jobs["queue"].to_numpy()
     for queue in run.queues:
         out[queue] = np.sort(waits[queues == queue])
     return out
