@@ -13,11 +13,11 @@ Everything compared comes from the files every run writes (DESIGN.md section 5),
 summary.json says ``"backend": "live"``) compares like a simulation:
 
 - from ``summary.json``, overall (scope ``all``) and per queue: ``wait`` and ``latency`` mean, p50, p95
-  and p99, ``failed`` attempts and ``failure_rate``; ``throughput_per_s`` overall, and per queue its
-  completed jobs over the measured time (``simulated_seconds`` minus ``warmup_seconds``); ``max_depth``
-  per queue;
-- from ``jobs.csv``, the overall ``max_depth``: the most jobs enqueued (after the warmup) and not yet
-  started at any instant, which is wait's own definition of waiting.
+  and p99, ``failed`` attempts (per replication) and ``failure_rate``; ``throughput_per_s`` overall,
+  and per queue its completed jobs per replication over the measured time (``simulated_seconds`` minus
+  ``warmup_seconds``); ``max_depth`` per queue (the largest over the replications);
+- from ``jobs.csv`` (the first replication), the overall ``max_depth``: the most jobs enqueued after the
+  warmup and not yet started at any instant, which is wait's own definition of waiting.
 
 The verdict (thresholds below) reads only the overall headline figures: mean and p95 wait and latency,
 throughput and failure rate.  ``same``: every compared figure is identical (two runs of one scenario
@@ -48,6 +48,8 @@ __all__ = [
     "Row",
     "Verdict",
     "compare_runs",
+    "format_relative",
+    "format_value",
 ]
 
 RELATIVE_TOLERANCE = 0.10
@@ -158,6 +160,24 @@ class Comparison:
         }
 
 
+def format_value(metric: str, value: float | None) -> str:
+    """A compared figure in its unit: times in ms or s, rates per second, the failure rate in percent."""
+    if value is None:
+        return "-"
+    if metric.partition(".")[0] in _TIMED:
+        return f"{value * 1000:,.1f} ms" if abs(value) < 1 else f"{value:,.3f} s"
+    if metric == "failure_rate":
+        return f"{value:.2%}"
+    if metric == "throughput_per_s":
+        return f"{value:,.2f}/s"
+    return f"{value:,.4g}"
+
+
+def format_relative(row: Row) -> str:
+    """The relative difference in percent, ``-`` when there is none to give."""
+    return "-" if row.relative is None else f"{row.relative:+.1%}"
+
+
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
@@ -172,6 +192,8 @@ def _figures(run: RunOutput, scope: str) -> dict[str, float | None]:
     part = summary if scope == ALL else summary["queues"].get(scope)
     if part is None:
         return {}
+    # counts are totals over the replications, statistics their means: counts go per replication
+    replications = _number(summary.get("replications")) or 1.0
     figures: dict[str, float | None] = {}
     for timed in _TIMED:
         for statistic in _STATISTICS:
@@ -179,12 +201,13 @@ def _figures(run: RunOutput, scope: str) -> dict[str, float | None]:
     if scope == ALL:
         figures["throughput_per_s"] = _number(summary.get("throughput_per_s"))
         figures["max_depth"] = float(run.max_depth())
-        figures["failed"] = _number(summary["jobs"].get("failed"))
+        failed = _number(summary["jobs"].get("failed"))
     else:
         completed = _number(part.get("completed"))
-        figures["throughput_per_s"] = None if completed is None else completed / run.measured_seconds
+        figures["throughput_per_s"] = None if completed is None else completed / replications / run.measured_seconds
         figures["max_depth"] = _number(part.get("max_depth"))
-        figures["failed"] = _number(part.get("failed"))
+        failed = _number(part.get("failed"))
+    figures["failed"] = None if failed is None else failed / replications
     figures["failure_rate"] = _number(part.get("failure_rate"))
     return figures
 
@@ -196,19 +219,11 @@ def _name(metric: str) -> str:
     return metric.replace("_per_s", "").replace("_", " ")
 
 
-def _show(metric: str, value: float) -> str:
-    if metric.partition(".")[0] in _TIMED:
-        return f"{value * 1000:.1f} ms" if abs(value) < 1 else f"{value:.2f} s"
-    if metric == "failure_rate":
-        return f"{value:.2%}"
-    return f"{value:.2f}/s" if metric == "throughput_per_s" else f"{value:g}"
-
-
 def _change(row: Row) -> str:
     assert row.a is not None
     assert row.b is not None
     how = "up from 0" if row.relative is None else f"{row.relative:+.0%}"
-    return f"{_name(row.metric)} {_show(row.metric, row.b)} vs {_show(row.metric, row.a)} ({how})"
+    return f"{_name(row.metric)} {format_value(row.metric, row.b)} vs {format_value(row.metric, row.a)} ({how})"
 
 
 def _verdict(rows: Sequence[Row], noise: WaitNoise | None) -> Verdict:

@@ -19,8 +19,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from resque_sim.compare import Comparison, compare_runs
-from resque_sim.compare_report import format_relative, format_value, write_comparison
+from resque_sim.compare import Comparison, compare_runs, format_relative, format_value
+from resque_sim.compare_report import write_comparison
 from resque_sim.run_output import RunDirError, load_run
 
 __all__ = ["compare_command"]

@@ -23,16 +23,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from resque_sim.charts import png
-from resque_sim.compare import ALL, Comparison, Row
+from resque_sim.compare import ALL, Comparison, Row, format_relative, format_value
 from resque_sim.run_output import RunOutput
 
-__all__ = [
-    "depth_overlay_chart",
-    "format_relative",
-    "format_value",
-    "wait_cdf_overlay_chart",
-    "write_comparison",
-]
+__all__ = ["depth_overlay_chart", "wait_cdf_overlay_chart", "write_comparison"]
 
 _STYLES = (("-", 1.6), ("--", 1.6))  # run A, run B
 _COLOURS = ("black", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
@@ -128,24 +122,6 @@ th{background:#f6f6f6}td:first-child,th:first-child,td:nth-child(2){text-align:l
 .same,.close{color:#137333;font-weight:600}.different{color:#c5221f;font-weight:600}.muted{color:#666}
 img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 """
-
-
-def format_value(metric: str, value: float | None) -> str:
-    """A compared figure in its unit: times in ms or s, rates per second, the failure rate in percent."""
-    if value is None:
-        return "-"
-    if metric.startswith(("wait.", "latency.")):
-        return f"{value * 1000:,.1f} ms" if abs(value) < 1 else f"{value:,.3f} s"
-    if metric == "failure_rate":
-        return f"{value:.2%}"
-    if metric == "throughput_per_s":
-        return f"{value:,.2f}/s"
-    return f"{value:,.0f}"
-
-
-def format_relative(row: Row) -> str:
-    """The relative difference in percent, ``-`` when there is none to give."""
-    return "-" if row.relative is None else f"{row.relative:+.1%}"
 
 
 def _rows_html(rows: Sequence[Row]) -> str:

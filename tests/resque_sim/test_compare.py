@@ -57,6 +57,14 @@ def test_fewer_workers_show_longer_waits_deeper_queues_and_the_same_throughput(t
     assert comparison.row("all", "throughput_per_s").close()
 
 
+def test_counts_are_per_replication_so_runs_with_more_replications_compare_fairly(tmp_path: Path) -> None:
+    comparison = compare_runs(
+        load_run(simulated(tmp_path / "one")), load_run(simulated(tmp_path / "three", replications=3))
+    )
+    for scope in ("all", "mail", "reports"):
+        assert comparison.row(scope, "throughput_per_s").close(), scope
+
+
 def test_the_command_writes_the_table_json_page_and_overlay_charts(tmp_path: Path) -> None:
     a, b = simulated(tmp_path / "a"), simulated(tmp_path / "b", seed=6)
     out = tmp_path / "compare"
