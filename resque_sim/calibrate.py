@@ -166,7 +166,7 @@ class _Session:
         try:
             code = worker.wait(timeout=_WORKER_TIMEOUT)
         except subprocess.TimeoutExpired:
-            stop(worker)
+            _stop(worker)
             raise CalibrationError(f"a worker did not drain the queue within {_WORKER_TIMEOUT:g}s") from None
         if code != 0:
             raise CalibrationError(f"a worker exited with status {code}: {self._last_log_line()}")
@@ -195,7 +195,7 @@ class _Session:
             self.resque.enqueue_many(CalibrationProbe, [(str(path), now, seconds)] * count)
 
 
-def stop(worker: subprocess.Popen[bytes]) -> None:
+def _stop(worker: subprocess.Popen[bytes]) -> None:
     """Stop a worker this module started (TERM, then KILL) and reap it."""
     if worker.poll() is None:
         worker.terminate()
@@ -259,7 +259,7 @@ def _job_gaps(session: _Session, jobs: int, *, fork: bool, workers: int, seconds
         _wait_for_lines(path, total, started, timeout=timeout, step=_DRAIN_STEP)
     finally:
         for worker in started:
-            stop(worker)
+            _stop(worker)
     pids = {worker.pid for worker in started}
     starts: dict[int, list[float]] = {}
     for perform in _performs(path):
@@ -279,7 +279,7 @@ def _wake_latencies(session: _Session, wakes: int, overhead: float, rng: random.
             session.enqueue(path)
             _wait_for_lines(path, done, [worker])
     finally:
-        stop(worker)
+        _stop(worker)
     return [perform.start - perform.enqueued - overhead for perform in _performs(path)[1:]]
 
 
@@ -302,7 +302,7 @@ def _poll_gaps(session: _Session, seconds: float) -> list[float]:
                 if worker.poll() is not None:
                     raise CalibrationError(f"a polling worker exited with status {worker.returncode}")
     finally:
-        stop(worker)
+        _stop(worker)
     return [gap - _POLL_INTERVAL for gap in np.diff(polls).tolist()]
 
 
