@@ -234,7 +234,10 @@ def _print_summary(console: Console, result: SimulationResult, out_dir: Path, do
     console.print(f"{verdict}; wrote {out_dir}/ (summary.json, jobs.csv, timeseries.csv, report.html, charts)")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Also: 'resque-sim compare DIR_A DIR_B' and 'resque-sim calibrate REDIS_URL' (each with --help).",
+)
 @click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [./sim-out/<scenario>].")
 @click.option("--seed", type=int, help="Seed of the first replication (replication r uses seed + r).")
