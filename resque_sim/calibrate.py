@@ -28,7 +28,7 @@ With ``workers`` > 1, 1 and 2 run that many workers draining together, and with 
 probe sleeps that long (subtracted from the gaps): the figures then include the workers' contention for
 the CPUs and how late a sleeping job wakes on a busy machine.
 
-Everything is bounded: at :data:`FULL` sizes the whole calibration takes about 20 s on a 2-core machine
+Everything is bounded: at :data:`FULL` sizes the whole calibration takes 15 to 20 s on a 2-core machine
 (most of it forks and boots), plus about 900 x ``job_seconds`` / ``workers`` for the probes' sleeps; at
 :data:`QUICK` sizes a few seconds.
 """
