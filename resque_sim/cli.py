@@ -2,16 +2,19 @@
 
 ::
 
+    resque-sim compare DIR_A DIR_B [--out DIR]                 (resque_sim.compare_cli)
+    resque-sim calibrate REDIS_URL [--out calibration.yaml]     (resque_sim.calibrate_cli)
     resque-sim SCENARIO.yaml [--out DIR] [--seed N] [--backend fake|memory|redis] [--redis URL]
                              [--allow-flush] [--replications N] [--set path=value ...]
                              [--sweep workers.default.count=8,12,16 | --no-sweep]
-                             [--processes N] [--no-charts] [--quiet]
+                             [--processes N] [--no-charts] [--quiet] [--calibration FILE]
     resque-sim SCENARIO.yaml --live URL [--attach] [--speed K] [--work sleep|cpu] [--allow-flush] ...
     resque-sim --ruby-probe
 
 ``--live`` replays the scenario in wall-clock time into a real Redis (:mod:`resque_sim.live`); the
 outputs are a simulation's, with ``"backend": "live"``.  A live run cut short by Ctrl-C writes what it
-observed and exits 130.
+observed and exits 130.  ``--calibration`` fills in the worker overheads a pool does not set from what
+``resque-sim calibrate`` measured (:mod:`resque_sim.calibration`).
 
 Exit status (DESIGN.md section 5): 0 when every SLO holds, 3 when one fails, 2 for a bad scenario file
 or options (the message names the file, the field and what is expected) or a backend that cannot be used.
@@ -30,6 +33,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from resque_sim.calibrate_cli import calibrate_command
+from resque_sim.calibration import CalibrationError, apply_calibration, load_calibration, overheads_in_effect
+from resque_sim.compare_cli import compare_command
 from resque_sim.engine import BackendError
 from resque_sim.live.probe import ruby_probe_path
 from resque_sim.live.probe_store import LiveError
@@ -106,9 +112,14 @@ def _configure(
     replications: int | None,
     sweep: str | None,
     no_sweep: bool,
+    calibration: str | None = None,
 ) -> Scenario:
-    """The scenario file with the command line's overrides applied (each a ``ScenarioError`` if invalid)."""
+    """The scenario file with the command line's overrides applied (each a ``ScenarioError`` if invalid),
+    and the calibration file's figures where the scenario sets no value (a ``CalibrationError``)."""
     scenario = load_scenario(path, sets)
+    if calibration is not None:
+        # first, while the scenario still knows which fields its file set (with_value sets them all)
+        scenario = apply_calibration(scenario, load_calibration(calibration))
     if redis_url is not None and (backend or scenario.backend) != "redis":
         backend = "redis"
     if backend is not None and backend != scenario.backend:
@@ -272,7 +283,10 @@ def _live(
     sys.exit(EXIT_OK if outcome.result.ok else EXIT_SLO_FAILED)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Also: 'resque-sim compare DIR_A DIR_B' and 'resque-sim calibrate REDIS_URL' (each with --help).",
+)
 @click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False), required=False)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [./sim-out/<scenario>].")
 @click.option("--seed", type=int, help="Seed of the first replication (replication r uses seed + r).")
@@ -287,6 +301,12 @@ def _live(
 @click.option("--no-sweep", is_flag=True, help="Ignore the scenario file's sweep.")
 @click.option("--processes", type=click.IntRange(min=1), help="Parallel processes for replications [CPUs].")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster for big runs).")
+@click.option(
+    "--calibration",
+    "calibration_file",
+    type=click.Path(dir_okay=False),
+    help="Worker overheads measured by resque-sim calibrate, for pools that set none.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.option("--live", "live_url", metavar="URL", help="Replay in wall-clock time into this Redis, real workers.")
 @click.option("--attach", is_flag=True, help="With --live: start no workers; measure those already running.")
@@ -307,6 +327,7 @@ def command(
     processes: int | None,
     no_charts: bool,
     quiet: bool,
+    calibration_file: str | None,
     live_url: str | None,
     attach: bool,
     speed: float | None,
@@ -332,10 +353,17 @@ def command(
         errors.print("resque-sim: --live URL replaces --backend and --redis; drop them")
         sys.exit(EXIT_BAD_INPUT)
     try:
-        scenario = _configure(scenario_file, sets, seed, backend, redis_url, replications, sweep_text, no_sweep)
-    except ScenarioError as error:
+        scenario = _configure(
+            scenario_file, sets, seed, backend, redis_url, replications, sweep_text, no_sweep, calibration_file
+        )
+    except (ScenarioError, CalibrationError) as error:
         errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
+    if calibration_file is not None:
+        for line in overheads_in_effect(scenario):
+            console.print(
+                f"calibrated from {calibration_file}: pool {line}", markup=False, highlight=False, soft_wrap=True
+            )
     out = Path(out_dir) if out_dir is not None else Path("sim-out") / scenario.name
     if live_url is not None:
         work_kind: Literal["sleep", "cpu"] = "cpu" if work == "cpu" else "sleep"
@@ -354,6 +382,14 @@ def command(
     sys.exit(EXIT_OK if result.ok else EXIT_SLO_FAILED)
 
 
+_SUBCOMMANDS: dict[str, click.Command] = {"calibrate": calibrate_command, "compare": compare_command}
+
+
 def main() -> None:
-    """Entry point of the ``resque-sim`` script."""
-    command()
+    """Entry point of the ``resque-sim`` script: ``resque-sim compare ...`` (and the other subcommands
+    named in :data:`_SUBCOMMANDS`) go to their own command; anything else names a scenario file."""
+    arguments = sys.argv[1:]
+    if arguments and arguments[0] in _SUBCOMMANDS:
+        _SUBCOMMANDS[arguments[0]].main(arguments[1:], prog_name=f"resque-sim {arguments[0]}")
+    else:
+        command()

@@ -14,8 +14,8 @@ library:
 - **arrivals** (:func:`resque_sim.distributions.arrivals`), each job's **draws** fixed when it arrives
   (duration, failure and exception per attempt, working set: common random numbers across a sweep);
 - **perform**: the job classes are registered in a private :class:`~resque_impl.Registry`; ``perform``
-  raises the drawn exception or returns, and the drawn duration (plus the fork overhead) passes as a SimPy
-  timeout before it;
+  raises the drawn exception or returns, and the drawn duration (plus the pool's ``job_overhead``, and its
+  ``fork_overhead`` when it forks) passes as a SimPy timeout before it;
 - **retries** go through the library: a class with a ``retry`` policy mixes in the
   :class:`~resque_impl.plugins.Retry` plugin (settings mapped from the policy; its jitter taken from the
   attempt's draw), which schedules the next attempt in the delayed queue, and a simulated resque-scheduler
@@ -26,15 +26,16 @@ library:
 **Polling**, as Resque's loop does it, but without the cost of polls that cannot find work:
 
 - ``interval: <seconds>``: after a job a worker reserves again at once; after finding nothing it sleeps
-  ``interval`` and polls again, so it polls on a grid ``t0, t0 + interval, ...`` from its last empty poll.
+  ``interval`` and polls again, so it polls on a grid ``t0, t0 + interval, ...`` from its last empty poll
+  (``interval + poll_cost`` apart, when the pool sets a poll cost).
   A poll on that grid can only find work if a job was pushed to one of its queues since the last empty
   poll, so an idle worker waits for such a push (every idle worker that covers the queue is told) and
   then polls at its next grid point: the poll that would have found the job, and none of those that
   would not have.
 - ``interval: instant``: idle workers are woken at once when a job is pushed to one of their queues (the
-  worker's push notifications).  One idle worker is woken per push, the one idle longest; a woken worker
-  that takes a job from another queue passes the wake-up on, so no job waits while a worker that could
-  take it sleeps.
+  worker's push notifications), and reserve ``wake_latency`` later.  One idle worker is woken per push,
+  the one idle longest; a woken worker that takes a job from another queue passes the wake-up on, so no
+  job waits while a worker that could take it sleeps.
 - The engine counts the jobs waiting per queue (each push adds one, each job a reserve returns takes one
   away), so a reserve that cannot find work is not sent at all: a worker with nothing waiting on its queues
   acknowledges its job without asking for the next, and an idle worker woken for a job another worker
@@ -207,7 +208,8 @@ class _Slot:
     covers: tuple[int, ...]  # codes of the queues its patterns match
     interval: float | None  # None: instant
     fork: bool
-    overhead: float  # seconds added to each job: the fork, when it forks
+    overhead: float  # seconds added to each job: the round trips, and the fork when it forks
+    wake_latency: float  # seconds between an instant worker's wake-up and its reserve
     model: WorkerMemoryModel
     jitter_rng: np.random.Generator
     worker: Worker | None = None
@@ -311,9 +313,10 @@ class Simulation:
                         name=f"{pool.pool}-{number}",
                         pool=pool,
                         covers=covers,
-                        interval=None if pool.interval == "instant" else float(pool.interval),
+                        interval=None if pool.interval == "instant" else float(pool.interval) + pool.poll_cost,
                         fork=pool.fork_per_job,
-                        overhead=pool.fork_overhead if pool.fork_per_job else 0.0,
+                        overhead=pool.job_overhead + (pool.fork_overhead if pool.fork_per_job else 0.0),
+                        wake_latency=pool.wake_latency,
                         model=WorkerMemoryModel(pool.memory, pool.restart, fork_per_job=pool.fork_per_job),
                         jitter_rng=random_stream(self.seed, f"worker/{pool.pool}/{number}/max_jobs_jitter"),
                     )
@@ -512,6 +515,8 @@ class Simulation:
                     # sleep on to the next point of this worker's polling grid
                     ticks = max(1, math.ceil((env.now - slot.polled_at) / interval - 1e-9))
                     yield env.timeout(slot.polled_at + ticks * interval - env.now)
+                elif slot.wake_latency:
+                    yield env.timeout(slot.wake_latency)
                 if self._has_work(slot):
                     job = self._took(worker.reserve())
                     woken_for = slot.woken_for

@@ -764,7 +764,10 @@ class WorkerPool(_Model):
     ``queues`` is a list or a comma-separated string like Resque's QUEUES.
     Defaults: ``pool`` "default", ``count`` 1, ``queues`` ["*"], ``interval`` 5 s (Resque's default;
     ``"instant"`` = woken at once on enqueue), ``fork_per_job`` true, ``fork_overhead`` 0 s (added to every
-    forked job), default ``memory`` and no ``restart`` limits.
+    forked job), default ``memory`` and no ``restart`` limits.  What a real worker spends besides perform,
+    each 0 s unless set here or by a calibration (docs/calibration.md): ``job_overhead`` (added to every
+    job, forked or not: the fetch and acknowledge round trips), ``wake_latency`` (an instant worker's delay
+    between a push and its reserve) and ``poll_cost`` (added to a polling worker's interval).
     """
 
     pool: Name = "default"
@@ -773,6 +776,9 @@ class WorkerPool(_Model):
     interval: Annotated[float | Literal["instant"], BeforeValidator(_parse_interval)] = 5.0
     fork_per_job: bool = True
     fork_overhead: Seconds = 0.0
+    job_overhead: Seconds = 0.0
+    wake_latency: Seconds = 0.0
+    poll_cost: Seconds = 0.0
     memory: WorkerMemory = Field(default_factory=WorkerMemory)
     restart: RestartPolicy = Field(default_factory=RestartPolicy)
 

@@ -125,6 +125,28 @@ def test_fork_overhead_delays_the_start_of_perform() -> None:
     )
 
 
+def test_job_overhead_delays_every_job_forked_or_not_and_fork_overhead_adds_to_it() -> None:
+    jobs = one_job_class()
+    for fork, started, finished in ((False, 1.1, 3.1), (True, 1.35, 3.35)):
+        workers = [pool(interval="instant", fork_per_job=fork, job_overhead="100ms", fork_overhead="250ms")]
+        record = run(make_scenario(arrivals=[burst("1s")], jobs=jobs, workers=workers))
+        assert record.jobs["reserved_at"][0] == 1.0
+        assert round(record.jobs["started_at"][0], 9) == started
+        assert round(record.jobs["finished_at"][0], 9) == finished
+
+
+def test_a_woken_instant_worker_reserves_wake_latency_after_the_push() -> None:
+    workers = [pool(interval="instant", wake_latency="30ms")]
+    record = run(make_scenario(arrivals=[burst("1s", size=2)], jobs=one_job_class(), workers=workers))
+    assert starts(record) == [1.03, 3.03]  # the second job waits for a busy worker, which takes it at once
+
+
+def test_poll_cost_stretches_the_polling_grid() -> None:
+    workers = [pool(poll_cost="100ms")]
+    record = run(make_scenario(arrivals=[burst("12s")], jobs=one_job_class(), workers=workers))
+    assert starts(record) == [15.3]  # polls at 0, 5.1, 10.2 found nothing
+
+
 # --- restarts and memory ---------------------------------------------------------------------------
 
 
