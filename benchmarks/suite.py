@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import enqueue, peers, scheduler, sim, web, worker
+from benchmarks import agreement, enqueue, peers, scheduler, sim, web, worker
 from benchmarks._common import Measurement, installed_version, print_table
 
 __all__ = ["FULL", "QUICK", "SECTIONS", "SectionFailed", "Sizes", "machine", "markdown", "measure", "run", "summary"]
@@ -50,6 +50,8 @@ class Sizes:
     web_delayed: int
     web_timestamps: int
     web_repeat: int
+    agreement_seconds: float
+    agreement_scenarios: tuple[str, ...]
 
 
 FULL = Sizes(
@@ -70,6 +72,8 @@ FULL = Sizes(
     web_delayed=100_000,
     web_timestamps=10_000,
     web_repeat=20,
+    agreement_seconds=90,
+    agreement_scenarios=agreement.SCENARIOS,
 )
 
 #: A smoke run of every section in about 30 s; its figures are too small to judge targets by.
@@ -91,6 +95,8 @@ QUICK = Sizes(
     web_delayed=2_000,
     web_timestamps=200,
     web_repeat=3,
+    agreement_seconds=20,
+    agreement_scenarios=("nofork",),
 )
 
 
@@ -126,6 +132,13 @@ SECTIONS: dict[str, _Section] = {
         "simulator: simulated jobs per wall-second, sweeps, a 1,000,000-job run",
         2,
         lambda s, p: sim.run(s.sim_runs, million=s.sim_million, sweeps=s.sim_sweeps, duration=s.sim_duration),
+    ),
+    "agreement": _Section(
+        "agreement: the simulator beside real workers on the validation scenarios",
+        5,
+        lambda s, p: agreement.run(
+            s.agreement_seconds, Path(tempfile.mkdtemp(prefix="agreement-")), s.agreement_scenarios
+        ),
     ),
     "scheduler": _Section(
         "scheduler: moving due delayed jobs",

@@ -6,10 +6,15 @@ twin, ``probe.rb`` (whose path ``resque-sim --ruby-probe`` prints).  Both behave
 - payload class :data:`PROBE_CLASS`, args ``[run, job_id, seconds, work, exception, memory_mb]``;
 - ``perform`` reads the server clock (Redis ``TIME``, so producer and workers on other hosts agree),
   holds ``memory_mb`` MB (touched, so it is resident), sleeps (``work`` = ``"sleep"``) or burns CPU
-  (``"cpu"``) for ``seconds``, reads the clock again, and appends a JSON record to the list
+  (``"cpu"``) for ``seconds``, takes the time it finished as the start plus the monotonic time since
+  (one round trip fewer than a second ``TIME``), and appends a JSON record to the list
   ``<namespace>:resque-sim:probe:<run>``: ``{"job", "started", "finished", "host", "pid", "ppid", "raised",
   "rss_mb"}`` (``rss_mb``: the process's resident memory while it held the job's memory, null off Linux);
 - then, when ``exception`` is not null, it raises an exception whose failure record names ``exception``.
+
+Its Redis work around ``perform`` (:func:`clock_in`, :func:`clock_out`: one ``TIME``, one ``RPUSH``, and in
+a forked child the connection they need) is part of every live job's cost, so ``resque-sim calibrate``'s
+probe does the same work and the calibrated overheads include it.
 
 This module is imported by worker processes, so it imports only the library's client side.
 """
@@ -21,11 +26,12 @@ import os
 import socket
 import time
 from importlib import resources
+from typing import Any
 
 from resque_impl.default import current
 from resque_impl.job import job
 
-__all__ = ["PROBE_CLASS", "Probe", "probe_records_key", "ruby_probe_path"]
+__all__ = ["PROBE_CLASS", "Probe", "clock_in", "clock_out", "probe_records_key", "ruby_probe_path"]
 
 PROBE_CLASS = "ResqueSim::Probe"
 _PAGE = 4096
@@ -60,14 +66,24 @@ def _burn(seconds: float) -> None:
         pass
 
 
+def clock_in() -> tuple[float, float]:
+    """The Redis clock now (one ``TIME`` round trip), and the monotonic clock when it answered."""
+    started = current().store.server_time()
+    return started, time.monotonic()
+
+
+def clock_out(key: str, record: dict[str, Any]) -> None:
+    """Append ``record`` as compact JSON to the list ``key`` (one round trip)."""
+    current().redis.rpush(key, json.dumps(record, separators=(",", ":")))
+
+
 @job(name=PROBE_CLASS)
 class Probe:
     """Registered under :data:`PROBE_CLASS`; enqueued only to explicit queues by the live runner."""
 
     @staticmethod
     def perform(run: str, job_id: int, seconds: float, work: str, exception: str | None, memory_mb: float) -> None:
-        resque = current()
-        started = resque.store.server_time()
+        started, mark = clock_in()
         held = _hold(memory_mb) if memory_mb > 0 else None
         if work == "cpu":
             _burn(seconds)
@@ -75,7 +91,7 @@ class Probe:
             time.sleep(seconds)
         rss_mb = _resident_mb()
         del held
-        finished = resque.store.server_time()
+        finished = started + (time.monotonic() - mark)
         record = {
             "job": job_id,
             "started": started,
@@ -86,7 +102,7 @@ class Probe:
             "raised": exception,
             "rss_mb": rss_mb,
         }
-        resque.redis.rpush(probe_records_key(resque.namespace, run), json.dumps(record, separators=(",", ":")))
+        clock_out(probe_records_key(current().namespace, run), record)
         if exception is not None:
             raise type("ProbeError", (Exception,), {"resque_name": exception})(f"probe job {job_id} raised {exception}")
 

@@ -3,8 +3,8 @@
 # prints), e.g.  QUEUE=* rake resque:work  with  require "<that path>"  in the Rakefile.
 #
 # It behaves as the Python probe does: args [run, job_id, seconds, work, exception, memory_mb]; reads
-# the Redis clock (TIME) before and after holding memory_mb MB and sleeping (or burning CPU, work "cpu")
-# for seconds; appends a JSON record {job, started, finished, host, pid, ppid, raised, rss_mb} to the list
+# the Redis clock (TIME), holds memory_mb MB and sleeps (or burns CPU, work "cpu") for seconds, takes
+# the time it finished as the start plus the monotonic time since; appends a JSON record {job, started, finished, host, pid, ppid, raised, rss_mb} to the list
 # <namespace>:resque-sim:probe:<run> (rss_mb: resident memory while holding it, nil off Linux); then
 # raises when exception is not null.
 require "etc"
@@ -20,6 +20,7 @@ module ResqueSim
 
     def self.perform(run, job_id, seconds, work, exception, memory_mb)
       started = server_time
+      mark = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       held = hold(memory_mb) if memory_mb.to_f > 0
       if work == "cpu"
         deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
@@ -29,7 +30,7 @@ module ResqueSim
       end
       rss_mb = resident_mb
       held = nil
-      finished = server_time
+      finished = started + (Process.clock_gettime(Process::CLOCK_MONOTONIC) - mark)
       record = {
         "job" => job_id, "started" => started, "finished" => finished, "host" => Socket.gethostname,
         "pid" => Process.pid, "ppid" => Process.ppid, "raised" => exception, "rss_mb" => rss_mb
