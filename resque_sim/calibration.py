@@ -149,7 +149,10 @@ def overheads_in_effect(scenario: Scenario) -> list[str]:
 
 def apply_calibration(scenario: Scenario, calibration: Calibration) -> Scenario:
     """``scenario`` with every worker pool's unset overhead fields filled from ``calibration`` (the
-    figures' means; see the module docstring).  Fields the scenario sets keep their values."""
+    figures' means; see the module docstring).  Fields the scenario sets keep their values.
+
+    Apply it to the scenario as loaded: a copy made by :meth:`Scenario.with_value` has every field set
+    (it is re-validated from a full dump), so nothing would be filled."""
     data = scenario.model_dump(mode="json", by_alias=True)
     for pool, pool_data in zip(scenario.workers, data["workers"], strict=True):
         for figure, field in _POOL_FIELDS.items():
