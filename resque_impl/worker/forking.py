@@ -36,6 +36,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
+from resque_impl.hooks import prepare_hooks
 from resque_impl.worker.memory import process_rss_mb
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, reset_in_child
@@ -49,6 +50,7 @@ __all__ = ["MEMORY_POLL", "Child", "ChildResult", "describe_end", "fork_job", "o
 #: Seconds between two readings of a child's resident memory, when a memory limit is set.
 MEMORY_POLL = 0.1
 _PR_SET_PDEATHSIG = 1
+_SIGKILL = int(signal.SIGKILL)
 
 
 @dataclass
@@ -76,7 +78,8 @@ def _prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        # No use_errno: nothing reads errno, and saving it costs every child work.
+        prctl: Callable[..., int] = ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
         return None
     return prctl
@@ -87,7 +90,7 @@ def _die_with_parent(parent: int) -> None:
     prctl = _prctl()
     if prctl is None:
         return
-    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
@@ -143,6 +146,7 @@ class Child:
         self._next_memory_check = self.started
         self._chunks: list[bytes] = []
         self._eof = False
+        self._closed = False
         self._term_plan: tuple[float, float] | None = None  # (when to TERM, when to KILL)
         self._term_sent = False
         self._kill_sent = False
@@ -218,13 +222,32 @@ class Child:
         self._status = status
         return True
 
-    def wait(self, wakeup: WakeupPipe | None) -> ChildResult:
-        """Wait for the child to end, reading its report and enforcing the deadlines."""
+    def _reported_early(self) -> bool:
+        """The child's report is the one byte of a common outcome, and it is in (before the end of the
+        pipe, which other reports need)."""
+        return not self._eof and len(self._chunks) == 1 and self._chunks[0] in _FROM_SHORT
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self.result_fd)
+
+    def wait(self, wakeup: WakeupPipe | None, *, report_only: bool = False) -> ChildResult:
+        """Wait for the child to end, reading its report and enforcing the deadlines.
+
+        With ``report_only``, return as soon as a one-byte report (performed, skipped) is in: the child
+        is then on its way out, and the worker can acknowledge the job while the kernel tears the
+        process down. A later :meth:`wait` reaps it; the deadlines and :meth:`stop` apply until then.
+        """
+        leaving = False  # reported but not reaped: the next wait needs the pipe
         try:
-            while True:
+            while self._status is None:
                 now = time.monotonic()
                 self._act(now)
                 self._read()
+                if report_only and self._reported_early():
+                    leaving = True
+                    break
                 if self._eof:
                     # The child closed its end: it is leaving. Block until it has (signals still run).
                     self._reap(block=True)
@@ -244,7 +267,8 @@ class Child:
                 if wakeup is not None and wakeup.fd in ready:
                     wakeup.drain()
         finally:
-            os.close(self.result_fd)
+            if not leaving:
+                self._close()
         return ChildResult(
             self._status or 0,
             b"".join(self._chunks),
@@ -261,15 +285,21 @@ def fork_job(
 ) -> Child:
     """Fork a child that runs ``job``; returns the parent's handle on it."""
     _prctl()
+    job_class = worker.resque.registry.get(job.class_name) if job.class_name else None
+    if job_class is not None:
+        prepare_hooks(job_class)  # found once here rather than in every child
     parent = os.getpid()
     read_fd, write_fd = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()  # or the child would write the parent's buffered output again
-    with warnings.catch_warnings():
-        # Python 3.12+ warns when forking with threads. Our only other thread is the heartbeat, which
-        # holds no lock the child uses (redis-py and logging reset theirs after fork).
-        warnings.simplefilter("ignore", DeprecationWarning)
+    if sys.version_info >= (3, 12):
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when forking with threads. Our only other thread is the heartbeat, which
+            # holds no lock the child uses (redis-py and logging reset theirs after fork).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    else:
         pid = os.fork()
     if pid == 0:
         _die_with_parent(parent)
