@@ -78,7 +78,7 @@ def _prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        # No use_errno: nothing reads errno, and saving it costs every child work.
+        # No use_errno: nothing reads errno, and saving it would be work in every child.
         prctl: Callable[..., int] = ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
         return None
@@ -146,7 +146,6 @@ class Child:
         self._next_memory_check = self.started
         self._chunks: list[bytes] = []
         self._eof = False
-        self._closed = False
         self._term_plan: tuple[float, float] | None = None  # (when to TERM, when to KILL)
         self._term_sent = False
         self._kill_sent = False
@@ -222,32 +221,13 @@ class Child:
         self._status = status
         return True
 
-    def _reported_early(self) -> bool:
-        """The child's report is the one byte of a common outcome, and it is in (before the end of the
-        pipe, which other reports need)."""
-        return not self._eof and len(self._chunks) == 1 and self._chunks[0] in _FROM_SHORT
-
-    def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            os.close(self.result_fd)
-
-    def wait(self, wakeup: WakeupPipe | None, *, report_only: bool = False) -> ChildResult:
-        """Wait for the child to end, reading its report and enforcing the deadlines.
-
-        With ``report_only``, return as soon as a one-byte report (performed, skipped) is in: the child
-        is then on its way out, and the worker can acknowledge the job while the kernel tears the
-        process down. A later :meth:`wait` reaps it; the deadlines and :meth:`stop` apply until then.
-        """
-        leaving = False  # reported but not reaped: the next wait needs the pipe
+    def wait(self, wakeup: WakeupPipe | None) -> ChildResult:
+        """Wait for the child to end, reading its report and enforcing the deadlines."""
         try:
-            while self._status is None:
+            while True:
                 now = time.monotonic()
                 self._act(now)
                 self._read()
-                if report_only and self._reported_early():
-                    leaving = True
-                    break
                 if self._eof:
                     # The child closed its end: it is leaving. Block until it has (signals still run).
                     self._reap(block=True)
@@ -267,8 +247,7 @@ class Child:
                 if wakeup is not None and wakeup.fd in ready:
                     wakeup.drain()
         finally:
-            if not leaving:
-                self._close()
+            os.close(self.result_fd)
         return ChildResult(
             self._status or 0,
             b"".join(self._chunks),

@@ -203,7 +203,6 @@ class WorkLoop:
             was_busy = True
             outcome = self._work(job)
             if outcome is None:
-                self._reap_child()
                 # Its process was killed from outside: the job went back to its queue, or it is poison.
                 outcome = self._redis(functools.partial(self._requeue_crashed, job), "requeueing a crashed job")
                 if outcome is None:
@@ -214,7 +213,6 @@ class WorkLoop:
             reason = self._over_memory or restart_reason(worker, worker.processed + 1)
             more = not (self.shutting_down or self.paused or reason)
             job = self._acknowledge(job, outcome, more)
-            self._reap_child()  # the child went while the acknowledgement travelled
             if reason is not None:
                 logger.info("stopping for a restart: %s", reason)
                 self.shutting_down = True
@@ -276,24 +274,18 @@ class WorkLoop:
             term_child=self.options.term_child,
             memory_limit_mb=self.options.max_memory_mb,
         )
-        self.child = child  # until reaped by _reap_child, after the job is acknowledged
-        if self.stopping_now:
-            self._stop_child()
-        set_title(f"Forked {child.pid} at {int(worker.now())}")
-        result = child.wait(self._wakeup if self._handling_signals else None, report_only=True)
+        self.child = child
+        try:
+            if self.stopping_now:
+                self._stop_child()
+            set_title(f"Forked {child.pid} at {int(worker.now())}")
+            result = child.wait(self._wakeup if self._handling_signals else None)
+        finally:
+            self.child = None
         if self.options.reliable and result.killed_from_outside:
             self._crash = DirtyExit(describe_end(result.status))
             return None
         return outcome_of(worker, job, result)
-
-    def _reap_child(self) -> None:
-        """Wait for the end of the child that ran the last job (its report is in: it is leaving on its own)."""
-        child = self.child
-        if child is not None:
-            try:
-                child.wait(self._wakeup if self._handling_signals else None)
-            finally:
-                self.child = None
 
     def _requeue_crashed(self, job: ReservedJob) -> Outcome | None:
         return self.worker.requeue_crashed(job, self._crash or DirtyExit("Child process was killed"))
@@ -394,9 +386,6 @@ class WorkLoop:
             logger.exception("%s hook failed", name)
 
     def _teardown(self, error: BaseException | None) -> None:
-        if self.child is not None:  # left by an error mid-job; it would die with the worker anyway
-            self.child.kill()
-            self._reap_child()
         set_title("Shutting down")
         self._hook("shutdown")
         if self._heartbeat is not None:
