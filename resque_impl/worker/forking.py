@@ -118,6 +118,7 @@ def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: boo
         # memory than the job itself often does.
         data = _SHORT_OUTCOMES.get(outcome.status, b"") if not outcome.failed else b""
         data = data or pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        _flush_output()  # before reporting: after a one-byte report, the parent only waits for the exit
         view = memoryview(data)
         while view:
             view = view[os.write(write_fd, view) :]
@@ -126,10 +127,14 @@ def _child_main(worker: Worker, job: ReservedJob, write_fd: int, term_child: boo
         with contextlib.suppress(BaseException):
             sys.excepthook(*sys.exc_info())
     finally:
-        with contextlib.suppress(BaseException):
-            sys.stdout.flush()
-            sys.stderr.flush()
+        _flush_output()
         os._exit(code)
+
+
+def _flush_output() -> None:
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
 class Child:
@@ -221,6 +226,9 @@ class Child:
         self._status = status
         return True
 
+    def _reported_in_one_byte(self) -> bool:
+        return len(self._chunks) == 1 and self._chunks[0] in _FROM_SHORT
+
     def wait(self, wakeup: WakeupPipe | None) -> ChildResult:
         """Wait for the child to end, reading its report and enforcing the deadlines."""
         try:
@@ -228,8 +236,9 @@ class Child:
                 now = time.monotonic()
                 self._act(now)
                 self._read()
-                if self._eof:
-                    # The child closed its end: it is leaving. Block until it has (signals still run).
+                if self._eof or (self._reported_in_one_byte() and self._next_deadline() is None):
+                    # The child closed its end, or sent a one-byte report, after which it only exits: it
+                    # is leaving. Block until it has (signals still run).
                     self._reap(block=True)
                     break
                 if self._reap(block=False):
