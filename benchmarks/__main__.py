@@ -1,14 +1,16 @@
 """``python -m benchmarks``: the benchmark suite.
 
     python -m benchmarks run [--out bench-out] [--only worker,latency] [--quick] [--runs N] [--no-peers]
-                             [--fail-on-miss]
+                             [--ruby-lib DIR] [--fail-on-miss]
     python -m benchmarks list
 
 Every section starts its own redis-server on a free loopback port (``redis-server`` must be installed)
 and measures each figure beside its baseline in the same run; python-rq is measured beside ours when it
-is installed (``pip install -e '.[bench]'``). A full run takes about 10 minutes on two cores; ``--quick``
-runs every section small, in about 30 s, to check that it works. The sections are also scripts of
-their own with more options: ``python -m benchmarks.worker --help``.
+is installed (``pip install -e '.[bench]'``), and Ruby Resque 3.0's workers when ``ruby`` is installed and
+``--ruby-lib`` (or ``RESQUE_RUBY_LIB``) names Resque's ``lib/`` (see ``benchmarks/ruby_peer.py``). A full
+run takes about 10 minutes on two cores; ``--quick`` runs every section small, in about 30 s, to check
+that it works. The sections are also scripts of their own with more options:
+``python -m benchmarks.worker --help``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
 
-from benchmarks import peers, suite
+from benchmarks import peers, ruby_peer, suite
 from resque_impl.testing import RedisServer
 
 
@@ -51,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--only", type=_sections, default=list(suite.SECTIONS), help="comma-separated sections")
     run.add_argument("--quick", action="store_true", help="every section small: a smoke test, not figures")
     run.add_argument("--runs", type=_positive, help="interleaved runs per figure (median reported); default 3")
-    run.add_argument("--no-peers", action="store_true", help="leave python-rq out even if it is installed")
+    run.add_argument("--no-peers", action="store_true", help="leave python-rq and Ruby Resque out")
+    run.add_argument(
+        "--ruby-lib", help=f"Ruby Resque 3.0's lib/, for its workers beside ours (default: ${ruby_peer.LIB_VARIABLE})."
+    )
     run.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
     commands.add_parser("list", help="the sections, in the order they run")
     # What `run` starts for each section, in a fresh interpreter.
@@ -82,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     with_peers = not options.no_peers
     if with_peers and not peers.installed():
         print("python-rq is not installed: measuring ours alone (pip install -e '.[bench]' to compare)")
+    if options.ruby_lib:
+        os.environ[ruby_peer.LIB_VARIABLE] = options.ruby_lib  # read by the sections' processes
+    if with_peers and (reason := ruby_peer.missing()) is not None:
+        print(f"Ruby Resque's workers are left out: {reason}")
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
     try:
         document = suite.run(options.only, sizes, options.out, with_peers=with_peers, command=command)

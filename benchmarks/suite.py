@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import agreement, enqueue, peers, scheduler, sim, web, worker
+from benchmarks import agreement, enqueue, peers, ruby_peer, scheduler, sim, web, worker
 from benchmarks._common import Measurement, installed_version, print_table
 
 __all__ = ["FULL", "QUICK", "SECTIONS", "SectionFailed", "Sizes", "machine", "markdown", "measure", "run", "summary"]
@@ -239,6 +239,13 @@ def _measure_apart(name: str, sizes: Sizes, with_peers: bool) -> list[Measuremen
         return [Measurement(**row) for row in json.loads(rows_file.read_text())]
 
 
+def _peers(with_peers: bool) -> dict[str, str]:
+    found: dict[str, str | None] = {}
+    if with_peers:
+        found = {"rq": peers.version(), "ruby_resque": ruby_peer.version()}
+    return {name: version for name, version in found.items() if version is not None}
+
+
 def run(
     sections: Sequence[str],
     sizes: Sizes,
@@ -259,7 +266,7 @@ def run(
         # Quick sizes smoke-test the sections; their verdicts say nothing about the targets.
         "quick": sizes == QUICK,
         "sizes": dataclasses.asdict(sizes),
-        "peers": {"rq": peers.version()} if with_peers and peers.installed() else {},
+        "peers": _peers(with_peers),
         "sections": {},
     }
     scale = 1.0 if sizes == FULL else 0.1
@@ -317,8 +324,26 @@ def _headlines(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "ours no fork / bare LPOP loop",
         ),
         ("", "ours, no fork (reliable fetch)", f"{rq} SimpleWorker (no fork)", "ours no fork / rq SimpleWorker"),
+        (
+            "",
+            "ours, no fork (reliable fetch)",
+            "bare loop, one redis-py LPOP + json.loads per job",
+            "ours no fork / bare LPOP + json.loads loop",
+        ),
+        (
+            "worker process, no fork",
+            "ours, resque-impl work --burst --no-fork",
+            "Ruby Resque, FORK_PER_JOB=false",
+            "ours no fork / Ruby Resque no fork",
+        ),
         ("worker, fork per job", "ours, fork per job", "bare fork/_exit/waitpid loop", "ours fork / bare fork loop"),
         ("", "ours, fork per job", f"{rq} Worker (fork per job)", "ours fork / rq Worker"),
+        (
+            "worker process, fork per job",
+            "ours, resque-impl work --burst, fork per job",
+            "Ruby Resque, fork per job",
+            "ours fork / Ruby Resque fork",
+        ),
         (
             "round trips per job, no fork",
             "round trips per job, ours no fork",

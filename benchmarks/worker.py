@@ -1,10 +1,15 @@
 """Worker throughput, Redis round trips per job, memory and idle pickup latency, on a private local
-redis-server, each beside a baseline measured in the same run, and beside python-rq when it is installed.
+redis-server, each beside a baseline measured in the same run, beside python-rq when it is installed, and
+beside Ruby Resque 3.0's own workers when Ruby and Resque's ``lib/`` are found (``RESQUE_RUBY_LIB`` or
+``--ruby-lib``; see :mod:`benchmarks.ruby_peer`).
 
-Targets (issue 3), as ratios because machines are noisy:
+Targets (issues 3 and 17), as ratios because machines are noisy:
 
-* no-fork worker >= 0.8x the rate of a bare loop doing one redis-py call (LPOP) per job;
+* no-fork worker >= 0.8x the rate of a bare loop doing one redis-py call (LPOP) per job, and >= 0.8x one
+  doing an LPOP and a ``json.loads`` per job;
 * fork-per-job worker >= 0.5x a bare ``os.fork()`` / ``os._exit`` / ``os.waitpid`` loop in this process;
+* as operators run them (``resque-impl work --burst``, process start included, as is Ruby's):
+  fork per job >= 1.5x Ruby Resque's forking worker, no fork >= 2.5x Ruby's with ``FORK_PER_JOB=false``;
 * about one Redis round trip per job (acknowledge and reserve together);
 * resident memory growth < 5 MB over 100,000 no-fork jobs;
 * an idle worker picks up a job pushed by our producers within 50 ms (p99).
@@ -14,7 +19,7 @@ sends), so forked children count too, ours and rq's alike. Memory and latency ar
 started as operators start them (``resque-impl work``, ``rq worker``), in processes of their own.
 
     python -m benchmarks.worker [--jobs 20000] [--fork-jobs 2000] [--memory-jobs 100000] [--runs 3]
-                                [--no-peers] [--json F]
+                                [--no-peers] [--ruby-lib DIR] [--json F]
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from pathlib import Path
 
 import redis
 
-from benchmarks import peers
+from benchmarks import peers, ruby_peer
 from benchmarks._common import Measurement, print_table
 from benchmarks.tasks import LATENCY_KEY, RSS_KEY, Noop, Rss, Stamp
 from resque_impl import Resque
@@ -74,9 +79,16 @@ def _bare_fork(jobs: int) -> None:
         os.waitpid(pid, 0)
 
 
+def _run_ours(server: RedisServer, *options: str) -> None:
+    subprocess.run(_ours(server, "bench", "--burst", *options), env=_environment(server), cwd=REPO, check=True)
+
+
 def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers: bool = True) -> list[Measurement]:
-    """Jobs per second and round trips per job draining no-op jobs: ours without and with fork, rq's
-    ``SimpleWorker`` and ``Worker``, and the bare loops they are held to; medians of interleaved runs."""
+    """Jobs per second and round trips per job draining no-op jobs: ours without and with fork (in this
+    process, and as ``resque-impl work --burst`` processes), rq's ``SimpleWorker`` and ``Worker``, Ruby
+    Resque's worker with and without fork, and the bare loops they are held to; medians of interleaved
+    runs."""
+    with_ruby = with_peers and ruby_peer.missing() is None
     with RedisServer() as server:
         client = server.client()
         resque = Resque(client)
@@ -85,6 +97,10 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
         def bare_lpop() -> None:
             for _ in range(jobs):
                 client.lpop(key)
+
+        def bare_lpop_json() -> None:
+            for _ in range(jobs):
+                json.loads(client.lpop(key))  # type: ignore[arg-type]
 
         # name: (jobs, fill, body, counts round trips)
         candidates: dict[str, tuple[int, Callable[[], object], Callable[[], object], bool]] = {
@@ -97,9 +113,25 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
                 lambda: _worker(resque, False, queues=("critical", "*")).work(),
                 True,
             ),
+            "lpop_json": (jobs, lambda: _fill(resque, jobs), bare_lpop_json, False),
             "bare_fork": (fork_jobs, lambda: None, lambda: _bare_fork(fork_jobs), False),
             "fork": (fork_jobs, lambda: _fill(resque, fork_jobs), lambda: _worker(resque, True).work(), True),
+            "cli_fork": (fork_jobs, lambda: _fill(resque, fork_jobs), lambda: _run_ours(server), True),
+            "cli_no_fork": (jobs, lambda: _fill(resque, jobs), lambda: _run_ours(server, "--no-fork"), True),
         }
+        if with_ruby:
+            candidates["ruby_fork"] = (
+                fork_jobs,
+                lambda: _fill(resque, fork_jobs),
+                lambda: ruby_peer.drain(server.url, "bench", fork=True),
+                True,
+            )
+            candidates["ruby_no_fork"] = (
+                jobs,
+                lambda: _fill(resque, jobs),
+                lambda: ruby_peer.drain(server.url, "bench", fork=False),
+                True,
+            )
         if with_peers and peers.installed():
             candidates["rq_simple"] = (jobs, lambda: peers.fill(client, jobs), lambda: peers.drain(client, False), True)
             candidates["rq_fork"] = (
@@ -127,11 +159,14 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
 
     rate = {name: sample.rate() for name, sample in samples.items()}
     no_fork_ratio, fork_ratio = rate["no_fork"] / rate["lpop"], rate["fork"] / rate["bare_fork"]
+    decoded = rate["no_fork"] / rate["lpop_json"]
     trips = statistics.median(samples["no_fork"].reads)
     rows = [
         Measurement("bare loop, one redis-py LPOP per job", rate["lpop"], "jobs/s"),
+        Measurement("bare loop, one redis-py LPOP + json.loads per job", rate["lpop_json"], "jobs/s"),
         Measurement("ours, no fork (reliable fetch)", rate["no_fork"], "jobs/s"),
         Measurement("  ours no fork / bare LPOP loop", no_fork_ratio, "x", ">= 0.8x", no_fork_ratio >= 0.8),
+        Measurement("  ours no fork / bare LPOP + json.loads loop", decoded, "x", ">= 0.8x", decoded >= 0.8),
         Measurement("ours, no fork, --no-reliable (Ruby's LPOP)", rate["no_fork_plain"], "jobs/s"),
         Measurement("  ... / bare LPOP loop", rate["no_fork_plain"] / rate["lpop"], "x"),
         Measurement("ours, no fork, queues critical,* (wildcard)", rate["no_fork_wild"], "jobs/s"),
@@ -152,13 +187,18 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
             Measurement(f"rq {peers.version()} Worker (fork per job)", rate["rq_fork"], "jobs/s"),
             Measurement("  ours fork / rq Worker", rate["fork"] / rate["rq_fork"], "x"),
         ]
+    rows += _process_rows(rate)
     rows.append(Measurement("round trips per job, ours no fork", trips, "", "~1 (<= 1.05)", trips <= 1.05))
     labels = {
         "no_fork_plain": "ours no fork, --no-reliable",
         "no_fork_wild": "ours no fork, wildcard",
         "fork": "ours fork",
+        "cli_fork": "resque-impl work (fork)",
+        "cli_no_fork": "resque-impl work --no-fork",
         "rq_simple": "rq SimpleWorker",
         "rq_fork": "rq Worker",
+        "ruby_fork": "Ruby Resque (fork)",
+        "ruby_no_fork": "Ruby Resque (no fork)",
     }
     for name, label in labels.items():
         if name in samples:
@@ -167,6 +207,24 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
         if name in samples:
             rows.append(Measurement(f"Redis commands per job, {label}", statistics.median(samples[name].commands), ""))
     return rows
+
+
+def _process_rows(rate: dict[str, float]) -> list[Measurement]:
+    """The workers as operators start them, process start included: ours, and Ruby Resque's when run."""
+    rows = [
+        Measurement("ours, resque-impl work --burst, fork per job", rate["cli_fork"], "jobs/s"),
+        Measurement("ours, resque-impl work --burst --no-fork", rate["cli_no_fork"], "jobs/s"),
+    ]
+    if "ruby_fork" not in rate:
+        return rows
+    fork_ratio, no_fork_ratio = rate["cli_fork"] / rate["ruby_fork"], rate["cli_no_fork"] / rate["ruby_no_fork"]
+    return [
+        *rows,
+        Measurement("Ruby Resque, fork per job (work(0), process start included)", rate["ruby_fork"], "jobs/s"),
+        Measurement("  ours fork / Ruby Resque fork", fork_ratio, "x", ">= 1.5x", fork_ratio >= 1.5),
+        Measurement("Ruby Resque, FORK_PER_JOB=false (work(0))", rate["ruby_no_fork"], "jobs/s"),
+        Measurement("  ours no fork / Ruby Resque no fork", no_fork_ratio, "x", ">= 2.5x", no_fork_ratio >= 2.5),
+    ]
 
 
 def _environment(server: RedisServer) -> dict[str, str]:
@@ -300,9 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fork-jobs", type=int, default=2_000, help="jobs per fork-per-job run")
     parser.add_argument("--memory-jobs", type=int, default=100_000, help="jobs for the memory run")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs; medians are reported")
-    parser.add_argument("--no-peers", action="store_true", help="leave python-rq out even if installed")
+    parser.add_argument("--no-peers", action="store_true", help="leave python-rq and Ruby Resque out")
+    parser.add_argument("--ruby-lib", help=f"Ruby Resque 3.0's lib/ (default: ${ruby_peer.LIB_VARIABLE})")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     options = parser.parse_args(argv)
+    if options.ruby_lib:
+        os.environ[ruby_peer.LIB_VARIABLE] = options.ruby_lib
+    if not options.no_peers and (reason := ruby_peer.missing()) is not None:
+        print(f"Ruby Resque left out: {reason}")
     rows = run(options.jobs, options.fork_jobs, options.memory_jobs, options.runs, not options.no_peers)
     print_table(f"worker benchmark (median of {options.runs} interleaved runs)", rows)
     if options.json_path:

@@ -63,6 +63,7 @@ __all__ = [
     "Execution",
     "current_job",
     "hook_names",
+    "prepare_hooks",
     "run_after_dequeue",
     "run_after_enqueue",
     "run_after_schedule",
@@ -110,6 +111,14 @@ def _class_hooks(cls: type) -> _ClassHooks:
         with _cache_lock:
             _cache[cls] = cached
     return cached
+
+
+def prepare_hooks(cls: type) -> None:
+    """Find ``cls``'s ``perform`` and ``on_failure`` hooks now (they are cached per class), so processes
+    forked afterwards inherit them instead of each searching the class again."""
+    hooks = _class_hooks(cls)
+    for prefix in ("before_perform", "around_perform", "after_perform", "on_failure"):
+        hooks.find(cls, prefix)
 
 
 def hook_names(cls: type, prefix: str) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from types import FrameType
 from typing import NoReturn
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
+from resque_impl.hooks import prepare_hooks
 from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.memory import process_rss_mb
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
@@ -47,6 +48,7 @@ __all__ = ["MEMORY_POLL", "Child", "ChildResult", "describe_end", "fork_job", "o
 #: Seconds between two readings of a child's resident memory, when a memory limit is set.
 MEMORY_POLL = 0.1
 _PR_SET_PDEATHSIG = 1
+_SIGKILL = int(signal.SIGKILL)
 
 
 @dataclass
@@ -75,7 +77,8 @@ def _prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        # No use_errno: nothing reads errno, and saving it would be work in every child.
+        prctl: Callable[..., int] = ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
         return None
     return prctl
@@ -86,7 +89,7 @@ def _die_with_parent(parent: int) -> None:
     prctl = _prctl()
     if prctl is None:
         return
-    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
@@ -114,6 +117,7 @@ def _child_main(worker: LoopWorker, job: ReservedJob, write_fd: int, term_child:
         # memory than the job itself often does.
         data = _SHORT_OUTCOMES.get(outcome.status, b"") if not outcome.failed else b""
         data = data or pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        _flush_output()  # before reporting: after a one-byte report, the parent only waits for the exit
         view = memoryview(data)
         while view:
             view = view[os.write(write_fd, view) :]
@@ -122,10 +126,14 @@ def _child_main(worker: LoopWorker, job: ReservedJob, write_fd: int, term_child:
         with contextlib.suppress(BaseException):
             sys.excepthook(*sys.exc_info())
     finally:
-        with contextlib.suppress(BaseException):
-            sys.stdout.flush()
-            sys.stderr.flush()
+        _flush_output()
         os._exit(code)
+
+
+def _flush_output() -> None:
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
 class Child:
@@ -217,6 +225,9 @@ class Child:
         self._status = status
         return True
 
+    def _reported_in_one_byte(self) -> bool:
+        return len(self._chunks) == 1 and self._chunks[0] in _FROM_SHORT
+
     def wait(self, wakeup: WakeupPipe | None) -> ChildResult:
         """Wait for the child to end, reading its report and enforcing the deadlines."""
         try:
@@ -224,8 +235,9 @@ class Child:
                 now = time.monotonic()
                 self._act(now)
                 self._read()
-                if self._eof:
-                    # The child closed its end: it is leaving. Block until it has (signals still run).
+                if self._eof or (self._reported_in_one_byte() and self._next_deadline() is None):
+                    # The child closed its end, or sent a one-byte report, after which it only exits: it
+                    # is leaving. Block until it has (signals still run).
                     self._reap(block=True)
                     break
                 if self._reap(block=False):
@@ -266,15 +278,21 @@ def fork_job(
 ) -> Child:
     """Fork a child that runs ``job``; returns the parent's handle on it."""
     _prctl()
+    job_class = worker.resque.registry.get(job.class_name) if job.class_name else None
+    if job_class is not None:
+        prepare_hooks(job_class)  # found once here rather than in every child
     parent = os.getpid()
     read_fd, write_fd = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()  # or the child would write the parent's buffered output again
-    with warnings.catch_warnings():
-        # Python 3.12+ warns when forking with threads. Our only other thread is the heartbeat, which
-        # holds no lock the child uses (redis-py and logging reset theirs after fork).
-        warnings.simplefilter("ignore", DeprecationWarning)
+    if sys.version_info >= (3, 12):
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when forking with threads. Our only other thread is the heartbeat, which
+            # holds no lock the child uses (redis-py and logging reset theirs after fork).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    else:
         pid = os.fork()
     if pid == 0:
         _die_with_parent(parent)

@@ -15,6 +15,7 @@ back any job it reserved whose reply never arrived.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import select
 import time
@@ -160,6 +161,11 @@ class WorkLoop:
         self._prune()
         worker.run_before_first_fork()
         self._redis(worker.register, "registering")
+        if self.options.fork_per_job:
+            # What startup made (modules, job classes, connections) lives as long as the worker. Out of
+            # the collector's sight, its objects are not written to by collections in the worker or in
+            # a child, which would copy their pages in every child.
+            gc.freeze()
         if self.options.notify:
             self._subscription = worker.store.subscribe()
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import peers, suite, worker
+from benchmarks import peers, ruby_peer, suite, worker
 from benchmarks.__main__ import main
+from tests.ruby import RubyResque
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -90,6 +91,17 @@ def test_our_worker_makes_one_round_trip_per_job_and_rq_is_measured_beside_it() 
     if peers.installed():
         assert rows["round trips per job, rq SimpleWorker"].value > 1
         assert "ours no fork / rq SimpleWorker" in rows
+
+
+def test_ruby_resques_workers_are_measured_beside_our_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    ruby = RubyResque.find("")  # skips (fails under CI=true) without ruby and RESQUE_RUBY_LIB
+    monkeypatch.setenv(ruby_peer.LIB_VARIABLE, str(ruby.lib))
+    rows = {row.name.strip(): row for row in worker.drain(jobs=300, fork_jobs=20, runs=1)}
+    assert rows["ours, resque-impl work --burst, fork per job"].value > 0
+    assert rows["Ruby Resque, fork per job (work(0), process start included)"].value > 0
+    assert rows["ours fork / Ruby Resque fork"].target == ">= 1.5x"
+    assert rows["ours no fork / Ruby Resque no fork"].target == ">= 2.5x"
+    assert rows["round trips per job, Ruby Resque (fork)"].value > 1  # it reserves and records apart
 
 
 def test_latency_is_measured_on_worker_processes_started_like_an_operator_would() -> None:
