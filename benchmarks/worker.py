@@ -133,11 +133,17 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
                 True,
             )
         if with_peers and peers.installed():
-            candidates["rq_simple"] = (jobs, lambda: peers.fill(client, jobs), lambda: peers.drain(client, False), True)
+            rq_client = server.client()  # a connection pool of its own, as rq has in production
+            candidates["rq_simple"] = (
+                jobs,
+                lambda: peers.fill(rq_client, jobs),
+                lambda: peers.drain(rq_client, False),
+                True,
+            )
             candidates["rq_fork"] = (
                 fork_jobs,
-                lambda: peers.fill(client, fork_jobs),
-                lambda: peers.drain(client, True),
+                lambda: peers.fill(rq_client, fork_jobs),
+                lambda: peers.drain(rq_client, True),
                 True,
             )
 
