@@ -34,6 +34,7 @@ from resque_impl.codec import dumps, loads
 from resque_impl.default import current
 from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit, ResqueConnectionError
 from resque_impl.events import WORKER_STOPPED
+from resque_impl.job_metrics import JobMetricsRecorder
 from resque_impl.store import Ack
 from resque_impl.store.fetch import encode_working_on
 from resque_impl.worker.announce import announce_end, announce_recovered, announce_reserved, announce_started
@@ -291,11 +292,18 @@ class Worker:
     def work(self, interval: float | None = None, *, burst: bool | None = None) -> int:
         """Run until told to stop (a signal, ``burst`` with the queues drained, a restart policy) and
         return the exit code (0). ``interval`` and ``burst`` override :attr:`options`. Installs signal
-        handlers when called from the main thread."""
+        handlers when called from the main thread. Records per-class job metrics while it runs unless
+        ``options.job_metrics`` is off (see :mod:`resque_impl.job_metrics`)."""
         changes: dict[str, Any] = {"interval": interval, "burst": burst}
         if interval == 0:
             changes["burst"] = True
-        return WorkLoop(self, self.options.replace(**changes)).run()
+        loop = WorkLoop(self, self.options.replace(**changes))
+        recorder = JobMetricsRecorder(self.store, self.clock).attach(self.events) if loop.options.job_metrics else None
+        try:
+            return loop.run()
+        finally:
+            if recorder is not None:
+                recorder.detach()
 
     # -- dead workers ----------------------------------------------------------------------------------
     def prune_dead_workers(self) -> list[str]:
