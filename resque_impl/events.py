@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 __all__ = [
     "ALL_EVENTS",
@@ -72,14 +72,13 @@ ALL_EVENTS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One thing that happened: its ``name``, numbers (``measurements``: seconds, bytes, counts) and
+class Event(NamedTuple):
+    """One thing that happened: its ``name``, numbers (``measurements``: seconds, counts) and
     descriptive ``metadata`` (``class``, ``queue``, ``worker``...), as in Oban's telemetry."""
 
     name: str
-    measurements: Mapping[str, float] = field(default_factory=dict)
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+    measurements: Mapping[str, float]
+    metadata: Mapping[str, Any]
 
 
 #: A subscriber: called with each event it subscribed to.

@@ -29,7 +29,6 @@ __all__ = [
     "DAY_TTL",
     "MINUTE_TTL",
     "VERSION",
-    "bucket_field",
     "bucket_labels",
     "minute_of",
 ]
@@ -53,14 +52,6 @@ _LABELS: tuple[str, ...] = (*(f"le={bound!r}" for bound in BUCKETS), "le=+Inf")
 def bucket_labels() -> tuple[str, ...]:
     """Every bucket's field prefix, smallest bound first, ``le=+Inf`` last."""
     return _LABELS
-
-
-def bucket_field(seconds: float) -> str:
-    """The bucket field prefix for a run of ``seconds``."""
-    for bound, label in zip(BUCKETS, _LABELS, strict=False):
-        if seconds <= bound:
-            return label
-    return _LABELS[-1]
 
 
 def minute_of(epoch: float) -> str:
