@@ -1,12 +1,13 @@
 """The job-event stream: what happens to jobs, announced once, for any number of subscribers.
 
 Every :class:`~resque_impl.Resque` has an :class:`EventBus` (``resque.events``). The client, the worker
-and the scheduler emit :class:`Event` values on it; metrics, tracing or logging subscribe to the names
-they care about, instead of each patching the worker::
+and the scheduler emit events on it: a name, ``measurements`` (numbers) and ``metadata`` (what it was
+about), as Oban's telemetry does. Metrics, tracing or logging subscribe to the names they care about,
+instead of each patching the worker::
 
-    def log_slow(event: Event) -> None:
-        if event.measurements["run_time"] > 1.0:
-            print(event.metadata["class"], "took", event.measurements["run_time"])
+    def log_slow(name: str, measurements: Mapping[str, float], metadata: Mapping[str, Any]) -> None:
+        if measurements["run_time"] > 1.0:
+            print(metadata["class"], "took", measurements["run_time"])
 
     subscription = resque.events.subscribe([JOB_FINISHED, JOB_FAILED], log_slow)
     ...
@@ -15,7 +16,8 @@ they care about, instead of each patching the worker::
 Handlers run synchronously, in the process and thread that emits. A handler that raises is logged
 and detached from that event name; the job goes on as if nobody had listened. Emitting to a name
 nobody subscribed to costs one dictionary look-up, and emitters check :meth:`EventBus.listening`
-before they build a payload. See ``docs/events.md`` for each event's measurements and metadata.
+before they build a payload. :class:`EventLog` is a handler that keeps what it receives (for tests and
+debugging). See ``docs/events.md`` for each event's measurements and metadata.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "WORKER_STOPPED",
     "Event",
     "EventBus",
+    "EventLog",
     "Handler",
     "Subscription",
 ]
@@ -72,17 +75,35 @@ ALL_EVENTS: tuple[str, ...] = (
 )
 
 
+#: A subscriber: called as ``handler(name, measurements, metadata)`` for each event it subscribed to
+#: (three arguments rather than one object, so that emitting builds nothing more than the two dicts).
+Handler = Callable[[str, Mapping[str, float], Mapping[str, Any]], None]
+
+
 class Event(NamedTuple):
-    """One thing that happened: its ``name``, numbers (``measurements``: seconds, counts) and
-    descriptive ``metadata`` (``class``, ``queue``, ``worker``...), as in Oban's telemetry."""
+    """One event as :class:`EventLog` keeps it."""
 
     name: str
     measurements: Mapping[str, float]
     metadata: Mapping[str, Any]
 
 
-#: A subscriber: called with each event it subscribed to.
-Handler = Callable[[Event], None]
+class EventLog:
+    """A handler that keeps each event it receives, in order, in :attr:`events`::
+
+    log = EventLog()
+    resque.events.subscribe(ALL_EVENTS, log)
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, name: str, measurements: Mapping[str, float], metadata: Mapping[str, Any]) -> None:
+        self.events.append(Event(name, measurements, metadata))
+
+    def names(self) -> list[str]:
+        """The names of the events received, in order."""
+        return [event.name for event in self.events]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +153,9 @@ class EventBus:
         handlers = self._handlers.get(name)
         if not handlers:
             return
-        event = Event(name, measurements, metadata)
         for handler in handlers:
             try:
-                handler(event)
+                handler(name, measurements, metadata)
             except Exception:
                 logger.exception("event subscriber %r raised on %s; detached from it", handler, name)
                 self.unsubscribe(handler, name)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Any
 
 from resque_impl.clock import Clock
 from resque_impl.errors import ResqueError
-from resque_impl.events import JOB_FAILED, JOB_FINISHED, WORKER_STOPPED, Event, EventBus
+from resque_impl.events import JOB_FAILED, JOB_FINISHED, WORKER_STOPPED, EventBus
 from resque_impl.job_metrics.layout import BUCKETS, DAY_TTL, MINUTE_TTL, VERSION, bucket_labels, minute_of
 from resque_impl.store import StoreProtocol
 
@@ -33,13 +35,15 @@ class JobMetricsRecorder:
         self.store = store
         self.clock = clock
         self.flush_interval = flush_interval
-        # minute (YYYYMMDDHHMM) -> field -> amount, not yet written
-        self._pending: dict[str, dict[str, int | float]] = {}
+        # Per minute (YYYYMMDDHHMM) not yet written: jobs per (class, bucket index, failed), and run
+        # time per class. Expanded into hash fields only when written, to keep the per-job work small.
+        self._pending: dict[str, tuple[dict[tuple[str, int, bool], int], dict[str, float]]] = {}
         self._next_flush = clock.time() + flush_interval
-        self._minute_start = -1.0
-        self._minute = ""
+        self._minute_start = 0.0
+        self._minute_end = 0.0
+        self._counts: dict[tuple[str, int, bool], int] = {}
+        self._seconds: dict[str, float] = {}
         self._bus: EventBus | None = None
-        self._fields: dict[str, _Fields] = {}
 
     def attach(self, bus: EventBus) -> JobMetricsRecorder:
         """Subscribe to ``bus``; returns ``self``."""
@@ -54,36 +58,28 @@ class JobMetricsRecorder:
             self._bus = None
         self.flush()
 
-    def handle(self, event: Event) -> None:
+    def handle(self, name: str, measurements: Mapping[str, float], metadata: Mapping[str, Any]) -> None:
         """The subscriber: count a finished or failed job; flush on ``worker.stopped`` or when due."""
         now = self.clock.time()
-        if event.name != WORKER_STOPPED:
-            self._count(now, event)
-        if event.name == WORKER_STOPPED or now >= self._next_flush:
+        if name == WORKER_STOPPED:
+            self.flush()
+            return
+        if not self._minute_start <= now < self._minute_end:
+            self._start_minute(now)
+        # Two dictionary updates a job: this runs on the worker's hot path.
+        class_name = metadata.get("class", "")
+        seconds = measurements.get("run_time", 0.0)
+        key = (class_name, bisect_left(BUCKETS, seconds), name == JOB_FAILED)
+        counts, sums = self._counts, self._seconds
+        counts[key] = counts.get(key, 0) + 1
+        sums[class_name] = sums.get(class_name, 0.0) + seconds
+        if now >= self._next_flush:
             self.flush()
 
-    def _count(self, now: float, event: Event) -> None:
-        if not self._minute_start <= now < self._minute_start + 60:
-            self._minute_start = now - now % 60
-            self._minute = minute_of(now)
-        fields = self._pending.get(self._minute)
-        if fields is None:
-            fields = self._pending[self._minute] = {}
-        name = event.metadata.get("class", "")
-        names = self._fields.get(name)
-        if names is None:
-            names = self._fields[name] = _Fields(name)
-        seconds = float(event.measurements.get("run_time", 0.0))
-        # Inlined rather than a helper per field: this runs once per job on the worker's hot path.
-        get = fields.get
-        bucket = names.buckets[bisect_left(BUCKETS, seconds)]
-        fields["processed"] = get("processed", 0) + 1
-        fields[names.executions] = get(names.executions, 0) + 1
-        fields[names.seconds] = get(names.seconds, 0.0) + seconds
-        fields[bucket] = get(bucket, 0) + 1
-        if event.name == JOB_FAILED:
-            fields["failed"] = get("failed", 0) + 1
-            fields[names.failures] = get(names.failures, 0) + 1
+    def _start_minute(self, now: float) -> None:
+        self._minute_start = now - now % 60
+        self._minute_end = self._minute_start + 60
+        self._counts, self._seconds = self._pending.setdefault(minute_of(now), ({}, {}))
 
     def flush(self) -> None:
         """Write the pending counts to their minute and day hashes, in one round trip. If Redis cannot
@@ -92,39 +88,49 @@ class JobMetricsRecorder:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
+        self._minute_start = self._minute_end = 0.0  # the next job starts a fresh minute entry
         keys = self.store.keys
         increments: dict[str, dict[str, int | float]] = {}
         ttl: dict[str, int] = {}
-        for minute, fields in pending.items():
-            minute_key = keys.job_metrics_minute(minute)
-            day_key = keys.job_metrics_day(minute[:8])
-            increments[minute_key] = fields
+        for minute, (counts, sums) in pending.items():
+            if not counts:
+                continue
+            minute_key, day_key = keys.job_metrics_minute(minute), keys.job_metrics_day(minute[:8])
+            fields = increments[minute_key] = _fields(counts, sums)
             day = increments.setdefault(day_key, {})
             for field, amount in fields.items():
                 _add(day, field, amount)
             ttl[minute_key], ttl[day_key] = MINUTE_TTL, DAY_TTL
+        if not increments:
+            return
         try:
             self.store.add_to_hashes(increments, set_fields={"v": VERSION}, ttl=ttl)
         except ResqueError as error:
             logger.warning("could not record job metrics (kept for the next try): %s", error)
-            for minute, fields in pending.items():
-                merged = self._pending.setdefault(minute, {})
-                for field, amount in fields.items():
-                    _add(merged, field, amount)
+            for minute, (counts, sums) in pending.items():
+                kept_counts, kept_sums = self._pending.setdefault(minute, ({}, {}))
+                for key, count in counts.items():
+                    kept_counts[key] = kept_counts.get(key, 0) + count
+                for class_name, seconds in sums.items():
+                    kept_sums[class_name] = kept_sums.get(class_name, 0.0) + seconds
             for minute in sorted(self._pending)[:-_MAX_PENDING_MINUTES]:
                 del self._pending[minute]
 
 
-class _Fields:
-    """The field names of one class, built once."""
-
-    __slots__ = ("buckets", "executions", "failures", "seconds")
-
-    def __init__(self, name: str) -> None:
-        self.executions = f"executions:{name}"
-        self.failures = f"failures:{name}"
-        self.seconds = f"seconds:{name}"
-        self.buckets = tuple(f"{label}:{name}" for label in bucket_labels())
+def _fields(counts: dict[tuple[str, int, bool], int], sums: dict[str, float]) -> dict[str, int | float]:
+    """One minute's counts as the hash fields of :mod:`.layout`."""
+    labels = bucket_labels()
+    fields: dict[str, int | float] = {}
+    for (name, bucket, failed), count in counts.items():
+        _add(fields, "processed", count)
+        _add(fields, f"executions:{name}", count)
+        _add(fields, f"{labels[bucket]}:{name}", count)
+        if failed:
+            _add(fields, "failed", count)
+            _add(fields, f"failures:{name}", count)
+    for name, seconds in sums.items():
+        _add(fields, f"seconds:{name}", seconds)
+    return fields
 
 
 def _add(fields: dict[str, int | float], field: str, amount: int | float) -> None:

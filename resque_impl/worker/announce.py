@@ -44,12 +44,17 @@ def announce_end(events: EventBus, job: ReservedJob, outcome: Outcome, worker_id
     name = JOB_FAILED if outcome.failed else JOB_FINISHED
     if not events.listening(name):
         return
-    metadata = _metadata(job, worker_id)
-    metadata["status"] = outcome.status
+    # One dict literal rather than _metadata plus additions: this runs for every job.
+    metadata: dict[str, Any] = {
+        "class": job.describe(),
+        "queue": job.queue,
+        "worker": worker_id,
+        "status": outcome.status,
+    }
     if outcome.failed:
         metadata["exception"] = outcome.exception
         metadata["error"] = outcome.error
-    events.emit(name, {"run_time": max(0.0, run_time)}, metadata)
+    events.emit(name, {"run_time": run_time if run_time > 0 else 0.0}, metadata)
 
 
 def announce_recovered(events: EventBus, worker_id: str, count: int, recovered_by: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from resque_impl import ManualClock, Registry, Resque, job
-from resque_impl.events import ALL_EVENTS, Event
+from resque_impl.events import ALL_EVENTS, EventLog
 from resque_impl.memory_store import MemoryStore
 from resque_impl.scheduler import MasterLock, Scheduler, parse_schedule
 from resque_impl.worker import Worker, WorkerOptions
@@ -42,48 +42,44 @@ def resque(store: Any, clock: ManualClock) -> Resque:
 
 
 @pytest.fixture
-def events(resque: Resque) -> list[Event]:
-    seen: list[Event] = []
-    resque.events.subscribe(ALL_EVENTS, seen.append)
-    return seen
+def events(resque: Resque) -> EventLog:
+    log = EventLog()
+    resque.events.subscribe(ALL_EVENTS, log)
+    return log
 
 
 def make_worker(resque: Resque, **options: Any) -> Worker:
     return Worker(["ann"], resque=resque, options=WorkerOptions(**options), hostname="h", pid=1, local_pids=set)
 
 
-def names(events: list[Event]) -> list[str]:
-    return [event.name for event in events]
-
-
-def test_enqueue_announces_the_class_queue_and_count(resque: Resque, events: list[Event]) -> None:
+def test_enqueue_announces_the_class_queue_and_count(resque: Resque, events: EventLog) -> None:
     resque.enqueue(AnnOk, 1)
     resque.enqueue_many(AnnOk, [(1,), (2,)], queue="bulk")
-    assert [(e.name, dict(e.measurements), dict(e.metadata)) for e in events] == [
+    assert [(e.name, dict(e.measurements), dict(e.metadata)) for e in events.events] == [
         ("job.enqueued", {"count": 1}, {"class": "AnnOk", "queue": "ann"}),
         ("job.enqueued", {"count": 2}, {"class": "AnnOk", "queue": "bulk"}),
     ]
 
 
-def test_a_job_run_by_the_steps_is_reserved_started_then_finished(resque: Resque, events: list[Event]) -> None:
+def test_a_job_run_by_the_steps_is_reserved_started_then_finished(resque: Resque, events: EventLog) -> None:
     resque.enqueue(AnnOk, 1)
     worker = make_worker(resque)
     job_ = worker.reserve()
     assert job_ is not None
     worker.done(job_, worker.perform(job_))
-    assert names(events) == ["job.enqueued", "job.reserved", "job.started", "job.finished"]
-    finished = events[-1]
+    assert events.names() == ["job.enqueued", "job.reserved", "job.started", "job.finished"]
+    finished = events.events[-1]
     assert dict(finished.metadata) == {"class": "AnnOk", "queue": "ann", "worker": "h:1:ann", "status": "performed"}
     assert finished.measurements["run_time"] >= 0
 
 
-def test_a_failed_job_is_announced_with_its_exception(resque: Resque, events: list[Event]) -> None:
+def test_a_failed_job_is_announced_with_its_exception(resque: Resque, events: EventLog) -> None:
     resque.enqueue(AnnBoom)
     worker = make_worker(resque)
     job_ = worker.reserve()
     assert job_ is not None
     worker.done(job_, worker.perform(job_))
-    failed = events[-1]
+    failed = events.events[-1]
     assert failed.name == "job.failed"
     assert (failed.metadata["exception"], failed.metadata["error"]) == ("AnnError", "no")
 
@@ -92,19 +88,19 @@ def test_the_wait_is_measured_from_enqueued_at_when_payloads_carry_it(store: Any
     if isinstance(store, MemoryStore):
         store.clock = clock
     resque = Resque(store=store, clock=clock, registry=registry, enqueued_at=True)
-    seen: list[Event] = []
-    resque.events.subscribe("job.reserved", seen.append)
+    seen = EventLog()
+    resque.events.subscribe("job.reserved", seen)
     resque.enqueue(AnnOk)
     clock.advance(2.5)
     make_worker(resque).reserve()
-    assert seen[0].measurements == {"wait": 2.5}
+    assert seen.events[0].measurements == {"wait": 2.5}
 
 
-def test_a_burst_of_forked_jobs_is_announced_in_the_worker_process(resque: Resque, events: list[Event]) -> None:
+def test_a_burst_of_forked_jobs_is_announced_in_the_worker_process(resque: Resque, events: EventLog) -> None:
     resque.enqueue(AnnOk)
     resque.enqueue(AnnBoom)
     assert make_worker(resque, fork_per_job=True).work(burst=True) == 0
-    assert names(events) == [
+    assert events.names() == [
         "job.enqueued",
         "job.enqueued",
         "job.reserved",
@@ -117,23 +113,23 @@ def test_a_burst_of_forked_jobs_is_announced_in_the_worker_process(resque: Resqu
     ]
 
 
-def test_the_in_flight_jobs_of_a_dead_worker_are_announced_as_recovered(resque: Resque, events: list[Event]) -> None:
+def test_the_in_flight_jobs_of_a_dead_worker_are_announced_as_recovered(resque: Resque, events: EventLog) -> None:
     resque.enqueue(AnnOk)
     dead = make_worker(resque)
     dead.register()
     assert dead.reserve() is not None
     make_worker(resque).retire(dead.id)
-    recovered = events[-1]
+    recovered = events.events[-1]
     assert (recovered.name, dict(recovered.measurements)) == ("job.recovered", {"count": 1})
     assert recovered.metadata["worker"] == "h:1:ann"
 
 
 def test_the_scheduler_announces_how_many_delayed_jobs_it_moved(resque: Resque, clock: ManualClock) -> None:
-    seen: list[Event] = []
-    resque.events.subscribe("job.scheduled", seen.append)
+    seen = EventLog()
+    resque.events.subscribe("job.scheduled", seen)
     resque.enqueue_in_with_queue("work", 3, "DelayedJob", 1)
     resque.enqueue_in_with_queue("work", 3, "DelayedJob", 2)
     process = Scheduler(resque, parse_schedule({}), lock=MasterLock(resque.store, identity="s:1"))
     clock.advance(3)
     process.poll()
-    assert [(e.measurements, e.metadata) for e in seen] == [({"count": 2}, {"scheduler": "s:1"})]
+    assert [(e.measurements, e.metadata) for e in seen.events] == [({"count": 2}, {"scheduler": "s:1"})]
