@@ -164,6 +164,16 @@ def test_burst_worker_forks_per_job_drains_and_exits_zero(
     assert client.hget(day, f"executions:{resque.registry.name_of(ProcMark)}") == b"3"
 
 
+def test_no_job_metrics_leaves_no_metrics_keys(
+    resque: Resque, client: redis.Redis, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    resque.enqueue(ProcMark, str(tmp_path / "marks"), "job")
+    worker = spawn("--burst", "--no-job-metrics")
+    assert worker.wait() == 0, worker.output()
+    assert resque.stat("processed") == 1
+    assert list(client.scan_iter("resque:metrics:*")) == []
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_term_and_int_kill_the_child_and_record_a_dirty_exit(
     signum: int, resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
