@@ -661,10 +661,12 @@ class MemoryStore:
             if key in ttl:
                 self.expiries[key] = self.clock.time() + ttl[key]
 
-    def read_hashes(self, keys: Sequence[str]) -> list[dict[str, str]]:
+    def read_hashes(self, keys: Sequence[str]) -> list[dict[str, str] | None]:
         self._expire_due()
         return [
-            {
+            None
+            if any(key in kind for kind in (self.lists, self.sets, self.strings, self.zsets))
+            else {
                 field.decode(errors="replace"): value.decode(errors="replace")
                 for field, value in self.hashes.get(key, {}).items()
             }

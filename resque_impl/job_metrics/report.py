@@ -3,8 +3,8 @@
 Percentiles come from the histogram as Prometheus's ``histogram_quantile`` computes them: the bucket
 holding the wanted rank, interpolated linearly between its bounds; a rank in the ``+Inf`` bucket
 reports the largest finite bound (1,000 s). A minute hash that is not in this layout's version, or
-holds a field or value this reader does not understand, is skipped whole and counted in
-:attr:`JobMetricsReport.skipped`.
+holds a field or value this reader does not understand (or is not a hash at all), is skipped whole and
+counted in :attr:`JobMetricsReport.skipped`.
 """
 
 from __future__ import annotations
@@ -131,10 +131,12 @@ def read_job_metrics(store: StoreProtocol, now: float, minutes: int) -> JobMetri
     per_minute: list[MinuteTotals] = []
     skipped = 0
     for name, fields in zip(names, hashes, strict=True):
-        if not fields:
+        if fields == {}:
             per_minute.append(MinuteTotals(name, 0, 0))
             continue
         try:
+            if fields is None:
+                raise _Junk("not a hash")
             totals, found = _parse(fields)
         except (_Junk, ValueError):
             skipped += 1

@@ -12,6 +12,21 @@ from resque_impl.store.base import Command, StoreBase
 
 __all__ = ["MetricCommands"]
 
+# HGETALL of each key, or 0 for a key that is not a hash (whose HGETALL would fail the whole read).
+_READ_HASHES = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('TYPE', key).ok == 'hash' then
+    out[i] = redis.call('HGETALL', key)
+  elseif redis.call('EXISTS', key) == 1 then
+    out[i] = 0
+  else
+    out[i] = {}
+  end
+end
+return out
+"""
+
 
 class MetricCommands(StoreBase):
     def record_duration(self, class_name: str, seconds: float, bucket: str) -> None:
@@ -62,14 +77,17 @@ class MetricCommands(StoreBase):
         if commands:
             self._round_trip(commands)
 
-    def read_hashes(self, keys: Sequence[str]) -> list[dict[str, str]]:
-        """Each hash of ``keys`` (empty for a missing one), fields and values as text, in one round trip;
-        bytes that are not UTF-8 are replaced, for the reader to reject."""
+    def read_hashes(self, keys: Sequence[str]) -> list[dict[str, str] | None]:
+        """Each hash of ``keys`` (empty for a missing key, ``None`` for a key of another type), fields and
+        values as text, in one round trip; bytes that are not UTF-8 are replaced, for the reader to
+        reject."""
         if not keys:
             return []
-        replies = self._round_trip([("HGETALL", key) for key in keys])
+        replies = self._script(_READ_HASHES)(keys=list(keys))
         return [
-            {field.decode(errors="replace"): value.decode(errors="replace") for field, value in _pairs(raw)}
+            None
+            if isinstance(raw, int)
+            else {field.decode(errors="replace"): value.decode(errors="replace") for field, value in _pairs(raw)}
             for raw in replies
         ]
 

@@ -81,13 +81,21 @@ def test_one_minute_covers_only_the_current_one(recorded: Any, clock: ManualCloc
         {"v": "1", "surprise": "1"},
         {"v": "1", "seconds:A": "nan"},
         {"v": "1", "failures:A": "-1"},
+        None,
     ],
 )
 def test_a_minute_hash_with_junk_is_skipped_and_counted(
-    recorded: Any, clock: ManualClock, junk: dict[str, Any]
+    recorded: Any, clock: ManualClock, junk: dict[str, Any] | None
 ) -> None:
     key = recorded.keys.job_metrics_minute("202611272344")
-    if isinstance(recorded, MemoryStore):
+    if junk is None:  # not even a hash
+        if isinstance(recorded, MemoryStore):
+            recorded.hashes.pop(key)
+            recorded.strings[key] = b"junk"
+        else:
+            recorded.client.delete(key)
+            recorded.client.set(key, "junk")
+    elif isinstance(recorded, MemoryStore):
         recorded.hashes[key] = {k.encode(): v.encode() for k, v in junk.items()}
     else:
         recorded.client.delete(key)

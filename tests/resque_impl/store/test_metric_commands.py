@@ -39,6 +39,13 @@ def test_add_to_hashes_adds_counts_and_sums_and_sets_fields(store: Any) -> None:
     assert store.read_hashes([]) == []
 
 
+def test_read_hashes_answers_none_for_a_key_of_another_type(store: Any) -> None:
+    store.push("q", b"job")
+    store.add_to_hashes({"resque:h": {"n": 1}})
+
+    assert store.read_hashes([store.keys.queue("q"), "resque:h"]) == [None, {"n": "1"}]
+
+
 def test_add_to_hashes_sets_a_time_to_live(store: Any, clock: Any) -> None:
     if hasattr(store, "clock"):
         store.clock = clock

@@ -88,10 +88,11 @@ def test_a_junk_metrics_record_is_skipped_and_counted_not_a_500(
     client: FlaskClient, recorded: Resque, redis_client: redis.Redis
 ) -> None:
     redis_client.hset(recorded.keys.job_metrics_minute("202611272342"), mapping={"v": "9", "processed": "x"})
+    redis_client.set(recorded.keys.job_metrics_minute("202611272341"), "not a hash")
     response = client.get("/job-metrics")
     assert response.status_code == 200
-    assert "Skipped 1 minute record" in response.get_data(as_text=True)
-    assert client.get("/api/job-metrics").get_json()["skipped_keys"] == 1
+    assert "Skipped 2 minute records" in response.get_data(as_text=True)
+    assert client.get("/api/job-metrics").get_json()["skipped_keys"] == 2
 
 
 def test_with_nothing_recorded_the_page_says_so(client: FlaskClient) -> None:
