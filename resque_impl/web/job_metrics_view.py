@@ -11,11 +11,13 @@ from typing import Any
 from resque_impl.job_metrics import MAX_MINUTES, read_job_metrics
 from resque_impl.store import StoreProtocol
 
-__all__ = ["DEFAULT_MINUTES", "MAX_MINUTES", "SORT_KEYS", "job_metrics_page"]
+__all__ = ["DEFAULT_MINUTES", "MAX_CLASSES", "MAX_MINUTES", "SORT_KEYS", "job_metrics_page"]
 
 #: Minutes the page covers unless ``?minutes=`` says otherwise.
 DEFAULT_MINUTES = 60
 #: Columns the table can be sorted by (``?sort=``); ``class`` sorts by name, the rest largest first.
+#: Rows the page lists at most (the first ones in the chosen order); ``classes_total`` says how many.
+MAX_CLASSES = 500
 SORT_KEYS = ("class", "executions", "failures", "failure_rate", "mean", "p50", "p95", "p99")
 
 NOTE = (
@@ -35,6 +37,8 @@ def job_metrics_page(store: StoreProtocol, now: float, minutes: int, sort: str) 
         classes.sort(key=lambda row: (row[sort] is None, -(row[sort] or 0), row["class"]))
     return {
         **report,
+        "classes": classes[:MAX_CLASSES],
+        "classes_total": len(classes),
         "sort": sort,
         "sort_keys": list(SORT_KEYS),
         "processed": sum(minute["processed"] for minute in report["per_minute"]),

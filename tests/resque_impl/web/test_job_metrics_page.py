@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from resque_impl import ManualClock, Resque
 from resque_impl.events import JOB_FAILED, JOB_FINISHED, EventBus
 from resque_impl.job_metrics import JobMetricsRecorder
+from resque_impl.web.job_metrics_view import MAX_CLASSES
 
 
 @pytest.fixture
@@ -93,6 +94,20 @@ def test_a_junk_metrics_record_is_skipped_and_counted_not_a_500(
     assert response.status_code == 200
     assert "Skipped 2 minute records" in response.get_data(as_text=True)
     assert client.get("/api/job-metrics").get_json()["skipped_keys"] == 2
+
+
+def test_the_page_lists_at_most_max_classes_rows(client: FlaskClient, resque: Resque, clock: ManualClock) -> None:
+    bus = EventBus()
+    recorder = JobMetricsRecorder(resque.store, clock).attach(bus)
+    for n in range(MAX_CLASSES + 5):
+        bus.emit(JOB_FINISHED, {"run_time": 0.01}, {"class": f"Job{n:04d}"})
+    recorder.detach()
+    data = client.get("/api/job-metrics?sort=class").get_json()
+    assert (len(data["classes"]), data["classes_total"]) == (MAX_CLASSES, MAX_CLASSES + 5)
+    assert data["classes"][0]["class"] == "Job0000"
+    assert f"Showing the first {MAX_CLASSES} of {MAX_CLASSES + 5:,} classes" in client.get("/job-metrics").get_data(
+        as_text=True
+    )
 
 
 def test_with_nothing_recorded_the_page_says_so(client: FlaskClient) -> None:
