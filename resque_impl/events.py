@@ -89,11 +89,8 @@ class Event(NamedTuple):
 
 
 class EventLog:
-    """A handler that keeps each event it receives, in order, in :attr:`events`::
-
-    log = EventLog()
-    resque.events.subscribe(ALL_EVENTS, log)
-    """
+    """A handler that keeps each event it receives, in order, in :attr:`events`; subscribe it as any
+    handler: ``resque.events.subscribe(ALL_EVENTS, log)``."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
