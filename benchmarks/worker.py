@@ -11,6 +11,7 @@ Targets (issues 3 and 17), as ratios because machines are noisy:
 * as operators run them (``resque-impl work --burst``, process start included, as is Ruby's):
   fork per job >= 1.5x Ruby Resque's forking worker, no fork >= 2.5x Ruby's with ``FORK_PER_JOB=false``;
 * about one Redis round trip per job (acknowledge and reserve together);
+* per-class job metrics (on by default) cost the no-fork worker < 5 % of its rate (issue 23);
 * resident memory growth < 5 MB over 100,000 no-fork jobs;
 * an idle worker picks up a job pushed by our producers within 50 ms (p99).
 
@@ -65,9 +66,15 @@ def _fill(resque: Resque, jobs: int) -> None:
     resque.enqueue_many(Noop, [(n,) for n in range(jobs)])
 
 
-def _worker(resque: Resque, fork: bool, reliable: bool = True, queues: tuple[str, ...] = ("bench",)) -> Worker:
+def _worker(
+    resque: Resque,
+    fork: bool,
+    reliable: bool = True,
+    queues: tuple[str, ...] = ("bench",),
+    job_metrics: bool = True,
+) -> Worker:
     # No push notifications: burst runs never idle, and the subscription would be one more connection.
-    options = WorkerOptions(fork_per_job=fork, burst=True, notify=False, reliable=reliable)
+    options = WorkerOptions(fork_per_job=fork, burst=True, notify=False, reliable=reliable, job_metrics=job_metrics)
     return Worker(list(queues), resque=resque, options=options, hooks=WorkerHooks())
 
 
@@ -106,6 +113,12 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
         candidates: dict[str, tuple[int, Callable[[], object], Callable[[], object], bool]] = {
             "lpop": (jobs, lambda: _fill(resque, jobs), bare_lpop, False),
             "no_fork": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False).work(), True),
+            "no_fork_no_metrics": (
+                jobs,
+                lambda: _fill(resque, jobs),
+                lambda: _worker(resque, False, job_metrics=False).work(),
+                True,
+            ),
             "no_fork_plain": (jobs, lambda: _fill(resque, jobs), lambda: _worker(resque, False, False).work(), True),
             "no_fork_wild": (
                 jobs,
@@ -166,6 +179,7 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
     rate = {name: sample.rate() for name, sample in samples.items()}
     no_fork_ratio, fork_ratio = rate["no_fork"] / rate["lpop"], rate["fork"] / rate["bare_fork"]
     decoded = rate["no_fork"] / rate["lpop_json"]
+    metrics_ratio = rate["no_fork"] / rate["no_fork_no_metrics"]
     trips = statistics.median(samples["no_fork"].reads)
     rows = [
         Measurement("bare loop, one redis-py LPOP per job", rate["lpop"], "jobs/s"),
@@ -173,6 +187,8 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
         Measurement("ours, no fork (reliable fetch)", rate["no_fork"], "jobs/s"),
         Measurement("  ours no fork / bare LPOP loop", no_fork_ratio, "x", ">= 0.8x", no_fork_ratio >= 0.8),
         Measurement("  ours no fork / bare LPOP + json.loads loop", decoded, "x", ">= 0.8x", decoded >= 0.8),
+        Measurement("ours, no fork, --no-job-metrics", rate["no_fork_no_metrics"], "jobs/s"),
+        Measurement("  with job metrics / without", metrics_ratio, "x", ">= 0.95x", metrics_ratio >= 0.95),
         Measurement("ours, no fork, --no-reliable (Ruby's LPOP)", rate["no_fork_plain"], "jobs/s"),
         Measurement("  ... / bare LPOP loop", rate["no_fork_plain"] / rate["lpop"], "x"),
         Measurement("ours, no fork, queues critical,* (wildcard)", rate["no_fork_wild"], "jobs/s"),
@@ -196,6 +212,7 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
     rows += _process_rows(rate)
     rows.append(Measurement("round trips per job, ours no fork", trips, "", "~1 (<= 1.05)", trips <= 1.05))
     labels = {
+        "no_fork_no_metrics": "ours no fork, --no-job-metrics",
         "no_fork_plain": "ours no fork, --no-reliable",
         "no_fork_wild": "ours no fork, wildcard",
         "fork": "ours fork",

@@ -51,6 +51,7 @@ from resque_impl.errors import (
     PayloadDecodeError,
     PayloadTooLargeError,
 )
+from resque_impl.events import JOB_ENQUEUED, EventBus
 from resque_impl.failure import (
     FailureBackend,
     FailureSink,
@@ -101,6 +102,8 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
     :param max_payload_bytes: larger payloads are refused at enqueue (default 10 MB).
     :param socket_timeout: seconds before an unreachable or stalled server is an error.
     :param enqueued_at: add ``"enqueued_at"`` (epoch seconds from ``clock``) to every payload written.
+    :param events: the job-event stream to announce on (default: a new one, :attr:`events`); see
+        :mod:`resque_impl.events`.
 
     While a test mode is active (:mod:`resque_impl.testing`), :attr:`store`, :attr:`clock` and
     :attr:`failures` are the mode's (see :mod:`resque_impl.testmode`).
@@ -118,6 +121,7 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
         enqueued_at: bool = False,
+        events: EventBus | None = None,
     ) -> None:
         if store is None:
             connection = connect(redis, socket_timeout=socket_timeout)
@@ -132,6 +136,8 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
             raise ConfigurationError(f"max_payload_bytes must be positive, got {max_payload_bytes}")
         self.max_payload_bytes = max_payload_bytes
         self.enqueued_at = enqueued_at
+        #: The job-event stream the client, workers and scheduler of this instance announce on.
+        self.events = events if events is not None else EventBus()
         self._failure_spec = failure_backend
         self._failures: FailureBackend = self.failure_backend_for(store, self._clock)
 
@@ -252,12 +258,16 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         target = self._queue_for(name, cls, queue)
         if cls is None:
             self.store.push(target, self._encode(name, args))
+            self._announce_enqueued(target, name, 1)
             return True
         # Arguments are checked now, before any hook runs; encoded once no hook can change them.
         payload = self._encode(name, args)
-        return run_enqueue(
+        pushed = run_enqueue(
             cls, args, lambda hooked: self.store.push(target, self._encode(name, args) if hooked else payload)
         )
+        if pushed:
+            self._announce_enqueued(target, name, 1)
+        return pushed
 
     def enqueue_many(self, job_class: JobClass, args_list: Iterable[Sequence[Any]], *, queue: str | None = None) -> int:
         """Push one job per argument list, pipelined; returns how many were pushed (vetoes excluded).
@@ -271,10 +281,15 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         if cls is not None and hook_names(cls, "before_enqueue"):
             jobs = [(args, self._encode(name, args)) for args, _ in jobs if run_before_enqueue(cls, args)]
         self.store.push_many({target: [payload for _, payload in jobs]})
+        self._announce_enqueued(target, name, len(jobs))
         if cls is not None:
             for args, _ in jobs:
                 run_after_enqueue(cls, args)
         return len(jobs)
+
+    def _announce_enqueued(self, queue: str, class_name: str, count: int) -> None:
+        if count and self.events.listening(JOB_ENQUEUED):
+            self.events.emit(JOB_ENQUEUED, {"count": count}, {"class": class_name, "queue": queue})
 
     def push(self, queue: str, item: Any) -> None:
         """Push a ready-made item onto ``queue`` without hooks, like Ruby's ``Resque.push``.

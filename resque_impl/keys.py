@@ -203,3 +203,12 @@ class Keys:
     def job_duration_classes(self) -> str:
         """*Extension*: set of class names that have a :meth:`job_durations` hash."""
         return self.key("metrics:duration_classes")
+
+    def job_metrics_minute(self, minute: str) -> str:
+        """*Extension*: hash of per-class job metrics for one UTC minute ``YYYYMMDDHHMM``, expiring
+        (see :mod:`resque_impl.job_metrics.layout`)."""
+        return self.key(f"metrics:job:{minute}")
+
+    def job_metrics_day(self, day: str) -> str:
+        """*Extension*: hash of per-class job metrics for one UTC day ``YYYYMMDD``, expiring."""
+        return self.key(f"metrics:job:day:{day}")

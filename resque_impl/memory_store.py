@@ -108,6 +108,7 @@ class MemoryStore:
         for key in [key for key, when in self.expiries.items() if when <= now]:
             del self.expiries[key]
             self.strings.pop(key, None)
+            self.hashes.pop(key, None)
 
     def _publish(self, queue: str) -> None:
         self.published += 1
@@ -637,6 +638,40 @@ class MemoryStore:
             }
             for name in sorted(self.sets.get(self.keys.job_duration_classes, ()))
         }
+
+    def add_to_hashes(
+        self,
+        increments: Mapping[str, Mapping[str, int | float]],
+        *,
+        set_fields: Mapping[str, str] | None = None,
+        ttl: Mapping[str, int] | None = None,
+    ) -> None:
+        self._expire_due()
+        ttl = ttl or {}
+        for key, fields in increments.items():
+            values = self._hash(key)
+            for field, text in (set_fields or {}).items():
+                values[field.encode()] = text.encode()
+            for field, amount in fields.items():
+                name = field.encode()
+                if isinstance(amount, int):
+                    values[name] = str(int(values.get(name, b"0")) + amount).encode()
+                else:
+                    values[name] = repr(float(values.get(name, b"0")) + amount).encode()
+            if key in ttl:
+                self.expiries[key] = self.clock.time() + ttl[key]
+
+    def read_hashes(self, keys: Sequence[str]) -> list[dict[str, str] | None]:
+        self._expire_due()
+        return [
+            None
+            if any(key in kind for kind in (self.lists, self.sets, self.strings, self.zsets))
+            else {
+                field.decode(errors="replace"): value.decode(errors="replace")
+                for field, value in self.hashes.get(key, {}).items()
+            }
+            for key in keys
+        ]
 
     def queue_heads(self, queues: Sequence[str]) -> dict[str, bytes | None]:
         heads: dict[str, bytes | None] = {}

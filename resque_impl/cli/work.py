@@ -90,6 +90,11 @@ def _verbosity(flag_count: int) -> int:
 @click.option("--max-jobs", type=click.IntRange(min=1), help="Exit 0 after N jobs. [env: RESQUE_MAX_JOBS]")
 @click.option("--max-memory", type=float, help="Exit 0 after a job once RSS exceeds MB. [env: RESQUE_MAX_MEMORY]")
 @click.option("--heartbeat-interval", type=float, help="Seconds between heartbeats (60).")
+@click.option(
+    "--job-metrics/--no-job-metrics",
+    default=None,
+    help="Record per-class job metrics for the dashboard (default). [env: RESQUE_JOB_METRICS]",
+)
 @pass_context
 def work(
     ctx: Context,
@@ -110,6 +115,7 @@ def work(
     max_jobs: int | None,
     max_memory: float | None,
     heartbeat_interval: float | None,
+    job_metrics: bool | None,
 ) -> None:
     """Work jobs from QUEUES until TERM/INT (now) or QUIT (after the current job).
 
@@ -129,6 +135,7 @@ def work(
             max_jobs=max_jobs,
             max_memory_mb=max_memory,
             heartbeat_interval=heartbeat_interval,
+            job_metrics=job_metrics,
         )
         if interval == 0:
             options = options.replace(burst=True)

@@ -37,6 +37,7 @@ from resque_impl.client import Resque
 from resque_impl.codec import loads
 from resque_impl.delayed import DEFAULT_BATCH_SIZE
 from resque_impl.errors import ResqueConnectionError, ResqueError
+from resque_impl.events import JOB_SCHEDULED
 from resque_impl.scheduler.lock import MasterLock
 from resque_impl.scheduler.recurring import Recurring, queue_for
 from resque_impl.scheduler.schedule import ScheduleEntry, parse_schedule
@@ -132,6 +133,8 @@ class Scheduler:
         )
         if moved:
             log.info("queued %d delayed job(s)", moved)
+            if self.resque.events.listening(JOB_SCHEDULED):
+                self.resque.events.emit(JOB_SCHEDULED, {"count": moved}, {"scheduler": self.lock.identity})
         if self._keep_going():
             self.recurring.fire_due(self._since, now)
             self._since = now

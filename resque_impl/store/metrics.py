@@ -6,11 +6,26 @@ Run times are kept per job class in a hash of bucket counts (``le:<upper bound>`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from resque_impl.store.base import StoreBase
+from resque_impl.store.base import Command, StoreBase
 
 __all__ = ["MetricCommands"]
+
+# HGETALL of each key, or 0 for a key that is not a hash (whose HGETALL would fail the whole read).
+_READ_HASHES = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('TYPE', key).ok == 'hash' then
+    out[i] = redis.call('HGETALL', key)
+  elseif redis.call('EXISTS', key) == 1 then
+    out[i] = 0
+  else
+    out[i] = {}
+  end
+end
+return out
+"""
 
 
 class MetricCommands(StoreBase):
@@ -36,6 +51,45 @@ class MetricCommands(StoreBase):
             name: {field.decode(): value.decode() for field, value in _pairs(raw)}
             for name, raw in zip(names, hashes, strict=True)
         }
+
+    def add_to_hashes(
+        self,
+        increments: Mapping[str, Mapping[str, int | float]],
+        *,
+        set_fields: Mapping[str, str] | None = None,
+        ttl: Mapping[str, int] | None = None,
+    ) -> None:
+        """Add to fields of hashes (``HINCRBY`` for ints, ``HINCRBYFLOAT`` for floats), set
+        ``set_fields`` in each of them, and set each one's time to live in seconds (``ttl[key]``, when
+        given), all in one round trip."""
+        commands: list[Command] = []
+        ttl = ttl or {}
+        for key, fields in increments.items():
+            for field, value in (set_fields or {}).items():
+                commands.append(("HSET", key, field, value))
+            for field, amount in fields.items():
+                if isinstance(amount, int):
+                    commands.append(("HINCRBY", key, field, amount))
+                else:
+                    commands.append(("HINCRBYFLOAT", key, field, repr(float(amount))))
+            if key in ttl:
+                commands.append(("EXPIRE", key, ttl[key]))
+        if commands:
+            self._round_trip(commands)
+
+    def read_hashes(self, keys: Sequence[str]) -> list[dict[str, str] | None]:
+        """Each hash of ``keys`` (empty for a missing key, ``None`` for a key of another type), fields and
+        values as text, in one round trip; bytes that are not UTF-8 are replaced, for the reader to
+        reject."""
+        if not keys:
+            return []
+        replies = self._script(_READ_HASHES)(keys=list(keys))
+        return [
+            None
+            if isinstance(raw, int)
+            else {field.decode(errors="replace"): value.decode(errors="replace") for field, value in _pairs(raw)}
+            for raw in replies
+        ]
 
     def queue_heads(self, queues: Sequence[str]) -> dict[str, bytes | None]:
         """The next payload of each queue (``None`` for an empty one), in one round trip."""

@@ -51,6 +51,7 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("queues.queues", "Queues", frozenset({"queues.queues", "queues.queue"})),
     ("workers.workers", "Workers", frozenset({"workers.workers", "workers.worker"})),
     ("failed.failed", "Failed", frozenset({"failed.failed"})),
+    ("job_metrics.job_metrics", "Job metrics", frozenset({"job_metrics.job_metrics"})),
     ("stats.stats", "Stats", frozenset({"stats.stats", "stats.keys", "stats.key"})),
 )
 #: Added to :data:`NAV` while the scheduler is in use (as resque-scheduler adds resque-web's tabs).

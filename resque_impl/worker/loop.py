@@ -251,6 +251,7 @@ class WorkLoop:
         set_title(f"Processing {job.queue} since {int(worker.now())} [{job.describe()}]")
         logger.info("got: %s from %s", job.describe(), job.queue)
         timeout = job_timeout(worker, job)
+        worker.begin(job)
         run = self._work_forked if self.options.fork_per_job else self._work_here
         outcome = run(job, timeout)
         if outcome is None:

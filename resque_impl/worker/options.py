@@ -20,6 +20,8 @@ setting                            environment variable              meaning
                                                                      past this; exit (code 0) when the
                                                                      worker's own RSS is past it
 ``notify`` (True)                  ``RESQUE_NOTIFY`` (``false``)     wake on producers' pub/sub notices
+``job_metrics`` (True)             ``RESQUE_JOB_METRICS``            record per-class job metrics in
+                                   (``false``)                       Redis (:mod:`resque_impl.job_metrics`)
 ``reconnect_max_delay`` (2.0)                                        longest pause between tries to reach
                                                                      Redis (so a worker is back at work
                                                                      within about 2 s of Redis)
@@ -79,6 +81,7 @@ class WorkerOptions:
     max_jobs: int | None = None
     max_memory_mb: float | None = None
     notify: bool = True
+    job_metrics: bool = True
     reconnect_max_delay: float = 2.0
 
     def __post_init__(self) -> None:
@@ -114,6 +117,7 @@ class WorkerOptions:
             "term_child": env_flag(environ.get("TERM_CHILD")),
             "graceful_term": env_flag(environ.get("GRACEFUL_TERM")),
             "notify": env_flag(environ.get("RESQUE_NOTIFY")),
+            "job_metrics": env_flag(environ.get("RESQUE_JOB_METRICS")),
         }
         numbers = {
             "interval": _number(environ, "INTERVAL"),

@@ -24,6 +24,7 @@ import functools
 import logging
 import os
 import socket
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,8 +33,11 @@ from resque_impl.clock import Clock, SystemClock, format_heartbeat, format_run_a
 from resque_impl.codec import dumps, loads
 from resque_impl.default import current
 from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit, ResqueConnectionError
+from resque_impl.events import WORKER_STOPPED
+from resque_impl.job_metrics import JobMetricsRecorder
 from resque_impl.store import Ack
 from resque_impl.store.fetch import encode_working_on
+from resque_impl.worker.announce import announce_end, announce_recovered, announce_reserved, announce_started
 from resque_impl.worker.hooks import WorkerHooks, default_worker_hooks
 from resque_impl.worker.loop import WorkLoop
 from resque_impl.worker.options import WorkerOptions
@@ -82,6 +86,7 @@ class Worker:
         self.queues = as_patterns(queues)
         self.resque = resque if resque is not None else current()
         self.store = self.resque.store
+        self.events = self.resque.events
         self.options = options if options is not None else WorkerOptions()
         self.hooks = hooks if hooks is not None else default_worker_hooks
         self.clock = clock if clock is not None else self.resque.clock
@@ -101,6 +106,9 @@ class Worker:
         self.before_first_fork_ran = False
         # the `queues` set the wildcard patterns were last expanded from (see _fetch)
         self._queue_set: tuple[str, ...] | None = None
+        # perf_counter() when the current job was reserved / begun, for the events' run_time
+        self._reserved_at = 0.0
+        self._begun_at: float | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.id}>"
@@ -134,7 +142,10 @@ class Worker:
         self.store.remove_heartbeat(self.id)
 
     def unregister(self, error: BaseException | None = None) -> None:
-        """Leave the registry, like Ruby's ``unregister_worker``: see :meth:`retire`."""
+        """Leave the registry, like Ruby's ``unregister_worker``: see :meth:`retire`. Announces
+        ``worker.stopped`` first, so that subscribers holding buffered data can flush it."""
+        if self.events.listening(WORKER_STOPPED):
+            self.events.emit(WORKER_STOPPED, {}, {"worker": self.id})
         self.retire(self.id, error)
         self.current = None
 
@@ -154,7 +165,7 @@ class Worker:
             return self.queues.expand()
         return self.queues.expand(self.store.queue_names())
 
-    def _fetch(self, ack: Ack | None, reserve: bool) -> ReservedJob | None:
+    def _fetch(self, ended: tuple[ReservedJob, Outcome] | None, reserve: bool) -> ReservedJob | None:
         # With wildcards, the list is expanded from the `queues` set as last seen and the store checks,
         # in the same round trip, that the set is still that one (else it answers "stale" with the set).
         patterns, queue_set = self.queues, None
@@ -167,6 +178,7 @@ class Worker:
             if queue_set is None:
                 queue_set = self._queue_set = tuple(self.store.queue_names())
             queues = patterns.expand(queue_set)
+        ack = Ack(ended[0].queue, ended[0].raw, ended[1].failed) if ended is not None else None
         fetched = self.store.fetch(
             self.id,
             queues,
@@ -177,10 +189,11 @@ class Worker:
             max_payload=self.resque.max_payload_bytes,
             queue_set=queue_set,
         )
-        if ack is not None:
+        if ended is not None:
             self.current = None
             self.processed += 1
-            self.failed += ack.failed
+            self.failed += ended[1].failed
+            self._announce_end(*ended)
         if fetched.state == "stale":
             self._queue_set = fetched.queue_set
             return self._fetch(None, True)
@@ -194,7 +207,24 @@ class Worker:
             )
         else:
             self.current = ReservedJob.read(fetched.queue, fetched.payload)
+        self._reserved(self.current)
         return self.current
+
+    def _reserved(self, job: ReservedJob) -> None:
+        self._reserved_at = time.perf_counter()
+        self._begun_at = None
+        announce_reserved(self.events, self.clock, job, self.id)
+
+    def begin(self, job: ReservedJob) -> None:
+        """Note that this worker's process starts running ``job`` now (before any fork), announcing
+        ``job.started``; the run time announced at acknowledgement counts from here. :meth:`perform`
+        calls it when nobody has."""
+        self._begun_at = time.perf_counter()
+        announce_started(self.events, job, self.id)
+
+    def _announce_end(self, job: ReservedJob, outcome: Outcome) -> None:
+        started = self._begun_at if self._begun_at is not None else self._reserved_at
+        announce_end(self.events, job, outcome, self.id, time.perf_counter() - started)
 
     def reserve(self) -> ReservedJob | None:
         """Take the first job of the first non-empty queue and mark this worker busy with it, in one
@@ -213,10 +243,13 @@ class Worker:
         queue, payload = held[0]
         self.store.set_working_on(self.id, encode_working_on(queue, format_run_at(self.now()), payload))
         self.current = ReservedJob.read(queue, payload)
+        self._reserved(self.current)
         return self.current
 
     def perform(self, job: ReservedJob) -> Outcome:
         """Run ``job`` in this process with its hooks; never raises (failures become the outcome)."""
+        if self._begun_at is None:
+            self.begin(job)
         return perform_in_process(self.resque, job, self.id)
 
     def fail(self, job: ReservedJob, error: BaseException) -> Outcome:
@@ -241,8 +274,9 @@ class Worker:
 
     def acknowledge(self, job: ReservedJob, outcome: Outcome, *, reserve_next: bool = False) -> ReservedJob | None:
         """Mark ``job`` finished (working-on record cleared, stats counted, in-flight entry dropped) and,
-        with ``reserve_next``, reserve the next job, in one round trip."""
-        return self._fetch(Ack(job.queue, job.raw, outcome.failed), reserve_next)
+        with ``reserve_next``, reserve the next job, in one round trip. Announces ``job.finished`` or
+        ``job.failed`` once Redis answered, with the run time since :meth:`begin`."""
+        return self._fetch((job, outcome), reserve_next)
 
     def done(self, job: ReservedJob, outcome: Outcome, *, reserve_next: bool = False) -> ReservedJob | None:
         """:meth:`save_failure`, then :meth:`acknowledge`: the step after :meth:`perform`."""
@@ -258,11 +292,18 @@ class Worker:
     def work(self, interval: float | None = None, *, burst: bool | None = None) -> int:
         """Run until told to stop (a signal, ``burst`` with the queues drained, a restart policy) and
         return the exit code (0). ``interval`` and ``burst`` override :attr:`options`. Installs signal
-        handlers when called from the main thread."""
+        handlers when called from the main thread. Records per-class job metrics while it runs unless
+        ``options.job_metrics`` is off (see :mod:`resque_impl.job_metrics`)."""
         changes: dict[str, Any] = {"interval": interval, "burst": burst}
         if interval == 0:
             changes["burst"] = True
-        return WorkLoop(self, self.options.replace(**changes)).run()
+        loop = WorkLoop(self, self.options.replace(**changes))
+        recorder = JobMetricsRecorder(self.store, self.clock).attach(self.events) if loop.options.job_metrics else None
+        try:
+            return loop.run()
+        finally:
+            if recorder is not None:
+                recorder.detach()
 
     # -- dead workers ----------------------------------------------------------------------------------
     def prune_dead_workers(self) -> list[str]:
@@ -332,6 +373,7 @@ class Worker:
         recovered, poison = self.store.recover_inflight(worker_id, self.options.max_recoveries)
         if recovered:
             logger.warning("requeued %d in-flight job(s) of worker %s", recovered, worker_id)
+            announce_recovered(self.events, worker_id, recovered, self.id)
         for queue, payload in poison:
             job = ReservedJob.read(queue, payload)
             self.save_failure(job, self._poison(job, worker_id, f"its worker died again (last: {worker_id})"))
@@ -357,6 +399,7 @@ class Worker:
             return self._poison(job, self.id, f"its process died again ({error})")
         if recovered:
             logger.warning("requeued %s: %s", job.describe(), error)
+            announce_recovered(self.events, self.id, recovered, self.id)
             self.current = None
             return None
         return self.fail(job, error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from resque_impl.web.blueprints.failed import blueprint as failed
+from resque_impl.web.blueprints.job_metrics import blueprint as job_metrics
 from resque_impl.web.blueprints.meta import blueprint as meta
 from resque_impl.web.blueprints.overview import blueprint as overview
 from resque_impl.web.blueprints.queues import blueprint as queues
@@ -18,4 +19,4 @@ from resque_impl.web.blueprints.workers import blueprint as workers
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS: tuple[Blueprint, ...] = (overview, queues, workers, failed, stats, scheduler, meta)
+BLUEPRINTS: tuple[Blueprint, ...] = (overview, queues, workers, failed, job_metrics, stats, scheduler, meta)

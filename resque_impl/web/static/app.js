@@ -1,4 +1,5 @@
-// resque-impl dashboard: live refresh of page bodies and confirmation of destructive actions.
+// resque-impl dashboard: live refresh of page bodies, confirmation of destructive actions, and the
+// overview's throughput chart.
 // Served from the package (no CDN); the Content-Security-Policy allows no inline script.
 (function () {
   "use strict";
@@ -84,10 +85,105 @@
     window.setInterval(refresh, seconds * 1000);
   }
 
+  // The overview's throughput chart: processed and failed jobs per minute, read from the JSON of
+  // /api/job-metrics and drawn as SVG bars. A live refresh replaces the chart's element, so it is
+  // drawn again at once from the last data, then from fresh data.
+  var SVG = "http://www.w3.org/2000/svg";
+  var HEIGHT = 140;
+  var AXIS = 16;
+  var lastChartData = null;
+
+  function svg(name, attributes, text) {
+    var element = document.createElementNS(SVG, name);
+    Object.keys(attributes).forEach(function (key) {
+      element.setAttribute(key, attributes[key]);
+    });
+    if (text !== undefined) {
+      element.textContent = text;
+    }
+    return element;
+  }
+
+  function clockOf(minute) {
+    // "YYYYMMDDHHMM" (UTC) -> "HH:MM UTC"
+    return minute.slice(8, 10) + ":" + minute.slice(10, 12) + " UTC";
+  }
+
+  function drawChart(holder, data) {
+    var minutes = data.per_minute || [];
+    var most = 1;
+    minutes.forEach(function (m) {
+      most = Math.max(most, m.processed);
+    });
+    // Drawn at the element's own width, so that labels are not stretched.
+    var width = Math.max(holder.clientWidth, 240);
+    var plot = HEIGHT - AXIS;
+    var step = width / Math.max(minutes.length, 1);
+    var root = svg("svg", { viewBox: "0 0 " + width + " " + HEIGHT, class: "chart" });
+    minutes.forEach(function (m, index) {
+      var x = index * step + 1;
+      var barWidth = Math.max(step - 2, 1);
+      var failed = Math.min(m.failed, m.processed);
+      var okHeight = ((m.processed - failed) / most) * plot;
+      var badHeight = (failed / most) * plot;
+      var group = svg("g", { class: "minute" });
+      group.appendChild(svg("title", {}, clockOf(m.minute) + ": " + m.processed + " processed, " + m.failed + " failed"));
+      group.appendChild(svg("rect", { class: "bar-ok", x: x, y: plot - okHeight - badHeight, width: barWidth, height: okHeight }));
+      group.appendChild(svg("rect", { class: "bar-bad", x: x, y: plot - badHeight, width: barWidth, height: badHeight }));
+      root.appendChild(group);
+    });
+    root.appendChild(svg("line", { class: "axis", x1: 0, y1: plot, x2: width, y2: plot }));
+    if (minutes.length) {
+      root.appendChild(svg("text", { class: "tick", x: 2, y: HEIGHT - 3 }, clockOf(minutes[0].minute)));
+      root.appendChild(svg("text", { class: "tick end", x: width - 2, y: HEIGHT - 3 }, clockOf(minutes[minutes.length - 1].minute)));
+    }
+    root.appendChild(svg("text", { class: "tick", x: 2, y: 12 }, most + " / min"));
+    holder.textContent = "";
+    holder.appendChild(root);
+    var total = 0;
+    var failedTotal = 0;
+    minutes.forEach(function (m) {
+      total += m.processed;
+      failedTotal += m.failed;
+    });
+    holder.setAttribute("data-processed", String(total));
+    holder.setAttribute("aria-label", total + " jobs processed and " + failedTotal + " failed in the last " + minutes.length + " minutes");
+  }
+
+  function updateChart() {
+    var holder = document.querySelector("[data-chart-url]");
+    if (!holder) {
+      return;
+    }
+    if (lastChartData) {
+      drawChart(holder, lastChartData);
+    }
+    fetch(holder.getAttribute("data-chart-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        lastChartData = data;
+        var current = document.querySelector("[data-chart-url]");
+        if (current) {
+          drawChart(current, data);
+        }
+      })
+      .catch(function () {
+        holder.classList.add("chart-error");
+      });
+  }
+
+  document.addEventListener("live:updated", updateChart);
+
   document.addEventListener("DOMContentLoaded", function () {
     var live = document.getElementById("live");
     if (live) {
       setupLive(live);
     }
+    updateChart();
   });
 })();

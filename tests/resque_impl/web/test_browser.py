@@ -1,12 +1,12 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright, headless, against the app
 served by waitress on a free port over a real redis-server.
 
-Checks the live overview update, retrying a failed job, removing a queue through its confirmation
-dialog, queueing a delayed timestamp now, running a schedule entry now, live refresh holding off while
-the pointer rests on an action, and that no page logs a script error or a Content-Security-Policy
-violation; saves a screenshot of every page under ``test-artifacts/web/``. The dashboard is started
-with a schedule file, as ``--schedule`` does. Without Chromium these tests skip, saying how to install
-it, except under ``CI=true``, where they fail.
+Checks the live overview update, the overview's throughput chart drawing and updating, retrying a
+failed job, removing a queue through its confirmation dialog, queueing a delayed timestamp now,
+running a schedule entry now, live refresh holding off while the pointer rests on an action, and that
+no page logs a script error or a Content-Security-Policy violation; saves a screenshot of every page
+under ``test-artifacts/web/``. The dashboard is started with a schedule file, as ``--schedule`` does.
+Without Chromium these tests skip, saying how to install it, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 
 from resque_impl import Resque
+from resque_impl.events import JOB_FAILED, JOB_FINISHED
+from resque_impl.job_metrics import JobMetricsRecorder
 from resque_impl.testing import RedisServer
 from resque_impl.web import create_app
 from tests.resque_impl.web.seed import file_schedule, seed_demo, seed_scheduler
@@ -187,6 +189,31 @@ def test_run_a_schedule_entry_now_from_the_schedule_page(page: Any, served: Serv
     assert served.redis.hgetall(served.resque.keys.last_enqueued_at) == {}
 
 
+def record_jobs(resque: Resque, finished: int, failed: int) -> None:
+    """Jobs as a worker's job-metrics subscriber records them, written at once."""
+    recorder = JobMetricsRecorder(resque.store, resque.clock).attach(resque.events)
+    for n in range(finished + failed):
+        name = JOB_FAILED if n < failed else JOB_FINISHED
+        resque.events.emit(name, {"run_time": 0.01 * (n + 1)}, {"class": "ChartJob"})
+    recorder.detach()
+
+
+def test_the_overview_draws_throughput_per_minute_and_updates_it_live(page: Any, served: Served) -> None:
+    record_jobs(served.resque, finished=5, failed=2)
+    page.goto(f"{served.url}/overview?refresh=1")
+
+    page.wait_for_selector(".throughput[data-processed='7'] svg")
+    assert page.locator(".throughput svg g.minute").count() == 60
+    drawn = "sel => [...document.querySelectorAll(sel)].filter(bar => Number(bar.getAttribute('height')) > 0).length"
+    assert page.evaluate(drawn, ".throughput rect.bar-bad") == 1  # this minute's failures
+    assert page.evaluate(drawn, ".throughput rect.bar-ok") == 1
+    record_jobs(served.resque, finished=3, failed=0)
+    page.wait_for_selector(".throughput[data-processed='10']", timeout=8_000)
+    assert "10 jobs processed and 2 failed" in (page.locator(".throughput").get_attribute("aria-label") or "")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-throughput.png"), full_page=True)
+
+
 PAGES = {
     "overview": "/overview",
     "working": "/working",
@@ -196,6 +223,7 @@ PAGES = {
     "worker": "/workers/vm:19891:high,email",
     "failed": "/failed",
     "failed-filtered": "/failed?class=ReportJob",
+    "job-metrics": "/job-metrics",
     "stats": "/stats",
     "keys": "/stats/keys",
     "key": "/stats/key?name=resque:queue:reports",
@@ -209,6 +237,7 @@ def test_screenshots_of_every_page(page: Any, served: Served) -> None:
         page.screenshot(path=str(ARTIFACTS / f"empty-{empty}.png"), full_page=True)
     now = served.resque.clock.time()
     seed_demo(served.resque, served.redis, now)
+    record_jobs(served.resque, finished=40, failed=3)
     batch = seed_scheduler(served.resque, served.redis, now)
     pages = {**PAGES, "delayed": "/delayed", "delayed-timestamp": f"/delayed/{batch}", "schedule": "/schedule"}
 

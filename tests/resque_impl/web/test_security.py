@@ -21,7 +21,7 @@ def test_the_route_table_has_pages_api_twins_and_actions(app: Flask) -> None:
     endpoints = {route.endpoint for route in routes(app)}
     pages = {"overview.overview", "queues.queues", "queues.queue", "workers.workers", "workers.worker",
              "workers.working", "failed.failed", "stats.stats", "stats.keys", "stats.key", "scheduler.delayed",
-             "scheduler.delayed_timestamp", "scheduler.schedule"}  # fmt: skip
+             "scheduler.delayed_timestamp", "scheduler.schedule", "job_metrics.job_metrics"}  # fmt: skip
     actions = {"queues.remove_queue", "failed.retry", "failed.retry_and_remove", "failed.remove",
                "failed.retry_all", "failed.clear", "scheduler.queue_now", "scheduler.cancel", "scheduler.clear",
                "scheduler.run_now"}  # fmt: skip

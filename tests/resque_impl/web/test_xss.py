@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 
 from resque_impl import Resque
 from resque_impl.codec import dumps
+from resque_impl.events import JOB_FAILED
+from resque_impl.job_metrics import JobMetricsRecorder
 from tests.resque_impl.web.routes import routes
 from tests.resque_impl.web.seed import failure_record, register_worker
 
@@ -72,6 +74,10 @@ def plant(resque: Resque, client: redis.Redis, now: float) -> dict[str, list[Any
         )
         client.set(keys.key(evil), evil)
         client.set(keys.worker(f"{evil}:w"), evil)  # unreadable working-on record
+    metrics = JobMetricsRecorder(resque.store, resque.clock).attach(resque.events)
+    for evil in CORPUS:
+        resque.events.emit(JOB_FAILED, {"run_time": 0.1}, {"class": evil})
+    metrics.detach()
     resque.failures.save(b'{"payload":"' + CORPUS[0].encode() + b'","error":"raw"}', "q")
     client.sadd(keys.workers, "broken:1:q")
     client.set(keys.worker("broken:1:q"), CORPUS[1])

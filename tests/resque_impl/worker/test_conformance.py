@@ -25,6 +25,8 @@ BACKTRACE_LINE = re.compile(r".+:\d+:in `.+'")
 
 
 def ruby_worker(resque: Resque, queues: list[str], **options: Any) -> Worker:
+    """A worker that leaves exactly Ruby's keys: job metrics (an extension Ruby does not write) off."""
+    options.setdefault("job_metrics", False)
     return Worker(queues, resque=resque, options=WorkerOptions(**options), hostname="vm", pid=19891)
 
 

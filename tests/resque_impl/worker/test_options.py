@@ -41,6 +41,12 @@ def test_environment_variables() -> None:
     assert not options.reliable
 
 
+def test_job_metrics_are_on_unless_the_environment_turns_them_off() -> None:
+    assert WorkerOptions().job_metrics
+    assert not WorkerOptions.from_env({"RESQUE_JOB_METRICS": "false"}).job_metrics
+    assert WorkerOptions.from_env({"RESQUE_JOB_METRICS": "1"}).job_metrics
+
+
 def test_interval_zero_means_burst() -> None:
     assert WorkerOptions.from_env({"INTERVAL": "0"}).burst
 

@@ -153,11 +153,25 @@ def test_burst_worker_forks_per_job_drains_and_exits_zero(
     assert worker.wait() == 0, worker.output()
     assert lines(marks) == ["job 0", "job 1", "job 2"]
     assert resque.stat("processed") == 3
-    assert sorted(key.decode() for key in client.scan_iter()) == [
+    keys = sorted(key.decode() for key in client.scan_iter())
+    assert [key for key in keys if not key.startswith("resque:metrics:job:")] == [
         "resque:pruning_dead_workers_in_progress",
         "resque:queues",
         "resque:stat:processed",
     ]
+    # The job metrics the worker recorded (on by default), flushed as it stopped.
+    (day,) = [key for key in keys if key.startswith("resque:metrics:job:day:")]
+    assert client.hget(day, f"executions:{resque.registry.name_of(ProcMark)}") == b"3"
+
+
+def test_no_job_metrics_leaves_no_metrics_keys(
+    resque: Resque, client: redis.Redis, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    resque.enqueue(ProcMark, str(tmp_path / "marks"), "job")
+    worker = spawn("--burst", "--no-job-metrics")
+    assert worker.wait() == 0, worker.output()
+    assert resque.stat("processed") == 1
+    assert list(client.scan_iter("resque:metrics:*")) == []
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
