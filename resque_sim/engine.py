@@ -151,7 +151,13 @@ class Backend:
             raise BackendError(f"unknown backend {self.kind!r}; use fake, memory or redis with a url")
         try:
             connection = connect(self.url)
-            store = Store(connection.client, Keys(connection.namespace or DEFAULT_NAMESPACE), connection.description)
+            store = Store(
+                connection.client,
+                Keys(connection.namespace or DEFAULT_NAMESPACE),
+                connection.description,
+                wait_replicas=connection.wait_replicas,
+                wait_timeout=connection.wait_timeout,
+            )
             keys = store.database_size()
         except (ResqueError, redis.RedisError) as error:  # a bad URL, or a server that does not answer
             raise BackendError(f"cannot use Redis at {self.url}: {error}") from error

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 import redis
 
 from resque_impl.codec import RAW_PAYLOAD_KEEP
-from resque_impl.errors import ResqueConnectionError
+from resque_impl.errors import DurabilityError, ResqueConnectionError
 from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
 __all__ = ["Ack", "FetchCommands", "Fetched", "Subscription", "encode_working_on", "json_string"]
@@ -391,11 +391,14 @@ class FetchCommands(StoreBase):
                 tail,
             )
         )
+        # Durable: the reserve waits too, so a worker never runs a job popped from a primary that a
+        # failover is abandoning (its WAIT fails and the fetch is sent again to the new primary).
+        durable = self.wait_replicas > 0
         try:
-            reply = self._hot_exchange(packed)
+            reply = self._hot_exchange(packed, durable)
         except redis.exceptions.NoScriptError:
             self.client.script_load(_FETCH)
-            reply = self._hot_exchange(packed)
+            reply = self._hot_exchange(packed, durable)
         state = reply[0].decode()
         if state == "job":
             return Fetched("job", reply[1].decode(), bytes(reply[2]), int(reply[3]) or None)
@@ -403,8 +406,9 @@ class FetchCommands(StoreBase):
             return Fetched(state, queue_set=tuple(sorted(name.decode() for name in reply[1:])))
         return Fetched(state)
 
-    def _hot_exchange(self, packed: bytes) -> Any:
-        """Send one packed command on this thread's own connection and read the reply.
+    def _hot_exchange(self, packed: bytes, durable: bool) -> Any:
+        """Send one packed command on this thread's own connection and read the reply (``durable``:
+        followed by WAIT, checked, so the acknowledgement and the reserve survive a failover).
 
         A worker calls :meth:`fetch` once per job; taking a connection from the pool and giving it back
         each time would cost a good part of a round trip. Each thread (and each forked process) gets its
@@ -416,7 +420,17 @@ class FetchCommands(StoreBase):
         connection = getattr(local, "connection", None)
         if connection is None or getattr(connection, "pid", None) != os.getpid():
             connection = local.connection = self.client.connection_pool.make_connection()
-        return self._exchange(connection, [packed], 1)[0]
+        words = [packed, self._wait_command] if durable else [packed]
+        # connect() itself, not the implicit one of sending: a Sentinel-managed connection asks the
+        # sentinels for the primary only there (sending would reconnect to its last, or default, address).
+        connection.connect()
+        try:
+            return self._replies(self._exchange(connection, words, len(words)), durable)[0]
+        except (redis.ConnectionError, DurabilityError) as error:
+            if not self._primary_moved(error, connection):
+                raise
+        connection.connect()
+        return self._replies(self._exchange(connection, words, len(words)), durable)[0]
 
     def _fetch_frame(
         self,
@@ -465,15 +479,16 @@ class FetchCommands(StoreBase):
     def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:
         """Put a reserved but unstarted job back at the head of its queue and clear the working-on record."""
         keys = self.keys
-        self._script(_RELEASE)(
-            keys=[
+        self._durable_script(
+            _RELEASE,
+            [
                 keys.worker(worker_id),
                 keys.inflight_queues(worker_id),
                 keys.queues,
                 keys.queue(queue),
                 keys.inflight(queue, worker_id),
             ],
-            args=[queue, payload, "1" if reliable else "0", keys.notify_channel],
+            [queue, payload, "1" if reliable else "0", keys.notify_channel],
         )
 
     def _inflight_queue_names(self, worker_id: str) -> list[str]:
@@ -501,7 +516,7 @@ class FetchCommands(StoreBase):
         script_keys = [keys.recoveries, keys.inflight_queues(worker_id), keys.queues]
         for name in names:
             script_keys += [keys.queue(name), keys.inflight(name, worker_id)]
-        reply = self._script(_RECOVER)(keys=script_keys, args=[max_recoveries, keys.notify_channel, *names])
+        reply = self._durable_script(_RECOVER, script_keys, [max_recoveries, keys.notify_channel, *names])
         poison = [(reply[i].decode(), bytes(reply[i + 1])) for i in range(1, len(reply), 2)]
         return int(reply[0]), poison
 

@@ -73,17 +73,22 @@ def test_a_stale_id_is_a_one_line_error(resque: Resque) -> None:
 
 
 @pytest.mark.parametrize(
-    ("redis_arg", "message"),
-    [("127.0.0.1:1", "cannot reach redis://127.0.0.1:1/0"), ("bogus", "malformed Redis address 'bogus'")],
+    ("redis_arg", "code", "message"),
+    [
+        ("127.0.0.1:1", 1, "cannot reach redis://127.0.0.1:1/0"),
+        ("bogus", 2, "malformed Redis address 'bogus'"),
+        ("redis+sentinel://127.0.0.1:1/primary", 2, "no sentinel reachable for 'redis+sentinel://127.0.0.1:1/primary'"),
+        ("redis+sentinel://127.0.0.1:1", 2, "malformed Sentinel URL"),
+    ],
 )
-def test_bad_servers_exit_1_with_one_line(redis_arg: str, message: str) -> None:
+def test_bad_servers_exit_with_one_line_2_for_bad_input(redis_arg: str, code: int, message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "resque_impl.cli", "--redis", redis_arg, "info"],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
