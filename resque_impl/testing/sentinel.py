@@ -137,7 +137,7 @@ class SentinelTopology:
         """How many replicas the primary lists as online."""
         with self.server_on(primary_port).client(socket_timeout=1) as client:
             info = client.info("replication")
-        return sum(1 for name, value in info.items() if name.startswith("slave") and value.get("state") == "online")
+        return sum(1 for name, value in info.items() if isinstance(value, dict) and value.get("state") == "online")
 
     def stop(self) -> None:
         """Stop every process (by pid) and delete their directories."""
