@@ -83,10 +83,23 @@ class SentinelTopology:
         """``SENTINEL FAILOVER``: promote a replica; returns the new primary's port once every sentinel
         names it, with the other replicas following it."""
         old = self.primary_port()
-        self.sentinels[0].client(socket_timeout=5).sentinel_failover(self.service)
+        self._ask_failover(time.monotonic() + timeout)
         # The old primary still runs as one until the sentinels next look at it (up to 10 s later) and
         # demote it; that window is part of what the tests face.
         return self._wait_new_primary(old, timeout, replicas=len(self.servers) - 2)
+
+    def _ask_failover(self, deadline: float) -> None:
+        # A sentinel promotes only a replica it has heard from lately (INFO every 10 s when all is
+        # well), and refuses with NOGOODSLAVE until then; INPROG while a failover is still running.
+        with self.sentinels[0].client(socket_timeout=5) as client:
+            while True:
+                try:
+                    client.sentinel_failover(self.service)
+                    return
+                except redis.ResponseError as error:
+                    if not str(error).startswith(("NOGOODSLAVE", "INPROG")) or time.monotonic() > deadline:
+                        raise
+                time.sleep(0.2)
 
     def kill_primary(self, timeout: float = 30.0) -> int:
         """SIGKILL the primary, wait for the sentinels to promote a replica, restart the killed server
