@@ -14,6 +14,7 @@ from resque_impl.cli import main
 from resque_impl.cli.app import Context
 from resque_impl.codec import Payload
 from resque_impl.testing import RedisServer
+from resque_impl.testing.sentinel import SentinelTopology
 
 
 def run(resque: Resque, *args: str, input: str | None = None) -> str:
@@ -99,3 +100,14 @@ def test_the_installed_command_talks_to_a_real_server(redis_server: RedisServer)
     subprocess.run([*command, "enqueue", "email", "J", "1"], check=True, capture_output=True)
     result = subprocess.run([*command, "queues", "--json"], check=True, capture_output=True, text=True)
     assert json.loads(result.stdout) == {"email": 1}
+
+
+def test_the_installed_command_takes_a_sentinel_url_with_its_parameters(redis_sentinel: SentinelTopology) -> None:
+    url = redis_sentinel.url + "?namespace=%7Bapp%7D&wait_replicas=1"
+    command = [sys.executable, "-m", "resque_impl.cli", "--redis", url]
+    subprocess.run([*command, "enqueue", "email", "J", "1"], check=True, capture_output=True)
+    result = subprocess.run([*command, "queues", "--json"], check=True, capture_output=True, text=True)
+    assert json.loads(result.stdout) == {"email": 1}
+    with redis_sentinel.server_on(redis_sentinel.primary_port()).client() as primary:
+        assert primary.llen("{app}:queue:email") == 1
+        primary.flushall()
