@@ -122,8 +122,8 @@ class StoreBase:
         try:
             return self._durable_round_trip([command])[0]
         except redis.exceptions.NoScriptError:
-            self.client.script_load(source)
-            return self._durable_round_trip([command])[0]
+            # Loaded on the same connection as it runs: after a failover the new primary lacks it.
+            return self._durable_round_trip([("SCRIPT", "LOAD", source), command])[1]
 
     @property
     def _wait_ms(self) -> int:

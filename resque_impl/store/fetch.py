@@ -238,6 +238,7 @@ return {'empty'}
 )
 
 _FETCH_SHA = hashlib.sha1(_FETCH.encode(), usedforsecurity=False).hexdigest()
+_LOAD_FETCH = resp("SCRIPT", "LOAD", _FETCH)
 
 # KEYS: 1 worker:<id>, 2 inflight:<id>, 3 queues, 4 the queue list, 5 its in-flight list.
 # ARGV: 1 queue, 2 payload, 3 "1" = reliable, 4 notify channel.
@@ -395,10 +396,11 @@ class FetchCommands(StoreBase):
         # failover is abandoning (its WAIT fails and the fetch is sent again to the new primary).
         durable = self.wait_replicas > 0
         try:
-            reply = self._hot_exchange(packed, durable)
+            reply = self._hot_exchange([packed], durable)
         except redis.exceptions.NoScriptError:
-            self.client.script_load(_FETCH)
-            reply = self._hot_exchange(packed, durable)
+            # This server (restarted, or a new primary after a failover) has not seen the script:
+            # load it on the same connection, in the same round trip.
+            reply = self._hot_exchange([_LOAD_FETCH, packed], durable)
         state = reply[0].decode()
         if state == "job":
             return Fetched("job", reply[1].decode(), bytes(reply[2]), int(reply[3]) or None)
@@ -406,9 +408,10 @@ class FetchCommands(StoreBase):
             return Fetched(state, queue_set=tuple(sorted(name.decode() for name in reply[1:])))
         return Fetched(state)
 
-    def _hot_exchange(self, packed: bytes, durable: bool) -> Any:
-        """Send one packed command on this thread's own connection and read the reply (``durable``:
-        followed by WAIT, checked, so the acknowledgement and the reserve survive a failover).
+    def _hot_exchange(self, packed: list[bytes], durable: bool) -> Any:
+        """Send packed commands on this thread's own connection and read the last one's reply
+        (``durable``: followed by WAIT, checked, so the acknowledgement and the reserve survive a
+        failover).
 
         A worker calls :meth:`fetch` once per job; taking a connection from the pool and giving it back
         each time would cost a good part of a round trip. Each thread (and each forked process) gets its
@@ -420,17 +423,17 @@ class FetchCommands(StoreBase):
         connection = getattr(local, "connection", None)
         if connection is None or getattr(connection, "pid", None) != os.getpid():
             connection = local.connection = self.client.connection_pool.make_connection()
-        words = [packed, self._wait_command] if durable else [packed]
+        words = [*packed, self._wait_command] if durable else packed
         # connect() itself, not the implicit one of sending: a Sentinel-managed connection asks the
         # sentinels for the primary only there (sending would reconnect to its last, or default, address).
         connection.connect()
         try:
-            return self._replies(self._exchange(connection, words, len(words)), durable)[0]
+            return self._replies(self._exchange(connection, words, len(words)), durable)[-1]
         except (redis.ConnectionError, DurabilityError) as error:
             if not self._primary_moved(error, connection):
                 raise
         connection.connect()
-        return self._replies(self._exchange(connection, words, len(words)), durable)[0]
+        return self._replies(self._exchange(connection, words, len(words)), durable)[-1]
 
     def _fetch_frame(
         self,

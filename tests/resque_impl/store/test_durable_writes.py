@@ -89,3 +89,12 @@ def test_without_wait_replicas_nothing_waits(redis_server: RedisServer) -> None:
     store = Store(client, Keys())
     store.push("email", b"job")
     assert store.fetch("w1", ["email"], "2026-11-27T23:43:29Z").payload == b"job"
+
+
+def test_scripts_a_new_primary_has_not_seen_are_loaded_on_the_way(durable: Store) -> None:
+    durable.push("email", b"job")
+    durable.client.script_flush()  # as on a replica promoted by a failover: its script cache is empty
+    assert durable.fetch("w1", ["email"], "2026-11-27T23:43:29Z").payload == b"job"
+    durable.client.script_flush()
+    durable.release("w1", "email", b"job")
+    assert durable.queue_range("email", 0, 10) == [b"job"]
