@@ -39,6 +39,9 @@ class SentinelTopology:
         # No delay before a full resync: the default 5 s would slow every failover.
         self.servers = [RedisServer(_SYNC_AT_ONCE) for _ in range(1 + replicas)]
         self.sentinels = [RedisServer(["--sentinel"]) for _ in range(sentinels)]
+        #: When (epoch seconds) the last :meth:`failover` or :meth:`kill_primary` saw every sentinel
+        #: name the new primary (before a killed primary is restarted).
+        self.named_at = 0.0
 
     @property
     def url(self) -> str:
@@ -101,7 +104,7 @@ class SentinelTopology:
                         raise
                 time.sleep(0.2)
 
-    def kill_primary(self, timeout: float = 30.0) -> int:
+    def kill_primary(self, timeout: float = 60.0) -> int:
         """SIGKILL the primary, wait for the sentinels to promote a replica, restart the killed server
         as a replica of the new primary (it kept nothing on disk); returns the new port."""
         old = self.primary_port()
@@ -120,6 +123,7 @@ class SentinelTopology:
                 port = self.primary_port()
                 if port != old:
                     self._wait_settled(port, deadline - time.monotonic(), replicas)
+                    self.named_at = time.time()
                     return port
             time.sleep(0.05)
         raise TimeoutError(f"no new primary for {self.service} within {timeout} s")
