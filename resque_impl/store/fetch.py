@@ -306,7 +306,9 @@ return removed
 class Subscription:
     """Notifications of pushes (queue names) published by our producers on :attr:`Keys.notify_channel`.
 
-    Uses one dedicated connection; after a connection error it resubscribes on the next :meth:`wait`.
+    Uses one dedicated connection; after a connection error it resubscribes on the next :meth:`wait`,
+    and so it does once a Sentinel client has learnt of a new primary (a demoted primary keeps its
+    subscribers, but nobody publishes there any more).
     """
 
     def __init__(self, client: Any, channel: str, description: str) -> None:
@@ -321,6 +323,8 @@ class Subscription:
         May return early with nothing (e.g. after subscribing); callers loop until their deadline.
         """
         try:
+            if self._pubsub is not None and self._primary_moved():
+                self.close()
             if self._pubsub is None:
                 self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
                 self._pubsub.subscribe(self._channel)
@@ -335,6 +339,13 @@ class Subscription:
         except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
             self.close()
             raise ResqueConnectionError(f"cannot reach {self._description}: {error}") from error
+
+    def _primary_moved(self) -> bool:
+        # A Sentinel pool records the primary's address each time one of its connections asks the
+        # sentinels; other clients have no such attribute.
+        address = getattr(self._client.connection_pool, "master_address", None)
+        connection = getattr(self._pubsub, "connection", None)
+        return address is not None and connection is not None and (connection.host, connection.port) != address
 
     def close(self) -> None:
         """Drop the connection (a later :meth:`wait` reconnects)."""

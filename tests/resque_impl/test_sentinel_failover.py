@@ -45,6 +45,8 @@ def test_a_durable_producer_and_worker_move_to_the_new_primary(topology: Sentine
     r = Resque(topology.url + "?wait_replicas=1")
     r.redis.flushall()
     r.enqueue_to("q", "J", 1)
+    subscription = r.store.subscribe()
+    subscription.wait(0.1)
     old = topology.primary_port()
     # One replica confirmed the job; the one SENTINEL FAILOVER promotes may not have it yet (the window
     # docs/ha-redis.md describes), so the test waits until both do.
@@ -57,6 +59,11 @@ def test_a_durable_producer_and_worker_move_to_the_new_primary(topology: Sentine
     assert r.store.fetch("w1", ["q"], "2026-11-27T23:43:29Z").payload == b'{"class":"J","args":[1]}'
     assert _queue_on(topology, new) == [b'{"class":"J","args":[2]}']
     assert old != new
+    # Push notifications come from the new primary too (the old one keeps subscribers, not publishers).
+    subscription.wait(0.1)
+    r.enqueue_to("q", "J", 3)
+    assert "q" in subscription.wait(1.0)
+    subscription.close()
 
 
 def test_writes_refused_by_a_demoted_primary_go_to_the_new_one(topology: SentinelTopology) -> None:
