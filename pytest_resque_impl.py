@@ -27,6 +27,7 @@ import pytest
 if TYPE_CHECKING:
     from resque_impl.client import Resque
     from resque_impl.testing import RedisServer, Sandbox, VirtualClock
+    from resque_impl.testing.cluster import ClusterTopology
     from resque_impl.testing.faults import FaultInjector
     from resque_impl.testing.plugin import PluginSettings, RealWorld
     from resque_impl.testing.runner import InProcessWorker
@@ -199,3 +200,21 @@ def redis_sentinel(request: pytest.FixtureRequest) -> Iterator[SentinelTopology]
         pytest.skip(message)
     with SentinelTopology() as topology:
         yield topology
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(request: pytest.FixtureRequest) -> Iterator[ClusterTopology]:
+    """A private Redis Cluster for the whole session: 3 primaries with a replica each on free loopback
+    ports (``redis_cluster.url`` is its ``redis+cluster://`` URL); skipped or failed as
+    :func:`redis_server` is without a ``redis-server``."""
+    from resque_impl.testing import RedisServer
+    from resque_impl.testing.cluster import ClusterTopology
+    from resque_impl.testing.redis_server import INSTALL_HINT
+
+    if not RedisServer.available():
+        message = f"redis-server is not installed; {INSTALL_HINT}"
+        if _option(request.config, "resque_require_redis"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with ClusterTopology() as cluster:
+        yield cluster

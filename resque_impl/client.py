@@ -119,7 +119,7 @@ class Resque(DelayedJobs, DynamicSchedules):
             keys = Keys(namespace or connection.namespace or DEFAULT_NAMESPACE)
             replicas = connection.wait_replicas if wait_replicas is None else wait_replicas
             store = Store(
-                connection.client,
+                connection.client_for(keys.namespace),
                 keys,
                 connection.description,
                 wait_replicas=replicas,

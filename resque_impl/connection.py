@@ -7,6 +7,8 @@ Accepted forms:
 * a Sentinel URL: ``redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]``: the
   client asks the sentinels for the service's primary, and again after each failover (the password is
   the data nodes'; sentinels are asked without one);
+* a Redis Cluster URL: ``redis+cluster://[:password@]host:port[,host:port...][/0]``, used with a
+  hash-tagged namespace (see :mod:`resque_impl.cluster`);
 * Ruby Resque's short form ``host:port[:db][/namespace]``, e.g. ``localhost:6379:2/myapp``;
 * nothing: ``$REDIS_URL`` if set, else ``redis://localhost:6379/0``.
 
@@ -15,7 +17,8 @@ Any URL also takes query parameters of this library, removed before redis-py rea
 ``wait_timeout=S`` (durable writes: see :class:`resque_impl.store.Store`).
 
 No connection is opened here for a single server; redis-py connects on the first command. A Sentinel
-URL is checked at once (a sentinel must answer and know the service), so a mistake is an error at start.
+URL is checked at once (a sentinel must answer and know the service), and so is a cluster URL (a node
+must answer and every slot be served), so a mistake is an error at start.
 Clients created here time out after ``socket_timeout`` seconds, so an unreachable server is an error,
 not a hang.
 """
@@ -31,6 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 import redis
 import redis.sentinel
 
+from resque_impl.cluster import cluster_client, slot_client
 from resque_impl.errors import ConfigurationError
 
 __all__ = [
@@ -49,12 +53,14 @@ DEFAULT_WAIT_TIMEOUT = 1.0
 
 _URL_SCHEMES = ("redis", "rediss", "unix")
 _SENTINEL_SCHEME = "redis+sentinel"
+_CLUSTER_SCHEME = "redis+cluster"
+_CLUSTER_FORM = "redis+cluster://[:password@]host:port[,host:port...][/0]"
 _OUR_PARAMETERS = ("namespace", "wait_replicas", "wait_timeout")
 _SENTINEL_FORM = "redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]"
 _SHORT_FORM = re.compile(r"^(?P<host>[^:/\s]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)(?::(?P<db>\d+))?(?:/(?P<ns>.*))?$")
 _FORMS_HELP = (
     "use redis://host:port/db, rediss://host:port/db, unix:///path/to/redis.sock, "
-    f"{_SENTINEL_FORM}, or Ruby Resque's host:port[:db][/namespace]"
+    f"{_SENTINEL_FORM}, {_CLUSTER_FORM}, or Ruby Resque's host:port[:db][/namespace]"
 )
 
 
@@ -69,6 +75,17 @@ class Connection:
     description: str
     wait_replicas: int = 0
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    #: The ``redis.cluster.RedisCluster`` of a cluster URL (``client`` is then that too).
+    cluster: Any = None
+    socket_timeout: float = DEFAULT_SOCKET_TIMEOUT
+
+    def client_for(self, namespace: str) -> redis.Redis:
+        """The client for a deployment in ``namespace``: :attr:`client`, or on a cluster one following
+        the namespace's slot (:class:`ConfigurationError` if the namespace has no hash tag)."""
+        if self.cluster is None:
+            return self.client
+        timeouts = {"socket_timeout": self.socket_timeout, "socket_connect_timeout": self.socket_timeout}
+        return slot_client(self.cluster, namespace, timeouts)
 
 
 def _redact(url: str) -> str:
@@ -110,24 +127,40 @@ def _durability(parameters: dict[str, str], url: str) -> tuple[int, float]:
     return replicas, timeout
 
 
-def _host_port(text: str, url: str) -> tuple[str, int]:
+def _host_port(text: str, url: str, form: str) -> tuple[str, int]:
     host, sep, port = text.strip().rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigurationError(f"malformed address {text!r} in {_redact(url)!r}; use {_SENTINEL_FORM}")
+        raise ConfigurationError(f"malformed address {text!r} in {_redact(url)!r}; use {form}")
     return host.strip("[]"), int(port)
 
 
-def _sentinel(url: str, socket_timeout: float) -> tuple[redis.Redis, str]:
-    """A client of the primary of the service that ``url`` names, after checking that a sentinel
-    answers and knows that service."""
+def _nodes(url: str, form: str) -> tuple[list[tuple[str, int]], str | None, list[str]]:
+    """The ``host:port`` list, the password and the path segments of a multi-host URL."""
     parts = urlsplit(url)
     hosts_text = parts.netloc.rsplit("@", 1)[-1]
     password = None
     if "@" in parts.netloc:
         credentials = parts.netloc.rsplit("@", 1)[0]
         password = unquote(credentials.split(":", 1)[1]) if ":" in credentials else unquote(credentials)
-    hosts = [_host_port(item, url) for item in hosts_text.split(",") if item.strip()]
-    path = [segment for segment in parts.path.split("/") if segment]
+    hosts = [_host_port(item, url, form) for item in hosts_text.split(",") if item.strip()]
+    return hosts, password, [segment for segment in parts.path.split("/") if segment]
+
+
+def _cluster(url: str, socket_timeout: float) -> tuple[Any, str]:
+    hosts, password, path = _nodes(url, _CLUSTER_FORM)
+    if not hosts or path not in ([], ["0"]) or urlsplit(url).query:
+        raise ConfigurationError(
+            f"malformed Redis Cluster URL {_redact(url)!r}; use {_CLUSTER_FORM} (a cluster has only database 0)"
+        )
+    timeouts = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
+    return cluster_client(hosts, password, timeouts, _redact(url)), _redact(url)
+
+
+def _sentinel(url: str, socket_timeout: float) -> tuple[redis.Redis, str]:
+    """A client of the primary of the service that ``url`` names, after checking that a sentinel
+    answers and knows that service."""
+    parts = urlsplit(url)
+    hosts, password, path = _nodes(url, _SENTINEL_FORM)
     if not hosts or not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
         raise ConfigurationError(f"malformed Sentinel URL {_redact(url)!r}; use {_SENTINEL_FORM}")
     service = unquote(path[0])
@@ -212,10 +245,13 @@ def connect(target: Any = None, *, socket_timeout: float = DEFAULT_SOCKET_TIMEOU
         return Connection(_bytes_client(target), None, describe_client(target))
     text = target.strip()
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
-    if scheme in (*_URL_SCHEMES, _SENTINEL_SCHEME):
+    if scheme in (*_URL_SCHEMES, _SENTINEL_SCHEME, _CLUSTER_SCHEME):
         url, parameters = _our_parameters(text)
         replicas, wait_timeout = _durability(parameters, text)
         namespace = parameters.get("namespace") or None
+        if scheme == _CLUSTER_SCHEME:
+            cluster, description = _cluster(url, socket_timeout)
+            return Connection(cluster, namespace, description, replicas, wait_timeout, cluster, socket_timeout)
         if scheme == _SENTINEL_SCHEME:
             client, description = _sentinel(url, socket_timeout)
         else:

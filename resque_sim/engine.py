@@ -151,9 +151,10 @@ class Backend:
             raise BackendError(f"unknown backend {self.kind!r}; use fake, memory or redis with a url")
         try:
             connection = connect(self.url)
+            names = Keys(connection.namespace or DEFAULT_NAMESPACE)
             store = Store(
-                connection.client,
-                Keys(connection.namespace or DEFAULT_NAMESPACE),
+                connection.client_for(names.namespace),
+                names,
                 connection.description,
                 wait_replicas=connection.wait_replicas,
                 wait_timeout=connection.wait_timeout,

@@ -189,9 +189,12 @@ class StoreBase:
 
 
 def refused_by_demoted_primary(error: BaseException) -> bool:
-    """Whether a Sentinel-managed connection found that its primary is now a replica: the server
-    refused the writes (READONLY), so nothing was applied and sending them to the new primary is safe."""
-    return isinstance(error, redis.ConnectionError) and isinstance(error.__context__, redis.exceptions.ReadOnlyError)
+    """Whether the connection found that its server no longer serves the deployment: a Sentinel
+    primary now a replica (READONLY) or a cluster slot moved (MOVED). The server refused the commands,
+    so nothing was applied and sending them to the new primary is safe."""
+    return isinstance(error, redis.ConnectionError) and isinstance(
+        error.__context__, (redis.exceptions.ReadOnlyError, redis.exceptions.MovedError)
+    )
 
 
 def resp_bulk(word: str | bytes) -> bytes:
