@@ -11,11 +11,14 @@ primaries. Used through :func:`resque_impl.connection.connect`.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import MovedError, RedisClusterException
+from redis.retry import Retry
 
 from resque_impl.errors import ConfigurationError
 from resque_impl.keys import Keys
@@ -49,8 +52,18 @@ def slot_client(cluster: Any, namespace: str, timeouts: dict[str, Any]) -> redis
         )
     kwargs = cluster.get_connection_kwargs() if hasattr(cluster, "get_connection_kwargs") else {}
     password = kwargs.get("password")
+    # One route per client, shared by its connections: where the last MOVED said the slot went.
+    route: dict[str, tuple[str, int] | None] = {"address": None}
+    # redis-py's own commands (reads, mostly) send again after a MOVED, which applied nothing.
+    retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), 3)
     pool = redis.ConnectionPool(
-        connection_class=_SlotConnection, cluster=cluster, tag=tag, password=password, **timeouts
+        connection_class=_SlotConnection,
+        cluster=cluster,
+        tag=tag,
+        route=route,
+        password=password,
+        retry=retry,
+        **timeouts,
     )
     return redis.Redis(connection_pool=pool)
 
@@ -58,24 +71,36 @@ def slot_client(cluster: Any, namespace: str, timeouts: dict[str, Any]) -> redis
 class _SlotConnection(redis.Connection):
     """A connection to whichever primary serves one hash tag's slot."""
 
-    def __init__(self, *, cluster: Any, tag: str, **kwargs: Any) -> None:
+    def __init__(self, *, cluster: Any, tag: str, route: dict[str, tuple[str, int] | None], **kwargs: Any) -> None:
         self._cluster = cluster
         self._tag = "{" + tag + "}"
+        self._route = route
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
 
     def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
-        # Every (re)connection, including redis-py's implicit ones, asks the slot map first.
+        # Every (re)connection, including redis-py's implicit ones, goes where the last MOVED pointed,
+        # else where the slot map says.
         if not self._sock:
-            node = self._cluster.get_node_from_key(self._tag)
-            self.host, self.port = node.host, int(node.port)
-        super().connect_check_health(*args, **kwargs)
+            address = self._route["address"]
+            if address is None:
+                node = self._cluster.get_node_from_key(self._tag)
+                address = (node.host, int(node.port))
+            self.host, self.port = address
+        try:
+            super().connect_check_health(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError):
+            # The node is gone (killed, or being replaced): ask the cluster again next time.
+            self._route["address"] = None
+            with contextlib.suppress(RedisClusterException, redis.RedisError):
+                self._cluster.nodes_manager.initialize()
+            raise
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().read_response(*args, **kwargs)
-        except MovedError:
-            # The slot moved (a failover or a resharding): nothing was applied. Refresh the slot map
-            # and fail as a lost connection, which the store sends again (see refused_by_demoted_primary).
-            self._cluster.nodes_manager.initialize()
+        except MovedError as moved:
+            # The slot moved (a failover or a resharding): nothing was applied. Follow the redirect and
+            # fail as a lost connection, which the store sends again (see refused_by_demoted_primary).
+            self._route["address"] = (moved.host, int(moved.port))
             self.disconnect()  # type: ignore[no-untyped-call]
-            raise redis.ConnectionError(f"the slot of {self._tag} moved") from None
+            raise redis.ConnectionError(f"the slot of {self._tag} moved to {moved.host}:{moved.port}") from None

@@ -33,6 +33,8 @@ class ClusterTopology:
         self.replicas = replicas
         args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--repl-diskless-sync-delay", "0"]
         self.servers = [RedisServer(list(args)) for _ in range(primaries * (1 + replicas))]
+        #: When (epoch seconds) the last failover was seen done (before a killed node is restarted).
+        self.named_at = 0.0
 
     @property
     def url(self) -> str:
@@ -69,12 +71,7 @@ class ClusterTopology:
 
     def owner_of(self, key: str) -> RedisServer:
         """The primary serving ``key``'s slot."""
-        slot = key_slot(key.encode())
-        with self.servers[0].client(socket_timeout=2) as client:
-            for start, end, primary, *_ in client.execute_command("CLUSTER", "SLOTS"):
-                if start <= slot <= end:
-                    return self._server_on(int(primary[1]))
-        raise LookupError(f"no node serves slot {slot}")
+        return self._owner_as_seen_by(key, next(server for server in self.servers if server.process is not None))
 
     def failover_slot_of(self, key: str, timeout: float = 20.0) -> RedisServer:
         """``CLUSTER FAILOVER`` on a replica of ``key``'s primary; returns the new primary once every
@@ -90,9 +87,40 @@ class ClusterTopology:
         while time.monotonic() < deadline:
             with contextlib.suppress(redis.RedisError):
                 if self.owner_of(key).port == replica.port and self._settled():
+                    self.named_at = time.time()
                     return replica
             time.sleep(0.05)
         raise TimeoutError(f"CLUSTER FAILOVER of {key!r}'s slot did not finish within {timeout} s")
+
+    def kill_slot_owner(self, key: str, timeout: float = 60.0) -> RedisServer:
+        """SIGKILL the primary of ``key``'s slot, wait for its replica to take over, restart the killed
+        node (it rejoins as a replica, from its nodes.conf); returns the new primary."""
+        victim = self.owner_of(key)
+        victim.kill()
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(redis.RedisError, LookupError, StopIteration):
+                new = self._owner_as_seen_by(key, next(s for s in self.servers if s is not victim))
+                if new.port != victim.port:
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no replica took over {key!r}'s slot within {timeout} s")
+            time.sleep(0.05)
+        self.named_at = time.time()
+        victim.start()
+        while not self._settled():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the cluster did not settle within {timeout} s of the kill")
+            time.sleep(0.05)
+        return new
+
+    def _owner_as_seen_by(self, key: str, server: RedisServer) -> RedisServer:
+        slot = key_slot(key.encode())
+        with server.client(socket_timeout=2) as client:
+            for start, end, primary, *_ in client.execute_command("CLUSTER", "SLOTS"):
+                if start <= slot <= end:
+                    return self._server_on(int(primary[1]))
+        raise LookupError(f"no node serves slot {slot}")
 
     def _server_on(self, port: int) -> RedisServer:
         return next(server for server in self.servers if server.port == port)

@@ -1,4 +1,4 @@
-"""Reliability 9: Sentinel failovers under load (issue #19).
+"""Reliability 9: Sentinel and Redis Cluster failovers under load (issue #19).
 
 A primary with 2 replicas and 3 sentinels (``SentinelTopology``); two ``resque-impl work`` processes and
 a producer thread, all on the ``redis+sentinel://`` URL, work through ``CHAOS_FAILOVER_JOBS`` jobs while
@@ -11,6 +11,9 @@ Each scenario runs once. Promised (asserted):
   enqueue lost, every duplicate explained;
 * durable enqueue with one replica (``wait_replicas=1``), SIGKILL failovers: the same, and workers
   running jobs again within 5 s of each new primary being named by the sentinels.
+* the same on a Redis Cluster (3 primaries with a replica each, the deployment in ``{resque}``) with
+  ``wait_replicas=1`` through ``CLUSTER FAILOVER`` and SIGKILL of the slot's primary: no acknowledged
+  enqueue lost, every duplicate explained.
 
 Measured only (figures in test-artifacts/chaos/, and in docs/ha-redis.md): ``wait_replicas=1`` through
 ``SENTINEL FAILOVER`` (a replica still following the old primary confirms writes the new primary never
@@ -24,16 +27,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
+from resque_impl.testing.cluster import ClusterTopology
 from resque_impl.testing.sentinel import SentinelTopology
 from tests.chaos import ledger
 from tests.chaos.chaos_jobs import LEDGER_ENV
 from tests.chaos.figures import knob, publish, seeded_random
-from tests.chaos.procs import Procs, settle, wait_for
+from tests.chaos.procs import Procs, wait_for
 from tests.chaos.producer import Producer
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1200)]
@@ -44,6 +49,8 @@ WORKERS = 2
 QUEUE = "failover"
 #: Seconds after the sentinels name a new primary within which workers must run jobs again.
 SERVING_LIMIT = 5.0
+#: The cluster scenario's namespace: hash-tagged, so the deployment sits in one slot.
+NAMESPACE = "{resque}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class Scenario:
     name: str
     wait_replicas: int
     kinds: tuple[str, ...]
+    #: ``sentinel``, or ``cluster``: 3 primaries with a replica each, the deployment in ``{resque}``,
+    #: failed over by ``CLUSTER FAILOVER`` or SIGKILL of the slot's primary.
+    topology: str = "sentinel"
 
 
 @dataclass
@@ -69,19 +79,45 @@ class Outcome:
 
 MIXED = tuple(("failover", "sigkill")[n % 2] for n in range(FAILOVERS))
 KILLED_PRIMARIES = Scenario("durable_one_replica_sigkill", 1, ("sigkill",) * FAILOVERS)
-PROMISED = [Scenario("durable_all_replicas", 2, MIXED), KILLED_PRIMARIES]
+PROMISED = [
+    Scenario("durable_all_replicas", 2, MIXED),
+    KILLED_PRIMARIES,
+    Scenario("cluster_durable", 1, MIXED, "cluster"),
+]
 MEASURED = [
     Scenario("durable_one_replica_sentinel_failover", 1, ("failover",) * FAILOVERS),
     Scenario("not_durable", 0, MIXED),
 ]
 
 
+def _fail_over(topology: SentinelTopology | ClusterTopology, kind: str) -> None:
+    if isinstance(topology, ClusterTopology):
+        topology.failover_slot_of(NAMESPACE) if kind == "failover" else topology.kill_slot_owner(NAMESPACE)
+    else:
+        topology.failover() if kind == "failover" else topology.kill_primary()
+
+
+def _drain(resque: Resque, timeout: float) -> bool:
+    """Wait until the queue and every worker's in-flight jobs are empty; ``False`` after ``timeout``
+    seconds (the ledger then shows what was lost)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if resque.size(QUEUE) == 0 and not any(resque.store.inflight(worker) for worker in resque.store.worker_ids()):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def _run(scenario: Scenario, tmp: Any) -> Outcome:
     rng, seed = seeded_random(f"sentinel-failover-{scenario.name}")
     path = tmp / "ledger"
     started = time.monotonic()
-    with SentinelTopology() as topology, Procs(tmp, {LEDGER_ENV: str(path)}) as procs:
-        url = topology.url + (f"?wait_replicas={scenario.wait_replicas}" if scenario.wait_replicas else "")
+    topology: Any = SentinelTopology() if scenario.topology == "sentinel" else ClusterTopology()
+    with topology, Procs(tmp, {LEDGER_ENV: str(path)}) as procs:
+        parameters = {"namespace": NAMESPACE} if scenario.topology == "cluster" else {}
+        if scenario.wait_replicas:
+            parameters["wait_replicas"] = str(scenario.wait_replicas)
+        url = topology.url + (f"?{urlencode(parameters)}" if parameters else "")
         workers = [procs.worker(f"failover-worker-{n}", url, QUEUE, "--interval", "0.5") for n in range(WORKERS)]
         resque = Resque(url)
         wait_for(lambda: len(resque.workers()) == WORKERS, "the workers to register", 30)
@@ -93,10 +129,10 @@ def _run(scenario: Scenario, tmp: Any) -> Outcome:
         for kind in kinds:
             time.sleep(rng.uniform(0.5, 1.5))
             began = time.time()
-            topology.failover() if kind == "failover" else topology.kill_primary()
+            _fail_over(topology, kind)
             marks.append((kind, began, topology.named_at, producer.is_alive()))
         producer.join(600)
-        settle(resque.redis, QUEUE, 120)
+        _drain(resque, 120)
         running = all(worker.running() for worker in workers)
         for worker in workers:
             worker.signal(signal.SIGTERM)
