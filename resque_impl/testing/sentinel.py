@@ -119,14 +119,14 @@ class SentinelTopology:
     def _wait_new_primary(self, old: int, timeout: float, *, replicas: int) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            # Checked afresh each time: mid-failover a sentinel may name a replica it does not promote.
             with contextlib.suppress(RuntimeError, redis.RedisError):
                 port = self.primary_port()
-                if port != old:
-                    self._wait_settled(port, deadline - time.monotonic(), replicas)
+                if port != old and self._settled(port, replicas):
                     self.named_at = time.time()
                     return port
             time.sleep(0.05)
-        raise TimeoutError(f"no new primary for {self.service} within {timeout} s")
+        raise TimeoutError(f"no new primary for {self.service} settled within {timeout} s")
 
     def _wait_settled(self, primary_port: int, timeout: float, replicas: int | None = None) -> None:
         """Until ``primary_port`` has ``replicas`` (default: all) replicas in sync and every sentinel
@@ -135,10 +135,13 @@ class SentinelTopology:
         wanted = len(self.servers) - 1 if replicas is None else replicas
         while time.monotonic() < deadline:
             with contextlib.suppress(RuntimeError, redis.RedisError):
-                if self._in_sync(primary_port) >= wanted and all(self._names(s, primary_port) for s in self.sentinels):
+                if self._settled(primary_port, wanted):
                     return
             time.sleep(0.05)
         raise TimeoutError(f"the deployment of {self.service} did not settle on port {primary_port} in {timeout} s")
+
+    def _settled(self, primary_port: int, replicas: int) -> bool:
+        return self._in_sync(primary_port) >= replicas and all(self._names(s, primary_port) for s in self.sentinels)
 
     def _names(self, sentinel: RedisServer, port: int) -> bool:
         """Whether ``sentinel`` names the primary on ``port``, with no failover in progress."""
