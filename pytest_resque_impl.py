@@ -9,7 +9,7 @@ Choose it, strongest first: request ``resque_fake`` or ``resque_inline``; mark t
 strict=True)``;
 pass ``--resque-inline`` / ``--resque-mode=inline|fake|real``; or set ``resque_mode = inline`` in the
 ini file. Fixtures: ``resque``, ``resque_fake``, ``resque_inline``, ``resque_worker``,
-``resque_clock``, ``resque_faults``, ``redis_server``.
+``resque_clock``, ``resque_faults``, ``redis_server``, ``redis_sentinel``.
 
 This module imports nothing of ``resque_impl`` until a test needs it (each fixture imports what it
 uses), so installing the package does not slow test suites that do not use it; a test gets a mode
@@ -28,9 +28,11 @@ import pytest
 if TYPE_CHECKING:
     from resque_impl.client import Resque
     from resque_impl.testing import RedisServer, Sandbox, VirtualClock
+    from resque_impl.testing.cluster import ClusterTopology
     from resque_impl.testing.faults import FaultInjector
     from resque_impl.testing.plugin import PluginSettings, RealWorld
     from resque_impl.testing.runner import InProcessWorker
+    from resque_impl.testing.sentinel import SentinelTopology
 
 _OPTIONS: list[tuple[str, dict[str, Any], str, str]] = [
     # (command-line flag, argparse options, ini type, help)
@@ -211,3 +213,39 @@ def redis_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
         pytest.skip(message)
     with RedisServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel(request: pytest.FixtureRequest) -> Iterator[SentinelTopology]:
+    """A private Sentinel deployment for the whole session: a primary, 2 replicas and 3 sentinels on
+    free loopback ports (``redis_sentinel.url`` is its ``redis+sentinel://`` URL); skipped or failed
+    as :func:`redis_server` is without a ``redis-server``."""
+    from resque_impl.testing import RedisServer
+    from resque_impl.testing.redis_server import INSTALL_HINT
+    from resque_impl.testing.sentinel import SentinelTopology
+
+    if not RedisServer.available():
+        message = f"redis-server is not installed; {INSTALL_HINT}"
+        if _option(request.config, "resque_require_redis"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with SentinelTopology() as topology:
+        yield topology
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(request: pytest.FixtureRequest) -> Iterator[ClusterTopology]:
+    """A private Redis Cluster for the whole session: 3 primaries with a replica each on free loopback
+    ports (``redis_cluster.url`` is its ``redis+cluster://`` URL); skipped or failed as
+    :func:`redis_server` is without a ``redis-server``."""
+    from resque_impl.testing import RedisServer
+    from resque_impl.testing.cluster import ClusterTopology
+    from resque_impl.testing.redis_server import INSTALL_HINT
+
+    if not RedisServer.available():
+        message = f"redis-server is not installed; {INSTALL_HINT}"
+        if _option(request.config, "resque_require_redis"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with ClusterTopology() as cluster:
+        yield cluster

@@ -104,6 +104,12 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
     :param enqueued_at: add ``"enqueued_at"`` (epoch seconds from ``clock``) to every payload written.
     :param events: the job-event stream to announce on (default: a new one, :attr:`events`); see
         :mod:`resque_impl.events`.
+    :param wait_replicas: durable writes: enqueues (and a worker's acknowledgements, the scheduler's
+        moves) return only once this many replicas confirm them (Redis ``WAIT``), else raise
+        :class:`~resque_impl.errors.DurabilityError`. Default: the URL's ``?wait_replicas=``, else 0.
+        More than the primary's replicas is refused at once (:class:`ConfigurationError`).
+    :param wait_timeout: seconds a durable write waits for its replicas (default: the URL's
+        ``?wait_timeout=``, else 1).
 
     While a test mode is active (:mod:`resque_impl.testing`), :attr:`store`, :attr:`clock` and
     :attr:`failures` are the mode's (see :mod:`resque_impl.testmode`).
@@ -122,11 +128,22 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
         enqueued_at: bool = False,
         events: EventBus | None = None,
+        wait_replicas: int | None = None,
+        wait_timeout: float | None = None,
     ) -> None:
         if store is None:
             connection = connect(redis, socket_timeout=socket_timeout)
             keys = Keys(namespace or connection.namespace or DEFAULT_NAMESPACE)
-            store = Store(connection.client, keys, connection.description)
+            replicas = connection.wait_replicas if wait_replicas is None else wait_replicas
+            store = Store(
+                connection.client_for(keys.namespace),
+                keys,
+                connection.description,
+                wait_replicas=replicas,
+                wait_timeout=connection.wait_timeout if wait_timeout is None else wait_timeout,
+            )
+            if replicas:
+                store.check_replicas()
         self._store: StoreProtocol = store
         self.keys = store.keys
         self.namespace = store.keys.namespace

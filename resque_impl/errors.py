@@ -39,6 +39,7 @@ __all__ = [
     "DeserializationError",
     "DirtyExit",
     "DontPerform",
+    "DurabilityError",
     "FailureHookError",
     "FailureNotFoundError",
     "JobRegistrationError",
@@ -95,6 +96,12 @@ class ConfigurationError(ResqueError, ValueError):
 
 class ResqueConnectionError(ResqueError, ConnectionError):
     """Redis could not be reached or the connection broke; the message names the server."""
+
+
+class DurabilityError(ResqueConnectionError):
+    """A durable write (``wait_replicas``) reached the primary, but fewer replicas than asked confirmed
+    it in time: a failover now could lose it. Retrying is safe for acknowledgements; a retried enqueue
+    may run its job twice."""
 
 
 class PayloadError(ResqueError, ValueError):

@@ -29,6 +29,18 @@ class Keys:
         return f"{self.namespace}:{name}"
 
     @property
+    def hash_tag(self) -> str | None:
+        """The namespace's Redis Cluster hash tag (``resque`` for ``{resque}``), or ``None``.
+
+        With one, every key of the namespace hashes to that tag's slot, so multi-key commands and Lua
+        scripts never cross slots (Redis hashes only what is between a key's first ``{`` and the
+        first ``}`` after it, when that is not empty).
+        """
+        start = self.namespace.find("{")
+        end = self.namespace.find("}", start + 1) if start >= 0 else -1
+        return self.namespace[start + 1 : end] if end > start + 1 else None
+
+    @property
     def patterns(self) -> tuple[str, ...]:
         """SCAN patterns that together match every key of this namespace (the in-flight lists of
         :meth:`inflight` start with a hash tag), e.g. to delete a test's namespace."""
@@ -90,8 +102,12 @@ class Keys:
     def inflight(self, queue: str, worker_id: str) -> str:
         """*Extension*: reliable fetch's per-worker in-flight list for one queue.
 
-        The hash tag keeps it in the same Redis Cluster slot as :meth:`queue`.
+        Hash-tagged with its queue (``{resque:queue:<q>}:inflight:<worker id>``) to keep it in the
+        queue's Redis Cluster slot; under a namespace with a hash tag of its own (:attr:`hash_tag`),
+        where every key shares one slot, it is ``<namespace>:inflight:<worker id>:queue:<q>``.
         """
+        if self.hash_tag is not None:
+            return self.key(f"inflight:{worker_id}:queue:{queue}")
         return "{" + self.queue(queue) + "}" + f":inflight:{worker_id}"
 
     def inflight_queues(self, worker_id: str) -> str:

@@ -157,7 +157,14 @@ class Backend:
             raise BackendError(f"unknown backend {self.kind!r}; use fake, memory or redis with a url")
         try:
             connection = connect(self.url)
-            store = Store(connection.client, Keys(connection.namespace or DEFAULT_NAMESPACE), connection.description)
+            names = Keys(connection.namespace or DEFAULT_NAMESPACE)
+            store = Store(
+                connection.client_for(names.namespace),
+                names,
+                connection.description,
+                wait_replicas=connection.wait_replicas,
+                wait_timeout=connection.wait_timeout,
+            )
             keys = store.database_size()
         except (ResqueError, redis.RedisError) as error:  # a bad URL, or a server that does not answer
             raise BackendError(f"cannot use Redis at {self.url}: {error}") from error

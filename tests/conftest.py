@@ -21,10 +21,12 @@ from hypothesis import settings
 
 from resque_impl import Registry, Resque
 from resque_impl.clock import ManualClock
+from resque_impl.connection import Connection, connect
 from resque_impl.keys import Keys
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
 from resque_impl.testing import RedisServer
+from resque_impl.testing.sentinel import SentinelTopology
 from resque_impl.testing.statemachine import register_profiles
 
 pytest_plugins = ["pytester"]
@@ -60,11 +62,21 @@ def private_redis_server(redis_server: RedisServer) -> Iterator[RedisServer]:
         yield server
 
 
-@pytest.fixture(params=["fake", "real"])
+def _sentinel_primary(request: pytest.FixtureRequest) -> Connection:
+    """A connection to the session's Sentinel deployment (``redis_sentinel``), its primary emptied."""
+    topology: SentinelTopology = request.getfixturevalue("redis_sentinel")
+    connection = connect(topology.url)
+    connection.client.flushall()
+    return connection
+
+
+@pytest.fixture(params=["fake", "real", "sentinel"])
 def redis_client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
-    """An empty database: fakeredis, then a real server."""
+    """An empty database: fakeredis, a real server, then the primary of a Sentinel deployment."""
     if request.param == "fake":
         client: redis.Redis = fakeredis.FakeRedis()
+    elif request.param == "sentinel":
+        client = _sentinel_primary(request).client
     else:
         server: RedisServer = request.getfixturevalue("redis_server")
         client = server.client(socket_timeout=5)
@@ -73,13 +85,17 @@ def redis_client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(params=["fake", "real", "memory"])
+@pytest.fixture(params=["fake", "real", "memory", "sentinel"])
 def store(request: pytest.FixtureRequest) -> Any:
-    """An empty store of each kind: fakeredis, a real server, and the in-memory twin."""
+    """An empty store of each kind: fakeredis, a real server, the in-memory twin, and a Sentinel
+    deployment's primary with durable writes (every write waits for a replica)."""
     if request.param == "memory":
         return MemoryStore()
     if request.param == "fake":
         return Store(fakeredis.FakeRedis(), Keys())
+    if request.param == "sentinel":
+        connection = _sentinel_primary(request)
+        return Store(connection.client, Keys(), connection.description, wait_replicas=1)
     server: RedisServer = request.getfixturevalue("redis_server")
     client = server.client(socket_timeout=5)
     client.flushall()

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from resque_impl.client import Resque
-from resque_impl.errors import ResqueError
+from resque_impl.errors import ConfigurationError, ResqueError
 from resque_impl.version import __version__
 
 __all__ = ["Context", "main", "pass_context"]
@@ -28,6 +28,8 @@ class Context:
         if self._resque is None:
             try:
                 self._resque = Resque(self.redis, namespace=self.namespace, enqueued_at=self.enqueued_at)
+            except ConfigurationError as error:
+                raise click.UsageError(str(error)) from None
             except ResqueError as error:
                 raise click.ClickException(str(error)) from None
         return self._resque
@@ -37,11 +39,14 @@ pass_context = click.make_pass_decorator(Context)
 
 
 class _Group(click.Group):
-    """Turns library errors (an unreachable Redis, a bad payload) into one-line messages, exit 1."""
+    """Turns library errors into one-line messages: exit 2 for bad configuration (a malformed Redis URL,
+    an unknown Sentinel service), exit 1 for the rest (an unreachable Redis, a bad payload)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ConfigurationError as error:
+            raise click.UsageError(str(error)) from None
         except ResqueError as error:
             raise click.ClickException(str(error)) from None
 

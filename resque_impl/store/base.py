@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 import redis
 from redis.commands.core import Script
 
-from resque_impl.errors import ResqueConnectionError
+from resque_impl.errors import ConfigurationError, DurabilityError, ResqueConnectionError
 from resque_impl.keys import Keys
 
-__all__ = ["Command", "StoreBase", "resp", "resp_bulk", "translate_connection_errors"]
+__all__ = ["Command", "StoreBase", "refused_by_demoted_primary", "resp", "resp_bulk", "translate_connection_errors"]
 
 #: One Redis command as its words, e.g. ``("RPUSH", "resque:queue:email", b"{...}")``.
 Command = Sequence[str | bytes | int | float]
@@ -20,17 +20,114 @@ C = TypeVar("C", bound=type)
 
 
 class StoreBase:
-    """Holds the client, the key names and the Lua scripts; sends commands in one round trip."""
+    """Holds the client, the key names and the Lua scripts; sends commands in one round trip.
 
-    def __init__(self, client: redis.Redis, keys: Keys, description: str = "") -> None:
+    With ``wait_replicas`` N > 0, the writes that must survive a failover (enqueues, acknowledgements,
+    the scheduler's moves) are followed on the same connection, in the same round trip, by
+    ``WAIT N wait_timeout``, and raise :class:`DurabilityError` unless N replicas confirmed them.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        description: str = "",
+        *,
+        wait_replicas: int = 0,
+        wait_timeout: float = 1.0,
+    ) -> None:
         # Typed as Any: redis-py annotates replies as unions of str, bytes and awaitables, while the
         # library always talks to clients that return bytes (see connection._bytes_client).
         self.client: Any = client
         self.keys = keys
         self.description = description or "Redis"
+        if wait_replicas < 0 or not wait_timeout > 0:
+            raise ConfigurationError("wait_replicas must be >= 0 and wait_timeout > 0")
+        self.wait_replicas = wait_replicas
+        self.wait_timeout = wait_timeout
+        # WAIT's timeout is in whole milliseconds, and 0 would mean "forever".
+        self._wait_command = resp("WAIT", str(wait_replicas), str(self._wait_ms))
         self._scripts: dict[str, Script] = {}
         #: Hot-path commands packed once (see :func:`resp`), keyed by what they are for.
         self._packed: dict[tuple[str, str], tuple[bytes, ...]] = {}
+
+    def check_replicas(self) -> int:
+        """How many replicas the primary has now; raises :class:`ConfigurationError` if fewer than
+        ``wait_replicas``, since no durable write could then succeed."""
+        connected = int(self.client.info("replication").get("connected_slaves", 0))
+        if connected < self.wait_replicas:
+            raise ConfigurationError(
+                f"wait_replicas={self.wait_replicas} but the primary at {self.description} has {connected} "
+                f"connected replica(s); lower wait_replicas to at most {connected}"
+            )
+        return connected
+
+    def _confirm(self, acknowledged: Any) -> None:
+        """Raise :class:`DurabilityError` unless WAIT's reply counts enough replicas."""
+        if int(acknowledged) < self.wait_replicas:
+            raise DurabilityError(
+                f"only {int(acknowledged)} of {self.wait_replicas} replicas of {self.description} confirmed a "
+                f"write within {self.wait_timeout:g} s; it is on the primary, but a failover now could lose it"
+            )
+
+    def _durable_round_trip(self, commands: Sequence[Command]) -> list[Any]:
+        """:meth:`_round_trip`, followed by WAIT when durable writes are on."""
+        if not self.wait_replicas:
+            return self._round_trip(commands)
+        words = [*commands, ("WAIT", self.wait_replicas, self._wait_ms)]
+        return self._on_primary(lambda c: self._exchange(c, c.pack_commands(words), len(words)), durable=True)
+
+    def _send_durable(self, packed: bytes, replies: int) -> list[Any]:
+        """:meth:`_send_packed`, followed by WAIT when durable writes are on."""
+        if not self.wait_replicas:
+            return self._send_packed(packed, replies)
+        words = [packed, self._wait_command]
+        return self._on_primary(lambda c: self._exchange(c, words, replies + 1), durable=True)
+
+    def _replies(self, replies: list[Any], durable: bool) -> list[Any]:
+        """``replies`` without WAIT's last one, once it is checked (``durable``)."""
+        if not durable:
+            return replies
+        self._confirm(replies[-1])
+        return replies[:-1]
+
+    def _primary_moved(self, error: Exception, connection: Any) -> bool:
+        """Whether ``error`` on ``connection`` shows a Sentinel failover, so that sending again reaches
+        the new primary and neither loses nor repeats a write: the old primary refused the writes as a
+        replica (nothing applied), or a durable write was not confirmed and the sentinels now name
+        another primary (the write sits on the abandoned one, which drops it when it rejoins as a
+        replica). The pool's connections to the old primary are then dropped."""
+        pool = self.client.connection_pool
+        if refused_by_demoted_primary(error):
+            pool.disconnect(inuse_connections=False)
+            return True
+        ask = getattr(pool, "get_master_address", None)
+        if not isinstance(error, DurabilityError) or ask is None:
+            return False
+        try:
+            host, port = ask()  # drops the pool's idle connections if the address changed
+        except redis.RedisError:
+            return False
+        moved = (connection.host, int(connection.port)) != (host, int(port))
+        if moved:
+            connection.disconnect()
+        return moved
+
+    def _durable_script(self, source: str, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+        """Run a Lua script that writes; with durable writes on, in one round trip with its WAIT."""
+        script = self._script(source)
+        if not self.wait_replicas:
+            return script(keys=keys, args=args)
+        command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+        try:
+            return self._durable_round_trip([command])[0]
+        except redis.exceptions.NoScriptError:
+            # Loaded on the same connection as it runs: after a failover the new primary lacks it.
+            return self._durable_round_trip([("SCRIPT", "LOAD", source), command])[1]
+
+    @property
+    def _wait_ms(self) -> int:
+        return max(1, round(self.wait_timeout * 1000))
 
     def _script(self, source: str) -> Script:
         """A registered Lua script; redis-py reloads it if the server forgot it (NOSCRIPT)."""
@@ -45,19 +142,29 @@ class StoreBase:
         Lighter than a redis-py ``Pipeline`` on the hot path. Every reply is read even when one is an
         error, so the connection stays in step; the first error is then raised.
         """
-        pool = self.client.connection_pool
-        connection: Any = pool.get_connection()
-        try:
-            return self._exchange(connection, connection.pack_commands(commands), len(commands))
-        finally:
-            pool.release(connection)
+        return self._on_primary(
+            lambda connection: self._exchange(connection, connection.pack_commands(commands), len(commands))
+        )
 
     def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
         """Like :meth:`_round_trip` for commands already in the wire format (see :func:`resp`)."""
+        return self._on_primary(lambda connection: self._exchange(connection, [packed], replies))
+
+    def _on_primary(self, exchange: Callable[[Any], list[Any]], *, durable: bool = False) -> list[Any]:
+        """``exchange(connection)`` on a pooled connection (``durable``: its last reply is WAIT's,
+        checked and removed), sent once more if the primary moved (see :meth:`_primary_moved`)."""
         pool = self.client.connection_pool
         connection: Any = pool.get_connection()
         try:
-            return self._exchange(connection, [packed], replies)
+            return self._replies(exchange(connection), durable)
+        except (redis.ConnectionError, DurabilityError) as error:
+            if not self._primary_moved(error, connection):
+                raise
+        finally:
+            pool.release(connection)
+        connection = pool.get_connection()
+        try:
+            return self._replies(exchange(connection), durable)
         finally:
             pool.release(connection)
 
@@ -79,6 +186,15 @@ class StoreBase:
         if first_error is not None:
             raise first_error
         return results
+
+
+def refused_by_demoted_primary(error: BaseException) -> bool:
+    """Whether the connection found that its server no longer serves the deployment: a Sentinel
+    primary now a replica (READONLY) or a cluster slot moved (MOVED). The server refused the commands,
+    so nothing was applied and sending them to the new primary is safe."""
+    return isinstance(error, redis.ConnectionError) and isinstance(
+        error.__context__, (redis.exceptions.ReadOnlyError, redis.exceptions.MovedError)
+    )
 
 
 def resp_bulk(word: str | bytes) -> bytes:

@@ -101,7 +101,7 @@ class DelayedCommands(StoreBase):
         """Schedule ``item`` at ``timestamp`` exactly as resque-scheduler's ``delayed_push`` does, in
         one MULTI/EXEC so no reader sees the item without its indexes."""
         keys = self.keys
-        self._round_trip(
+        self._durable_round_trip(
             (
                 ("MULTI",),
                 ("RPUSH", keys.delayed(timestamp), item),
@@ -217,6 +217,4 @@ class DelayedCommands(StoreBase):
         ]
         for queue, payload in pushes:
             args.extend((queue, payload))
-        return int(
-            self._script(_RELEASE)(keys=[keys.delayed(timestamp), keys.delayed_schedule, keys.queues], args=args)
-        )
+        return int(self._durable_script(_RELEASE, [keys.delayed(timestamp), keys.delayed_schedule, keys.queues], args))

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 import redis
 
 from resque_impl.codec import RAW_PAYLOAD_KEEP
-from resque_impl.errors import ResqueConnectionError
+from resque_impl.errors import DurabilityError, ResqueConnectionError
 from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
 __all__ = ["Ack", "FetchCommands", "Fetched", "Subscription", "encode_working_on", "json_string"]
@@ -238,6 +238,7 @@ return {'empty'}
 )
 
 _FETCH_SHA = hashlib.sha1(_FETCH.encode(), usedforsecurity=False).hexdigest()
+_LOAD_FETCH = resp("SCRIPT", "LOAD", _FETCH)
 
 # KEYS: 1 worker:<id>, 2 inflight:<id>, 3 queues, 4 the queue list, 5 its in-flight list.
 # ARGV: 1 queue, 2 payload, 3 "1" = reliable, 4 notify channel.
@@ -305,7 +306,9 @@ return removed
 class Subscription:
     """Notifications of pushes (queue names) published by our producers on :attr:`Keys.notify_channel`.
 
-    Uses one dedicated connection; after a connection error it resubscribes on the next :meth:`wait`.
+    Uses one dedicated connection; after a connection error it resubscribes on the next :meth:`wait`,
+    and so it does once a Sentinel client has learnt of a new primary (a demoted primary keeps its
+    subscribers, but nobody publishes there any more).
     """
 
     def __init__(self, client: Any, channel: str, description: str) -> None:
@@ -320,6 +323,8 @@ class Subscription:
         May return early with nothing (e.g. after subscribing); callers loop until their deadline.
         """
         try:
+            if self._pubsub is not None and self._primary_moved():
+                self.close()
             if self._pubsub is None:
                 self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
                 self._pubsub.subscribe(self._channel)
@@ -334,6 +339,13 @@ class Subscription:
         except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
             self.close()
             raise ResqueConnectionError(f"cannot reach {self._description}: {error}") from error
+
+    def _primary_moved(self) -> bool:
+        # A Sentinel pool records the primary's address each time one of its connections asks the
+        # sentinels; other clients have no such attribute.
+        address = getattr(self._client.connection_pool, "master_address", None)
+        connection = getattr(self._pubsub, "connection", None)
+        return address is not None and connection is not None and (connection.host, connection.port) != address
 
     def close(self) -> None:
         """Drop the connection (a later :meth:`wait` reconnects)."""
@@ -391,11 +403,15 @@ class FetchCommands(StoreBase):
                 tail,
             )
         )
+        # Durable: the reserve waits too, so a worker never runs a job popped from a primary that a
+        # failover is abandoning (its WAIT fails and the fetch is sent again to the new primary).
+        durable = self.wait_replicas > 0
         try:
-            reply = self._hot_exchange(packed)
+            reply = self._hot_exchange([packed], durable)
         except redis.exceptions.NoScriptError:
-            self.client.script_load(_FETCH)
-            reply = self._hot_exchange(packed)
+            # This server (restarted, or a new primary after a failover) has not seen the script:
+            # load it on the same connection, in the same round trip.
+            reply = self._hot_exchange([_LOAD_FETCH, packed], durable)
         state = reply[0].decode()
         if state == "job":
             return Fetched("job", reply[1].decode(), bytes(reply[2]), int(reply[3]) or None)
@@ -403,8 +419,10 @@ class FetchCommands(StoreBase):
             return Fetched(state, queue_set=tuple(sorted(name.decode() for name in reply[1:])))
         return Fetched(state)
 
-    def _hot_exchange(self, packed: bytes) -> Any:
-        """Send one packed command on this thread's own connection and read the reply.
+    def _hot_exchange(self, packed: list[bytes], durable: bool) -> Any:
+        """Send packed commands on this thread's own connection and read the last one's reply
+        (``durable``: followed by WAIT, checked, so the acknowledgement and the reserve survive a
+        failover).
 
         A worker calls :meth:`fetch` once per job; taking a connection from the pool and giving it back
         each time would cost a good part of a round trip. Each thread (and each forked process) gets its
@@ -416,7 +434,17 @@ class FetchCommands(StoreBase):
         connection = getattr(local, "connection", None)
         if connection is None or getattr(connection, "pid", None) != os.getpid():
             connection = local.connection = self.client.connection_pool.make_connection()
-        return self._exchange(connection, [packed], 1)[0]
+        words = [*packed, self._wait_command] if durable else packed
+        # connect() itself, not the implicit one of sending: a Sentinel-managed connection asks the
+        # sentinels for the primary only there (sending would reconnect to its last, or default, address).
+        connection.connect()
+        try:
+            return self._replies(self._exchange(connection, words, len(words)), durable)[-1]
+        except (redis.ConnectionError, DurabilityError) as error:
+            if not self._primary_moved(error, connection):
+                raise
+        connection.connect()
+        return self._replies(self._exchange(connection, words, len(words)), durable)[-1]
 
     def _fetch_frame(
         self,
@@ -465,15 +493,16 @@ class FetchCommands(StoreBase):
     def release(self, worker_id: str, queue: str, payload: bytes, *, reliable: bool = True) -> None:
         """Put a reserved but unstarted job back at the head of its queue and clear the working-on record."""
         keys = self.keys
-        self._script(_RELEASE)(
-            keys=[
+        self._durable_script(
+            _RELEASE,
+            [
                 keys.worker(worker_id),
                 keys.inflight_queues(worker_id),
                 keys.queues,
                 keys.queue(queue),
                 keys.inflight(queue, worker_id),
             ],
-            args=[queue, payload, "1" if reliable else "0", keys.notify_channel],
+            [queue, payload, "1" if reliable else "0", keys.notify_channel],
         )
 
     def _inflight_queue_names(self, worker_id: str) -> list[str]:
@@ -501,7 +530,7 @@ class FetchCommands(StoreBase):
         script_keys = [keys.recoveries, keys.inflight_queues(worker_id), keys.queues]
         for name in names:
             script_keys += [keys.queue(name), keys.inflight(name, worker_id)]
-        reply = self._script(_RECOVER)(keys=script_keys, args=[max_recoveries, keys.notify_channel, *names])
+        reply = self._durable_script(_RECOVER, script_keys, [max_recoveries, keys.notify_channel, *names])
         poison = [(reply[i].decode(), bytes(reply[i + 1])) for i in range(1, len(reply), 2)]
         return int(reply[0]), poison
 

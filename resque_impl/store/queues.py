@@ -33,7 +33,7 @@ class QueueCommands(StoreBase):
         hottest producer path, so its commands are packed once per queue and reused.
         """
         before, after = self._push_frame(queue)
-        self._send_packed(before + resp_bulk(payload) + after, 3)
+        self._send_durable(before + resp_bulk(payload) + after, 3)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
         """Append many payloads per queue, :data:`BULK_CHUNK` per command, pipelined."""
@@ -48,7 +48,7 @@ class QueueCommands(StoreBase):
                 commands.append(("RPUSH", key, *payloads[start : start + BULK_CHUNK]))
             commands.append(("PUBLISH", keys.notify_channel, queue))
         for start in range(0, len(commands), 64):
-            self._round_trip(commands[start : start + 64])
+            self._durable_round_trip(commands[start : start + 64])
 
     def queue_size(self, queue: str) -> int:
         """How many payloads wait in ``queue``."""

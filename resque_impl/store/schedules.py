@@ -56,9 +56,10 @@ class ScheduleCommands(StoreBase):
         """
         keys = self.keys
         queue, payload = push if push is not None else ("", b"")
-        fired = self._script(_FIRE)(
-            keys=[keys.schedule_ticks, keys.last_enqueued_at, keys.queues, keys.queue(queue)],
-            args=[name, repr(tick), enqueued_at, queue, payload, keys.notify_channel],
+        fired = self._durable_script(
+            _FIRE,
+            [keys.schedule_ticks, keys.last_enqueued_at, keys.queues, keys.queue(queue)],
+            [name, repr(tick), enqueued_at, queue, payload, keys.notify_channel],
         )
         return bool(fired)
 

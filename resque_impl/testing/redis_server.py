@@ -43,11 +43,13 @@ class RedisServer:
 
     :param extra_args: more server options, e.g. ``["--appendonly", "yes"]``.
     :param binary: the executable (default: ``redis-server`` on PATH).
+    :param config: the text of a configuration file to start from (a sentinel needs one it can rewrite).
     """
 
-    def __init__(self, extra_args: list[str] | None = None, binary: str = "redis-server") -> None:
+    def __init__(self, extra_args: list[str] | None = None, binary: str = "redis-server", config: str = "") -> None:
         self.binary = shutil.which(binary) or ""
         self.extra_args = list(extra_args or [])
+        self.config = config
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="resque-redis-")
@@ -76,8 +78,12 @@ class RedisServer:
             raise RedisServerUnavailable(f"redis-server was not found on PATH; {INSTALL_HINT}")
         for _attempt in range(5):
             port = self.port or _free_port()
+            config = []
+            if self.config:
+                (self.dir / "redis.conf").write_text(self.config)
+                config = [str(self.dir / "redis.conf")]
             command = [
-                self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                self.binary, *config, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no",
                 "--logfile", str(self.dir / "redis.log"), *self.extra_args,
             ]  # fmt: skip

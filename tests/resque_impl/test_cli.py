@@ -14,6 +14,7 @@ from resque_impl.cli import main
 from resque_impl.cli.app import Context
 from resque_impl.codec import Payload
 from resque_impl.testing import RedisServer
+from resque_impl.testing.sentinel import SentinelTopology
 
 
 def run(resque: Resque, *args: str, input: str | None = None) -> str:
@@ -82,17 +83,22 @@ def test_a_stale_id_is_a_one_line_error(resque: Resque) -> None:
 
 
 @pytest.mark.parametrize(
-    ("redis_arg", "message"),
-    [("127.0.0.1:1", "cannot reach redis://127.0.0.1:1/0"), ("bogus", "malformed Redis address 'bogus'")],
+    ("redis_arg", "code", "message"),
+    [
+        ("127.0.0.1:1", 1, "cannot reach redis://127.0.0.1:1/0"),
+        ("bogus", 2, "malformed Redis address 'bogus'"),
+        ("redis+sentinel://127.0.0.1:1/primary", 2, "no sentinel reachable for 'redis+sentinel://127.0.0.1:1/primary'"),
+        ("redis+sentinel://127.0.0.1:1", 2, "malformed Sentinel URL"),
+    ],
 )
-def test_bad_servers_exit_1_with_one_line(redis_arg: str, message: str) -> None:
+def test_bad_servers_exit_with_one_line_2_for_bad_input(redis_arg: str, code: int, message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "resque_impl.cli", "--redis", redis_arg, "info"],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -103,3 +109,14 @@ def test_the_installed_command_talks_to_a_real_server(redis_server: RedisServer)
     subprocess.run([*command, "enqueue", "email", "J", "1"], check=True, capture_output=True)
     result = subprocess.run([*command, "queues", "--json"], check=True, capture_output=True, text=True)
     assert json.loads(result.stdout) == {"email": 1}
+
+
+def test_the_installed_command_takes_a_sentinel_url_with_its_parameters(redis_sentinel: SentinelTopology) -> None:
+    url = redis_sentinel.url + "?namespace=%7Bapp%7D&wait_replicas=1"
+    command = [sys.executable, "-m", "resque_impl.cli", "--redis", url]
+    subprocess.run([*command, "enqueue", "email", "J", "1"], check=True, capture_output=True)
+    result = subprocess.run([*command, "queues", "--json"], check=True, capture_output=True, text=True)
+    assert json.loads(result.stdout) == {"email": 1}
+    with redis_sentinel.server_on(redis_sentinel.primary_port()).client() as primary:
+        assert primary.llen("{app}:queue:email") == 1
+        primary.flushall()

@@ -23,9 +23,9 @@ EXPECTED = {
     # errors
     "ConfigurationError", "DirtyExit", "DontPerform", "FailureHookError", "FailureNotFoundError",
     "JobRegistrationError", "ModeConflictError", "NoClassError", "NoQueueError", "NotSerializableError",
-    "PayloadDecodeError", "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "ResqueConnectionError",
-    "ResqueError", "ScheduleError", "UnknownJobClassError", "JobTimeoutError", "MemoryLimitError", "PoisonJobError",
-    "TermException",
+    "PayloadDecodeError", "PayloadError", "PayloadTooLargeError", "PruneDeadWorkerDirtyExit", "DurabilityError",
+    "ResqueConnectionError", "ResqueError", "ScheduleError", "UnknownJobClassError", "JobTimeoutError",
+    "MemoryLimitError", "PoisonJobError", "TermException",
     # metadata
     "__version__",
 }  # fmt: skip

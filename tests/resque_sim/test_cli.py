@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from resque_impl.testing import RedisServer
+from resque_impl.testing.sentinel import SentinelTopology
 from resque_sim.cli import command
 from resque_sim.metrics import JOB_COLUMNS
 
@@ -258,6 +259,16 @@ def test_the_redis_backend_samples_redis_memory(tmp_path: Path, database: str) -
     assert document["redis"]["peak_used_memory_mb"] > 0
     assert (out / "redis_memory.png").exists()
     assert "redis_used_memory_mb" in (out / "timeseries.csv").read_text().splitlines()[0]
+
+
+def test_the_redis_backend_takes_a_sentinel_url(tmp_path: Path, redis_sentinel: SentinelTopology) -> None:
+    with redis_sentinel.server_on(redis_sentinel.primary_port()).client(db=5) as client:
+        client.flushdb()
+    out = tmp_path / "out"
+    url = f"{redis_sentinel.url}/5"
+    result = simulate(scenario_file(tmp_path), "--out", out, "--redis", url, "--set", "duration=1m")
+    assert result.exit_code == 0, result.output
+    assert summary(out)["backend"] == "redis"
 
 
 def test_the_redis_backend_refuses_a_database_holding_keys_unless_allowed_to_flush(
