@@ -127,14 +127,6 @@ class LiveEchoJob(ActiveJob):
 
 
 @pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis_server.client(socket_timeout=5)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def ruby(redis_server: RedisServer, client: redis.Redis) -> RubyResque:
     found = RubyResque.find(redis_server.url, scheduler=True)  # skips first when Ruby itself is missing
     _require_activejob()

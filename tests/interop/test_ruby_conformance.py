@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,19 +25,6 @@ pytestmark = pytest.mark.ruby
 
 #: A heartbeat older than Ruby's prune interval (five 60-second heartbeat intervals).
 STALE_SECONDS = 301 + 60
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis_server.client(socket_timeout=5)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def ruby(redis_server: RedisServer, client: redis.Redis) -> RubyResque:
-    return RubyResque.find(redis_server.url)
 
 
 def _server_time(client: redis.Redis) -> float:

@@ -8,7 +8,6 @@ These need Ruby Resque (see tests/ruby.py: ``RESQUE_RUBY_LIB``); they skip witho
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,19 +31,6 @@ class SomeTraceJob
   end
 end
 """
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis_server.client(socket_timeout=5)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def ruby(redis_server: RedisServer, client: redis.Redis) -> RubyResque:
-    return RubyResque.find(redis_server.url)
 
 
 @pytest.fixture

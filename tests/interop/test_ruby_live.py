@@ -7,7 +7,6 @@ These need Ruby Resque (see tests/ruby.py: ``RESQUE_RUBY_LIB``); they skip witho
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -37,19 +36,6 @@ class RubyFailingJob
 end
 """
 RUBY_DRAIN = RUBY_JOBS + 'ENV["FORK_PER_JOB"] = "false"\nResque::Worker.new("interop").work(0)\n'
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis_server.client(socket_timeout=5)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def ruby(redis_server: RedisServer, client: redis.Redis) -> RubyResque:
-    return RubyResque.find(redis_server.url)
 
 
 @pytest.fixture

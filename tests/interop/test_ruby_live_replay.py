@@ -30,14 +30,6 @@ SPEED = 2.0
 
 
 @pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis_server.client(socket_timeout=5)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def ruby_worker(redis_server: RedisServer, client: redis.Redis) -> Iterator[subprocess.Popen[str]]:
     """A forking Ruby Resque worker on every queue, polling every 0.1 s, with the probe file required."""
     ruby = RubyResque.find(redis_server.url)
