@@ -199,10 +199,9 @@ def resque_faults(resque: Resque) -> FaultInjector:
     return FaultInjector(resque)
 
 
-@pytest.fixture(scope="session")
-def redis_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
-    """A private redis-server on a free loopback port for the whole session (skipped, saying how to
-    install one, when there is no ``redis-server``; failed instead with ``--resque-require-redis``)."""
+def _require_redis_server(request: pytest.FixtureRequest) -> None:
+    """Skip the test, saying how to install one, when there is no ``redis-server``; fail it instead
+    with ``--resque-require-redis``."""
     from resque_impl.testing import RedisServer
     from resque_impl.testing.redis_server import INSTALL_HINT
 
@@ -211,6 +210,15 @@ def redis_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
         if _option(request.config, "resque_require_redis"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
+    """A private redis-server on a free loopback port for the whole session (skipped, saying how to
+    install one, when there is no ``redis-server``; failed instead with ``--resque-require-redis``)."""
+    from resque_impl.testing import RedisServer
+
+    _require_redis_server(request)
     with RedisServer() as server:
         yield server
 
@@ -220,15 +228,9 @@ def redis_sentinel(request: pytest.FixtureRequest) -> Iterator[SentinelTopology]
     """A private Sentinel deployment for the whole session: a primary, 2 replicas and 3 sentinels on
     free loopback ports (``redis_sentinel.url`` is its ``redis+sentinel://`` URL); skipped or failed
     as :func:`redis_server` is without a ``redis-server``."""
-    from resque_impl.testing import RedisServer
-    from resque_impl.testing.redis_server import INSTALL_HINT
     from resque_impl.testing.sentinel import SentinelTopology
 
-    if not RedisServer.available():
-        message = f"redis-server is not installed; {INSTALL_HINT}"
-        if _option(request.config, "resque_require_redis"):
-            pytest.fail(message)
-        pytest.skip(message)
+    _require_redis_server(request)
     with SentinelTopology() as topology:
         yield topology
 
@@ -238,14 +240,8 @@ def redis_cluster(request: pytest.FixtureRequest) -> Iterator[ClusterTopology]:
     """A private Redis Cluster for the whole session: 3 primaries with a replica each on free loopback
     ports (``redis_cluster.url`` is its ``redis+cluster://`` URL); skipped or failed as
     :func:`redis_server` is without a ``redis-server``."""
-    from resque_impl.testing import RedisServer
     from resque_impl.testing.cluster import ClusterTopology
-    from resque_impl.testing.redis_server import INSTALL_HINT
 
-    if not RedisServer.available():
-        message = f"redis-server is not installed; {INSTALL_HINT}"
-        if _option(request.config, "resque_require_redis"):
-            pytest.fail(message)
-        pytest.skip(message)
+    _require_redis_server(request)
     with ClusterTopology() as cluster:
         yield cluster
