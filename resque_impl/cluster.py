@@ -23,7 +23,7 @@ from redis.retry import Retry
 from resque_impl.errors import ConfigurationError
 from resque_impl.keys import Keys
 
-__all__ = ["cluster_client", "slot_client"]
+__all__ = ["cluster_client", "hash_tag", "slot_client"]
 
 
 def cluster_client(hosts: list[tuple[str, int]], password: str | None, timeouts: dict[str, Any], url: str) -> Any:
@@ -38,11 +38,9 @@ def cluster_client(hosts: list[tuple[str, int]], password: str | None, timeouts:
         raise ConfigurationError(f"cannot use the Redis Cluster at {url!r}: {error}") from None
 
 
-def slot_client(cluster: Any, namespace: str, timeouts: dict[str, Any]) -> redis.Redis:
-    """A client of the primary serving ``namespace``'s slot, following the slot when it moves.
-
-    Raises :class:`ConfigurationError` for a namespace without a hash tag, whose keys would cross slots.
-    """
+def hash_tag(namespace: str) -> str:
+    """The hash tag of ``namespace``; :class:`ConfigurationError` if it has none, since its keys would
+    then cross slots."""
     tag = Keys(namespace).hash_tag
     if tag is None:
         raise ConfigurationError(
@@ -50,6 +48,15 @@ def slot_client(cluster: Any, namespace: str, timeouts: dict[str, Any]) -> redis
             f"scripts need them in one; use a hash-tagged namespace such as '{{{namespace}}}' "
             f"(keys then read {{{namespace}}}:queue:<name>; Ruby Resque with that namespace shares them)"
         )
+    return tag
+
+
+def slot_client(cluster: Any, namespace: str, timeouts: dict[str, Any]) -> redis.Redis:
+    """A client of the primary serving ``namespace``'s slot, following the slot when it moves.
+
+    Raises :class:`ConfigurationError` for a namespace without a hash tag, whose keys would cross slots.
+    """
+    tag = hash_tag(namespace)
     kwargs = cluster.get_connection_kwargs() if hasattr(cluster, "get_connection_kwargs") else {}
     password = kwargs.get("password")
     # One route per client, shared by its connections: where the last MOVED said the slot went.

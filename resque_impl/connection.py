@@ -41,9 +41,15 @@ __all__ = [
     "DEFAULT_REDIS_URL",
     "DEFAULT_SOCKET_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
+    "Address",
     "Connection",
+    "SentinelSpec",
+    "cluster_nodes",
     "connect",
     "describe_client",
+    "read_address",
+    "redact",
+    "sentinel_spec",
 ]
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -146,12 +152,19 @@ def _nodes(url: str, form: str) -> tuple[list[tuple[str, int]], str | None, list
     return hosts, password, [segment for segment in parts.path.split("/") if segment]
 
 
-def _cluster(url: str, socket_timeout: float) -> tuple[Any, str]:
+def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], str | None]:
+    """The startup nodes and password of a ``redis+cluster://`` URL (without this library's parameters);
+    :class:`ConfigurationError` if malformed."""
     hosts, password, path = _nodes(url, _CLUSTER_FORM)
     if not hosts or path not in ([], ["0"]) or urlsplit(url).query:
         raise ConfigurationError(
             f"malformed Redis Cluster URL {_redact(url)!r}; use {_CLUSTER_FORM} (a cluster has only database 0)"
         )
+    return hosts, password
+
+
+def _cluster(url: str, socket_timeout: float) -> tuple[Any, str]:
+    hosts, password = cluster_nodes(url)
     timeouts = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
     return cluster_client(hosts, password, timeouts, _redact(url)), _redact(url)
 
@@ -159,12 +172,32 @@ def _cluster(url: str, socket_timeout: float) -> tuple[Any, str]:
 def _sentinel(url: str, socket_timeout: float) -> tuple[redis.Redis, str]:
     """A client of the primary of the service that ``url`` names, after checking that a sentinel
     answers and knows that service."""
+    spec = sentinel_spec(url)
+    timeouts: dict[str, Any] = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
+    sentinel = redis.sentinel.Sentinel(spec.hosts, sentinel_kwargs=timeouts, **timeouts)
+    _check_service(sentinel, spec.service, url)
+    client = sentinel.master_for(spec.service, db=spec.db, password=spec.password, **spec.options, **timeouts)
+    return client, spec.description
+
+
+@dataclass(frozen=True)
+class SentinelSpec:
+    """What a ``redis+sentinel://`` URL names: the sentinels, the service, and how to reach its primary."""
+
+    hosts: list[tuple[str, int]]
+    service: str
+    db: int
+    password: str | None
+    options: dict[str, Any]
+    description: str
+
+
+def sentinel_spec(url: str) -> SentinelSpec:
+    """Read a Sentinel URL (without this library's parameters); :class:`ConfigurationError` if malformed."""
     parts = urlsplit(url)
     hosts, password, path = _nodes(url, _SENTINEL_FORM)
     if not hosts or not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
         raise ConfigurationError(f"malformed Sentinel URL {_redact(url)!r}; use {_SENTINEL_FORM}")
-    service = unquote(path[0])
-    db = int(path[1]) if len(path) == 2 else 0
     options: dict[str, Any] = dict(parse_qsl(parts.query))
     unknown = sorted(set(options) - {"client_name"})
     if unknown:
@@ -172,11 +205,8 @@ def _sentinel(url: str, socket_timeout: float) -> tuple[redis.Redis, str]:
             f"unknown parameter(s) {', '.join(unknown)} in {_redact(url)!r}; a Sentinel URL takes client_name, "
             + ", ".join(_OUR_PARAMETERS)
         )
-    timeouts: dict[str, Any] = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
-    sentinel = redis.sentinel.Sentinel(hosts, sentinel_kwargs=timeouts, **timeouts)
-    _check_service(sentinel, service, url)
-    client = sentinel.master_for(service, db=db, password=password, **options, **timeouts)
-    return client, _redact(url.split("?", 1)[0])
+    db = int(path[1]) if len(path) == 2 else 0
+    return SentinelSpec(hosts, unquote(path[0]), db, password, options, _redact(url.split("?", 1)[0]))
 
 
 def _check_service(sentinel: redis.sentinel.Sentinel, service: str, url: str) -> None:
@@ -243,32 +273,74 @@ def connect(target: Any = None, *, socket_timeout: float = DEFAULT_SOCKET_TIMEOU
                 f"redis= takes a redis-py client or a connection string, not {type(target).__name__}; " + _FORMS_HELP
             )
         return Connection(_bytes_client(target), None, describe_client(target))
-    text = target.strip()
+    address = read_address(target)
+    if address.scheme == _CLUSTER_SCHEME:
+        cluster, description = _cluster(address.url, socket_timeout)
+        return Connection(
+            cluster,
+            address.namespace,
+            description,
+            address.wait_replicas,
+            address.wait_timeout,
+            cluster,
+            socket_timeout,
+        )
+    if address.scheme == _SENTINEL_SCHEME:
+        client, description = _sentinel(address.url, socket_timeout)
+    elif address.scheme:
+        client, description = _from_url(address.url, socket_timeout), _redact(address.url)
+    else:
+        client = redis.Redis(
+            host=address.host,
+            port=address.port,
+            db=address.db,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+        )
+        description = address.url
+    return Connection(client, address.namespace, description, address.wait_replicas, address.wait_timeout)
+
+
+@dataclass(frozen=True)
+class Address:
+    """A connection string as read, before any client exists (see :func:`read_address`)."""
+
+    #: ``redis``, ``rediss``, ``unix``, ``redis+sentinel``, ``redis+cluster``, or ``""`` for Ruby's
+    #: ``host:port[:db][/namespace]`` form.
+    scheme: str
+    #: The URL without this library's parameters (Ruby's form: ``redis://host:port/db``).
+    url: str
+    namespace: str | None
+    wait_replicas: int = 0
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    #: Ruby's form only: where to connect.
+    host: str = ""
+    port: int = 0
+    db: int = 0
+
+
+def read_address(text: str) -> Address:
+    """Read a connection string (any of the forms above); :class:`ConfigurationError` for one that is
+    none of them. Shared by :func:`connect` and the asyncio client's connection."""
+    text = text.strip()
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if scheme in (*_URL_SCHEMES, _SENTINEL_SCHEME, _CLUSTER_SCHEME):
         url, parameters = _our_parameters(text)
         replicas, wait_timeout = _durability(parameters, text)
-        namespace = parameters.get("namespace") or None
-        if scheme == _CLUSTER_SCHEME:
-            cluster, description = _cluster(url, socket_timeout)
-            return Connection(cluster, namespace, description, replicas, wait_timeout, cluster, socket_timeout)
-        if scheme == _SENTINEL_SCHEME:
-            client, description = _sentinel(url, socket_timeout)
-        else:
-            client, description = _from_url(url, socket_timeout), _redact(url)
-        return Connection(client, namespace, description, replicas, wait_timeout)
+        return Address(scheme, url, parameters.get("namespace") or None, replicas, wait_timeout)
     if scheme:
         raise ConfigurationError(f"unsupported Redis URL scheme {scheme!r} in {_redact(text)!r}; {_FORMS_HELP}")
     match = _SHORT_FORM.match(text)
     if match is None:
         raise ConfigurationError(f"malformed Redis address {text!r}; {_FORMS_HELP}")
-    host = match["host"].strip("[]")
     port = int(match["port"])
     if not 0 < port < 65536:
         raise ConfigurationError(f"port {port} in {text!r} is out of range 1-65535")
     db = int(match["db"] or 0)
-    client = redis.Redis(
-        host=host, port=port, db=db, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-    )
-    namespace = match["ns"] or None
-    return Connection(client, namespace, f"redis://{match['host']}:{port}/{db}")
+    url = f"redis://{match['host']}:{port}/{db}"
+    return Address("", url, match["ns"] or None, host=match["host"].strip("[]"), port=port, db=db)
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    return _redact(url)

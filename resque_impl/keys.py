@@ -225,6 +225,26 @@ class Keys:
         (see :mod:`resque_impl.job_metrics.layout`)."""
         return self.key(f"metrics:job:{minute}")
 
+    def job_metrics_block(self, block: str) -> str:
+        """*Extension*: hash of per-class job metrics for ten UTC minutes ``YYYYMMDDHHM`` (the minutes'
+        names without their last digit), expiring."""
+        return self.key(f"metrics:job:10m:{block}")
+
     def job_metrics_day(self, day: str) -> str:
         """*Extension*: hash of per-class job metrics for one UTC day ``YYYYMMDD``, expiring."""
         return self.key(f"metrics:job:day:{day}")
+
+    def queue_metrics_minute(self, minute: str) -> str:
+        """*Extension*: hash of per-queue activity (jobs per class, sampled depths) for one UTC minute
+        ``YYYYMMDDHHMM``, expiring (see :mod:`resque_impl.job_metrics.layout`)."""
+        return self.key(f"metrics:queue:{minute}")
+
+    @property
+    def deploys(self) -> str:
+        """*Extension*: capped, expiring list of deploy markers, newest first (JSON ``{label, at}``)."""
+        return self.key("metrics:deploys")
+
+    @property
+    def plans(self) -> str:
+        """*Extension*: capped, expiring list of published capacity plans, newest first (JSON)."""
+        return self.key("metrics:plans")

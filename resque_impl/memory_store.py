@@ -373,12 +373,12 @@ class MemoryStore:
                     recoveries.pop(ack.payload, None)
                     self._prune(self._recoveries_key)
             strings.pop(keys.worker, None)
-            incr = self._incr
-            incr(keys.processed, 1)
-            incr(keys.worker_processed, 1)
+            # _incr written out: this runs for every job acknowledged
+            strings[keys.processed] = b"%d" % (int(strings.get(keys.processed, b"0")) + 1)
+            strings[keys.worker_processed] = b"%d" % (int(strings.get(keys.worker_processed, b"0")) + 1)
             if ack.failed:
-                incr(keys.failed, 1)
-                incr(keys.worker_failed, 1)
+                strings[keys.failed] = b"%d" % (int(strings.get(keys.failed, b"0")) + 1)
+                strings[keys.worker_failed] = b"%d" % (int(strings.get(keys.worker_failed, b"0")) + 1)
         if not reserve:
             return _ACKED
         pause = strings.get(self._pause_key)
@@ -402,8 +402,10 @@ class MemoryStore:
             if oversized is not None:
                 payload = payload[:RAW_PAYLOAD_KEEP]
             if reliable:
-                self._list(keys.inflight.get(queue) or self._inflight_key(queue, worker_id)).append(payload)
-                self._sadd(keys.inflight_queues, queue)
+                # _list and _sadd written out (the acknowledgement usually just deleted both keys)
+                inflight_key = keys.inflight.get(queue) or self._inflight_key(queue, worker_id)
+                lists.setdefault(inflight_key, deque()).append(payload)
+                self.sets.setdefault(keys.inflight_queues, set()).add(queue)
             strings[keys.worker] = self._working_on(queue, run_at, payload)
             return Fetched("job", queue, payload, oversized)
         return _EMPTY
@@ -419,6 +421,16 @@ class MemoryStore:
     def inflight(self, worker_id: str) -> list[tuple[str, bytes]]:
         names = sorted(self.sets.get(self.keys.inflight_queues(worker_id), ()))
         return [(name, item) for name in names for item in self.lists.get(self.keys.inflight(name, worker_id), ())]
+
+    def adopt_inflight(self, worker_id: str, run_at: str) -> tuple[str, bytes] | None:
+        held = self.inflight(worker_id)
+        if not held:
+            return None
+        queue, payload = held[0]
+        for extra_queue, extra in reversed(held[1:]):
+            self.release(worker_id, extra_queue, extra)
+        self.strings[self.keys.worker(worker_id)] = self._working_on(queue, run_at, payload)
+        return queue, payload
 
     def recover_inflight(self, worker_id: str, max_recoveries: int) -> tuple[int, list[tuple[str, bytes]]]:
         keys = self.keys
@@ -645,12 +657,14 @@ class MemoryStore:
         *,
         set_fields: Mapping[str, str] | None = None,
         ttl: Mapping[str, int] | None = None,
+        set_in: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._expire_due()
         ttl = ttl or {}
+        set_in = set_in or {}
         for key, fields in increments.items():
             values = self._hash(key)
-            for field, text in (set_fields or {}).items():
+            for field, text in {**(set_fields or {}), **set_in.get(key, {})}.items():
                 values[field.encode()] = text.encode()
             for field, amount in fields.items():
                 name = field.encode()
@@ -672,6 +686,26 @@ class MemoryStore:
             }
             for key in keys
         ]
+
+    def read_hash_fields(self, keys: Sequence[str], fields: Sequence[str]) -> list[dict[str, str] | None]:
+        return [
+            None if found is None else {field: found[field] for field in fields if field in found}
+            for found in self.read_hashes(keys)
+        ]
+
+    def push_capped(self, key: str, item: str, keep: int, ttl: int) -> None:
+        self._expire_due()
+        items = self._list(key)
+        items.appendleft(item.encode())
+        while len(items) > keep:
+            items.pop()
+        self.expiries[key] = self.clock.time() + ttl
+
+    def list_items(self, key: str) -> list[str] | None:
+        self._expire_due()
+        if any(key in kind for kind in (self.hashes, self.sets, self.strings, self.zsets)):
+            return None
+        return [raw.decode(errors="replace") for raw in self.lists.get(key, ())]
 
     def queue_heads(self, queues: Sequence[str]) -> dict[str, bytes | None]:
         heads: dict[str, bytes | None] = {}

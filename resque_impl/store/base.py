@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -12,7 +13,25 @@ from redis.commands.core import Script
 from resque_impl.errors import ConfigurationError, DurabilityError, ResqueConnectionError
 from resque_impl.keys import Keys
 
-__all__ = ["Command", "StoreBase", "refused_by_demoted_primary", "resp", "resp_bulk", "translate_connection_errors"]
+__all__ = [
+    "UNAVAILABLE",
+    "Command",
+    "StoreBase",
+    "confirm_replicas",
+    "refused_by_demoted_primary",
+    "resp",
+    "resp_bulk",
+    "translate_connection_errors",
+    "unblocked_by_demotion",
+    "warn_sent_again",
+]
+
+logger = logging.getLogger("resque_impl.store")
+
+#: Replies of a server that cannot serve the deployment for a moment and applied nothing: a cluster
+#: whose slot has no primary yet after a SIGKILL (``CLUSTERDOWN``, ``MASTERDOWN``) or is being moved
+#: (``TRYAGAIN``). The library treats them as an unreachable Redis: waited out and sent again.
+UNAVAILABLE = (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError)
 
 #: One Redis command as its words, e.g. ``("RPUSH", "resque:queue:email", b"{...}")``.
 Command = Sequence[str | bytes | int | float]
@@ -35,6 +54,8 @@ class StoreBase:
         *,
         wait_replicas: int = 0,
         wait_timeout: float = 1.0,
+        notify: bool = True,
+        fetch_function: bool = False,
     ) -> None:
         # Typed as Any: redis-py annotates replies as unions of str, bytes and awaitables, while the
         # library always talks to clients that return bytes (see connection._bytes_client).
@@ -45,6 +66,15 @@ class StoreBase:
             raise ConfigurationError("wait_replicas must be >= 0 and wait_timeout > 0")
         self.wait_replicas = wait_replicas
         self.wait_timeout = wait_timeout
+        #: Whether a push publishes its queue on the notify channel to wake idle instant workers. Only a
+        #: store no such worker can ever subscribe to may turn it off (the simulator's fakeredis, whose
+        #: engine wakes its simulated workers itself): a real deployment's idle workers rely on it.
+        self.notify = notify
+        #: Whether a worker's fetch (its hottest call) is sent as ``FCALL`` of a function loaded once
+        #: (``FUNCTION LOAD``, again when the server lacks it) rather than ``EVALSHA``: cheaper where a
+        #: server compiles a script on every call (fakeredis). Needs ``FUNCTION``/``FCALL`` (Redis 7 or
+        #: fakeredis) and permission to load functions; there is no fallback, so it is off by default.
+        self.fetch_function = fetch_function
         # WAIT's timeout is in whole milliseconds, and 0 would mean "forever".
         self._wait_command = resp("WAIT", str(wait_replicas), str(self._wait_ms))
         self._scripts: dict[str, Script] = {}
@@ -64,11 +94,7 @@ class StoreBase:
 
     def _confirm(self, acknowledged: Any) -> None:
         """Raise :class:`DurabilityError` unless WAIT's reply counts enough replicas."""
-        if int(acknowledged) < self.wait_replicas:
-            raise DurabilityError(
-                f"only {int(acknowledged)} of {self.wait_replicas} replicas of {self.description} confirmed a "
-                f"write within {self.wait_timeout:g} s; it is on the primary, but a failover now could lose it"
-            )
+        confirm_replicas(acknowledged, self.wait_replicas, self.wait_timeout, self.description)
 
     def _durable_round_trip(self, commands: Sequence[Command]) -> list[Any]:
         """:meth:`_round_trip`, followed by WAIT when durable writes are on."""
@@ -91,12 +117,18 @@ class StoreBase:
         self._confirm(replies[-1])
         return replies[:-1]
 
-    def _primary_moved(self, error: Exception, connection: Any) -> bool:
-        """Whether ``error`` on ``connection`` shows a Sentinel failover, so that sending again reaches
-        the new primary and neither loses nor repeats a write: the old primary refused the writes as a
-        replica (nothing applied), or a durable write was not confirmed and the sentinels now name
-        another primary (the write sits on the abandoned one, which drops it when it rejoins as a
-        replica). The pool's connections to the old primary are then dropped."""
+    def _primary_moved(self, error: Exception, connection: Any, *, repeatable: bool = True) -> bool:
+        """Whether ``error`` on ``connection`` shows a Sentinel failover after which the exchange is sent
+        again, to the new primary (the pool's connections to the old one are then dropped).
+
+        Either the old primary refused the commands as a replica (nothing applied: always sent again),
+        or a durable write was not confirmed and the sentinels now name another primary. That write sits
+        on the abandoned primary, which drops it when it rejoins as a replica, but it may also have
+        reached the promoted replica unconfirmed: sent again, it may be applied twice. ``repeatable``
+        says whether that is acceptable (an enqueue, then perhaps queued twice: at least once, and
+        logged). A write that must not be applied twice (a worker's reserve) is not sent again: the
+        error is raised and its caller recovers (a worker takes back what its in-flight lists hold).
+        """
         pool = self.client.connection_pool
         if refused_by_demoted_primary(error):
             pool.disconnect(inuse_connections=False)
@@ -108,10 +140,12 @@ class StoreBase:
             host, port = ask()  # drops the pool's idle connections if the address changed
         except redis.RedisError:
             return False
-        moved = (connection.host, int(connection.port)) != (host, int(port))
-        if moved:
-            connection.disconnect()
-        return moved
+        if (connection.host, int(connection.port)) == (host, int(port)):
+            return False
+        connection.disconnect()
+        if repeatable:
+            warn_sent_again(self.description, host, port)
+        return repeatable
 
     def _durable_script(self, source: str, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
         """Run a Lua script that writes; with durable writes on, in one round trip with its WAIT."""
@@ -188,6 +222,34 @@ class StoreBase:
         return results
 
 
+def confirm_replicas(acknowledged: Any, wanted: int, timeout: float, description: str) -> None:
+    """Raise :class:`DurabilityError` unless WAIT's reply ``acknowledged`` counts ``wanted`` replicas."""
+    if int(acknowledged) < wanted:
+        raise DurabilityError(
+            f"only {int(acknowledged)} of {wanted} replicas of {description} confirmed a "
+            f"write within {timeout:g} s; it is on the primary, but a failover now could lose it"
+        )
+
+
+def warn_sent_again(description: str, host: str, port: int) -> None:
+    """Log that a write the replicas did not confirm goes again to the new primary ``host:port``: it
+    may have reached it before the failover, and then be applied twice (an enqueue queued twice)."""
+    logger.warning(
+        "%s: a write the replicas did not confirm goes again to the new primary %s:%s "
+        "(it may have reached it before the failover, and then be applied twice)",
+        description,
+        host,
+        port,
+    )
+
+
+def unblocked_by_demotion(error: BaseException) -> bool:
+    """Whether ``error`` is what a primary that became a replica (a ``CLUSTER FAILOVER`` or a Sentinel
+    demotion) answers a client blocked in its ``WAIT``: the write before it was applied there, but
+    whether the new primary has it is unknown, as for a :class:`DurabilityError`."""
+    return isinstance(error, redis.ResponseError) and str(error).startswith("UNBLOCKED")
+
+
 def refused_by_demoted_primary(error: BaseException) -> bool:
     """Whether the connection found that its server no longer serves the deployment: a Sentinel
     primary now a replica (READONLY) or a cluster slot moved (MOVED). The server refused the commands,
@@ -217,8 +279,12 @@ def _translating(method: Callable[..., Any], describe: Callable[[Any], str]) -> 
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except (redis.ConnectionError, redis.TimeoutError, *UNAVAILABLE) as error:
             raise ResqueConnectionError(f"cannot reach {describe(self)}: {error}") from error
+        except redis.ResponseError as error:
+            if unblocked_by_demotion(error):
+                raise DurabilityError(f"{describe(self)} became a replica before confirming: {error}") from error
+            raise
         except redis.exceptions.InvalidResponse as error:
             raise ResqueConnectionError(f"{describe(self)} does not answer like a Redis server: {error}") from error
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from resque_impl.keys import Keys
 from resque_impl.store.base import Command, StoreBase
 
-__all__ = ["RELEASE_CHANGED", "DelayedCommands"]
+__all__ = ["RELEASE_CHANGED", "DelayedCommands", "delayed_push_commands"]
 
 #: What :meth:`DelayedCommands.delayed_release` returns when the batch is no longer at the head.
 RELEASE_CHANGED = -1
@@ -96,20 +97,23 @@ def _key_bytes(key: str) -> bytes:
     return key.encode("utf-8", "surrogateescape")
 
 
+def delayed_push_commands(keys: Keys, timestamp: int, item: bytes) -> tuple[Command, ...]:
+    """resque-scheduler's ``delayed_push`` in one MULTI/EXEC, so no reader sees the item without its
+    indexes."""
+    return (
+        ("MULTI",),
+        ("RPUSH", keys.delayed(timestamp), item),
+        ("SADD", _key_bytes(keys.delayed_timestamps(_text(item))), keys.delayed_bucket(timestamp)),
+        ("ZADD", keys.delayed_schedule, timestamp, timestamp),
+        ("EXEC",),
+    )
+
+
 class DelayedCommands(StoreBase):
     def delayed_push(self, timestamp: int, item: bytes) -> None:
         """Schedule ``item`` at ``timestamp`` exactly as resque-scheduler's ``delayed_push`` does, in
         one MULTI/EXEC so no reader sees the item without its indexes."""
-        keys = self.keys
-        self._durable_round_trip(
-            (
-                ("MULTI",),
-                ("RPUSH", keys.delayed(timestamp), item),
-                ("SADD", _key_bytes(keys.delayed_timestamps(_text(item))), keys.delayed_bucket(timestamp)),
-                ("ZADD", keys.delayed_schedule, timestamp, timestamp),
-                ("EXEC",),
-            )
-        )
+        self._durable_round_trip(delayed_push_commands(self.keys, timestamp, item))
 
     def delayed_remove(self, item: bytes) -> int:
         """Remove every copy of ``item`` (exact bytes) from every timestamp; returns how many.

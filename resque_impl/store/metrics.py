@@ -12,20 +12,27 @@ from resque_impl.store.base import Command, StoreBase
 
 __all__ = ["MetricCommands"]
 
-# HGETALL of each key, or 0 for a key that is not a hash (whose HGETALL would fail the whole read).
-_READ_HASHES = """
-local out = {}
+
+def _per_hash(read: str) -> str:
+    """A script answering ``read`` for each key that is a hash, 0 for a key that is not (whose read would
+    fail the whole script) and an empty list for a missing key."""
+    return f"""
+local out = {{}}
 for i, key in ipairs(KEYS) do
   if redis.call('TYPE', key).ok == 'hash' then
-    out[i] = redis.call('HGETALL', key)
+    out[i] = {read}
   elseif redis.call('EXISTS', key) == 1 then
     out[i] = 0
   else
-    out[i] = {}
+    out[i] = {{}}
   end
 end
 return out
 """
+
+
+_READ_HASHES = _per_hash("redis.call('HGETALL', key)")
+_READ_HASH_FIELDS = _per_hash("redis.call('HMGET', key, unpack(ARGV))")  # ARGV: the fields
 
 
 class MetricCommands(StoreBase):
@@ -58,14 +65,16 @@ class MetricCommands(StoreBase):
         *,
         set_fields: Mapping[str, str] | None = None,
         ttl: Mapping[str, int] | None = None,
+        set_in: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """Add to fields of hashes (``HINCRBY`` for ints, ``HINCRBYFLOAT`` for floats), set
-        ``set_fields`` in each of them, and set each one's time to live in seconds (``ttl[key]``, when
-        given), all in one round trip."""
+        ``set_fields`` in each of them and ``set_in[key]`` in that one, and set each one's time to live
+        in seconds (``ttl[key]``, when given), all in one round trip."""
         commands: list[Command] = []
         ttl = ttl or {}
+        set_in = set_in or {}
         for key, fields in increments.items():
-            for field, value in (set_fields or {}).items():
+            for field, value in {**(set_fields or {}), **set_in.get(key, {})}.items():
                 commands.append(("HSET", key, field, value))
             for field, amount in fields.items():
                 if isinstance(amount, int):
@@ -90,6 +99,37 @@ class MetricCommands(StoreBase):
             else {field.decode(errors="replace"): value.decode(errors="replace") for field, value in _pairs(raw)}
             for raw in replies
         ]
+
+    def read_hash_fields(self, keys: Sequence[str], fields: Sequence[str]) -> list[dict[str, str] | None]:
+        """Only ``fields`` of each hash of ``keys`` (those present; empty for a missing key, ``None``
+        for a key of another type), as text, in one round trip: a reader that needs a few fields of
+        large hashes does not fetch them whole."""
+        if not keys or not fields:
+            return [{} for _ in keys]
+        replies = self._script(_READ_HASH_FIELDS)(keys=list(keys), args=list(fields))
+        return [
+            None
+            if isinstance(raw, int)
+            else {
+                field: value.decode(errors="replace")
+                for field, value in zip(fields, raw, strict=False)
+                if value is not None
+            }
+            for raw in replies
+        ]
+
+    def push_capped(self, key: str, item: str, keep: int, ttl: int) -> None:
+        """Put ``item`` at the head of the list ``key``, keep its first ``keep`` items, and let it expire
+        ``ttl`` seconds after this write, in one round trip."""
+        self._round_trip((("LPUSH", key, item), ("LTRIM", key, 0, keep - 1), ("EXPIRE", key, ttl)))
+
+    def list_items(self, key: str) -> list[str] | None:
+        """Every item of the list ``key`` as text (empty when missing, ``None`` for a key of another type)."""
+        (kind,) = self._round_trip((("TYPE", key),))
+        if (kind.decode() if isinstance(kind, bytes) else str(kind)) not in ("list", "none"):
+            return None
+        (items,) = self._round_trip((("LRANGE", key, 0, -1),))
+        return [raw.decode(errors="replace") for raw in items]
 
     def queue_heads(self, queues: Sequence[str]) -> dict[str, bytes | None]:
         """The next payload of each queue (``None`` for an empty one), in one round trip."""

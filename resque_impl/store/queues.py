@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
+from resque_impl.keys import Keys
 from resque_impl.store.base import Command, StoreBase, resp, resp_bulk
 
-__all__ = ["QueueCommands"]
+__all__ = ["QueueCommands", "push_frame", "push_many_commands"]
 
 #: Payloads per RPUSH in bulk pushes: large enough to amortise round trips, small enough to keep
 #: Redis responsive to other clients.
@@ -15,40 +16,56 @@ BULK_CHUNK = 1000
 SCAN_PAGE = 1000
 
 
+#: Commands per round trip in bulk pushes.
+ROUND_TRIP_COMMANDS = 64
+
+
+def push_frame(keys: Keys, queue: str, notify: bool = True) -> tuple[bytes, bytes]:
+    """The commands that push one payload (record the queue, append, and unless not ``notify``, wake
+    idle workers), in the wire format before and after the payload (``resp_bulk(payload)`` goes
+    between): the hot path packs them once per queue."""
+    before = resp("SADD", keys.queues, queue) + resp("RPUSH", keys.queue(queue), arity=3)
+    return before, resp("PUBLISH", keys.notify_channel, queue) if notify else b""
+
+
+def push_many_commands(keys: Keys, batches: Mapping[str, Sequence[bytes]], notify: bool = True) -> list[list[Command]]:
+    """The commands that push many payloads per queue (:data:`BULK_CHUNK` per RPUSH), grouped into
+    round trips of :data:`ROUND_TRIP_COMMANDS`; a PUBLISH per queue to wake idle workers if ``notify``."""
+    commands: list[Command] = []
+    for queue, payloads in batches.items():
+        if not payloads:
+            continue
+        commands.append(("SADD", keys.queues, queue))
+        key = keys.queue(queue)
+        for start in range(0, len(payloads), BULK_CHUNK):
+            commands.append(("RPUSH", key, *payloads[start : start + BULK_CHUNK]))
+        if notify:
+            commands.append(("PUBLISH", keys.notify_channel, queue))
+    return [commands[start : start + ROUND_TRIP_COMMANDS] for start in range(0, len(commands), ROUND_TRIP_COMMANDS)]
+
+
 class QueueCommands(StoreBase):
     def _push_frame(self, queue: str) -> tuple[bytes, ...]:
         """The packed commands around a payload for :meth:`push`, built once per queue."""
         frame = self._packed.get(("push", queue))
         if frame is None:
-            keys = self.keys
-            before = resp("SADD", keys.queues, queue) + resp("RPUSH", keys.queue(queue), arity=3)
-            after = resp("PUBLISH", keys.notify_channel, queue)
-            frame = self._packed[("push", queue)] = (before, after)
+            frame = self._packed[("push", queue)] = push_frame(self.keys, queue, self.notify)
         return frame
 
     def push(self, queue: str, payload: bytes) -> None:
         """Append ``payload`` to ``queue`` and record the queue name, in one round trip.
 
-        Also publishes the queue name on the notify channel so idle workers wake at once. This is the
-        hottest producer path, so its commands are packed once per queue and reused.
+        Also publishes the queue name on the notify channel so idle workers wake at once (unless the
+        store was made with ``notify=False``). This is the hottest producer path, so its commands are
+        packed once per queue and reused.
         """
         before, after = self._push_frame(queue)
-        self._send_durable(before + resp_bulk(payload) + after, 3)
+        self._send_durable(before + resp_bulk(payload) + after, 3 if after else 2)
 
     def push_many(self, batches: Mapping[str, Sequence[bytes]]) -> None:
         """Append many payloads per queue, :data:`BULK_CHUNK` per command, pipelined."""
-        keys = self.keys
-        commands: list[Command] = []
-        for queue, payloads in batches.items():
-            if not payloads:
-                continue
-            commands.append(("SADD", keys.queues, queue))
-            key = keys.queue(queue)
-            for start in range(0, len(payloads), BULK_CHUNK):
-                commands.append(("RPUSH", key, *payloads[start : start + BULK_CHUNK]))
-            commands.append(("PUBLISH", keys.notify_channel, queue))
-        for start in range(0, len(commands), 64):
-            self._durable_round_trip(commands[start : start + 64])
+        for commands in push_many_commands(self.keys, batches, self.notify):
+            self._durable_round_trip(commands)
 
     def queue_size(self, queue: str) -> int:
         """How many payloads wait in ``queue``."""

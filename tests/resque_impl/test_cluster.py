@@ -3,14 +3,19 @@ a failover, and a namespace that would cross slots is refused, saying which to u
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 
 import pytest
+import redis
+import redis.asyncio
 from redis.crc import key_slot
 
-from resque_impl import ConfigurationError, Resque
-from resque_impl.store import Ack
+from resque_impl import ConfigurationError, Resque, ResqueConnectionError
+from resque_impl.keys import Keys
+from resque_impl.store import Ack, Store
+from resque_impl.store.aio import AsyncStore
 from resque_impl.testing import RedisServer
 from resque_impl.testing.cluster import ClusterTopology
 
@@ -61,6 +66,20 @@ def test_no_reachable_node_is_an_error_at_once() -> None:
 def test_a_cluster_without_every_slot_served_is_an_error_at_start(redis_server: RedisServer) -> None:
     with RedisServer(["--cluster-enabled", "yes"]) as lonely_node, pytest.raises(ConfigurationError, match="slots"):
         Resque(f"redis+cluster://127.0.0.1:{lonely_node.port}", namespace=NAMESPACE)
+
+
+def test_a_slot_no_primary_serves_yet_is_an_unreachable_redis_to_wait_out(redis_server: RedisServer) -> None:
+    # Between a primary's SIGKILL and its replica's promotion the cluster answers CLUSTERDOWN, having
+    # applied nothing: a worker waits that out as it does a lost connection, rather than exiting.
+    with RedisServer(["--cluster-enabled", "yes"]) as lonely_node:
+        client = redis.Redis(port=lonely_node.port)
+        store = Store(client, Keys(NAMESPACE))
+        with pytest.raises(ResqueConnectionError, match="not served"):
+            store.push("q", b"{}")
+        aio_store = AsyncStore(redis.asyncio.Redis(port=lonely_node.port), Keys(NAMESPACE))
+        with pytest.raises(ResqueConnectionError, match="not served"):
+            asyncio.run(aio_store.push("q", b"{}"))
+        client.close()
 
 
 def test_everything_a_worker_cycle_writes_sits_in_the_namespace_slot_on_its_primary(

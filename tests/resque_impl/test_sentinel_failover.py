@@ -8,13 +8,18 @@ suite's tests/chaos/test_sentinel_failover.py.)
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
-from resque_impl import Resque
+from resque_impl import DurabilityError, Resque
+from resque_impl.keys import Keys
+from resque_impl.store import Ack, Store
 from resque_impl.testing import RedisServer
 from resque_impl.testing.sentinel import SentinelTopology
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,16 @@ def _until_every_replica_has(topology: SentinelTopology, primary: int, jobs: int
     while any(len(_queue_on(topology, port)) != jobs for port in replicas):
         assert time.monotonic() < deadline, "the replicas did not catch up in 5 s"
         time.sleep(0.01)
+
+
+def _until_confirmed(write: Callable[[], T]) -> T:
+    """``write()``, again while the replicas do not confirm it (a worker's retry), for up to 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return write()
+        except DurabilityError:
+            assert time.monotonic() < deadline, "the new primary's replicas did not confirm in 30 s"
 
 
 def test_a_durable_producer_and_worker_move_to_the_new_primary(topology: SentinelTopology) -> None:
@@ -78,3 +93,52 @@ def test_writes_refused_by_a_demoted_primary_go_to_the_new_one(topology: Sentine
         client.replicaof("127.0.0.1", new)
     r.enqueue_to("q", "J", 2)
     assert _queue_on(topology, new) == [b'{"class":"J","args":[1]}', b'{"class":"J","args":[2]}']
+
+
+def test_a_durable_worker_never_takes_back_a_job_it_reserved_on_an_abandoned_primary(
+    topology: SentinelTopology,
+) -> None:
+    r = Resque(topology.url + "?wait_replicas=2")
+    r.redis.flushall()
+    r.enqueue_to("q", "J", 1)  # confirmed by both replicas; the pool keeps its connection to this primary
+    old = topology.primary_port()
+    new = topology.failover()
+    # A reserve the old primary took after the new one was promoted (it takes writes until demoted),
+    # whose reply this worker never got: the new primary still has the job queued, for anyone to run.
+    with topology.server_on(old).client() as client:
+        Store(client, Keys("resque")).fetch("w1", ["q"], "2026-11-27T23:43:29Z")
+    # Taking it back there would run it twice. The old primary cannot have the take-back confirmed by
+    # both replicas (one is the new primary), nor can the new one until the old rejoins as its replica:
+    # the worker tries again until then.
+    with pytest.raises(DurabilityError):
+        r.store.adopt_inflight("w1", "2026-11-27T23:43:30Z")
+    with topology.server_on(old).client() as client:
+        client.replicaof("127.0.0.1", new)  # what the sentinels do at their next look at it
+    taken = _until_confirmed(lambda: r.store.adopt_inflight("w1", "2026-11-27T23:43:30Z"))
+    assert taken is None
+    assert _queue_on(topology, new) == [b'{"class":"J","args":[1]}']
+
+
+def test_a_durable_reserve_the_replicas_did_not_confirm_is_not_sent_again_but_raised(
+    topology: SentinelTopology,
+) -> None:
+    r = Resque(topology.url + "?wait_replicas=2")
+    r.redis.flushall()
+    r.enqueue_to("q", "J", 1)
+    r.enqueue_to("q", "J", 2)
+    first = r.store.fetch("w1", ["q"], "2026-11-27T23:43:29Z")  # on the worker's own connection
+    old = topology.primary_port()
+    new = topology.failover()
+    # The old primary pops job 2 but cannot have that confirmed. Had the promoted replica received the
+    # pop before its promotion, a reserve sent again there would pop a second job that no one runs.
+    with pytest.raises(DurabilityError):
+        r.store.fetch("w1", ["q"], "2026-11-27T23:43:30Z", ack=Ack("q", first.payload or b"", failed=False))
+    with topology.server_on(old).client() as client:
+        client.replicaof("127.0.0.1", new)
+    # What the worker does next: acknowledge again, then take back what it holds (nothing), then reserve.
+    again = _until_confirmed(
+        lambda: r.store.fetch("w1", ["q"], "2026-11-27T23:43:31Z", ack=Ack("q", first.payload or b"", failed=False))
+    )
+    assert again.payload == b'{"class":"J","args":[2]}'
+    assert r.store.inflight("w1") == [("q", b'{"class":"J","args":[2]}')]
+    assert _queue_on(topology, new) == []

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from resque_impl.memory_store import MemoryStore
 from resque_impl.store.base import resp, resp_bulk
-from resque_impl.testing import dump_keys
-
-
-def snapshot(store: Any) -> dict[str, Any]:
-    return store.dump() if isinstance(store, MemoryStore) else dump_keys(store.client)
+from tests.conftest import snapshot
 
 
 def test_queue_operations_leave_rubys_keys(store: Any) -> None:
@@ -64,10 +59,10 @@ def test_failure_updates_find_a_record_that_moved(store: Any) -> None:
 
 
 def test_failure_lists_are_registered_for_the_multi_queue_backend(store: Any) -> None:
-    store.failure_push("resque:email_failed", b"r", list_name="email_failed")
+    store.failure_push(store.keys.key("email_failed"), b"r", list_name="email_failed")
     assert store.failure_list_names() == ["email_failed"]
-    assert list(store.iter_failures("resque:email_failed", newest_first=True)) == [(0, b"r")]
-    store.failure_clear("resque:email_failed", list_name="email_failed")
+    assert list(store.iter_failures(store.keys.key("email_failed"), newest_first=True)) == [(0, b"r")]
+    store.failure_clear(store.keys.key("email_failed"), list_name="email_failed")
     assert snapshot(store) == {}
 
 

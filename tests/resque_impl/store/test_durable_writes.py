@@ -3,10 +3,12 @@ once enough replicas hold them, and say so when they do not."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 
 from resque_impl import DurabilityError, Resque, ResqueConnectionError
 from resque_impl.connection import connect
@@ -81,6 +83,37 @@ def test_an_unconfirmed_write_is_a_connection_error_so_workers_retry_it(lonely: 
         lonely.delayed_push(1795823009, b"item")
     with pytest.raises(DurabilityError):
         lonely.schedule_fire("nightly", 1795823009.0, "now", ("q", b"payload"))
+
+
+def test_a_write_whose_primary_becomes_a_replica_during_its_wait_is_unconfirmed(redis_server: RedisServer) -> None:
+    # A CLUSTER FAILOVER or a Sentinel demotion unblocks every WAIT on the old primary with UNBLOCKED:
+    # the write was applied there, but whether the new primary has it is unknown.
+    with RedisServer() as waiting, RedisServer() as elsewhere:
+        store = Store(waiting.client(), Keys(), waiting.url, wait_replicas=1, wait_timeout=30)
+        outcome: list[BaseException] = []
+        pushing = threading.Thread(target=lambda: _capture(outcome, lambda: store.push("email", b"job")))
+        pushing.start()
+        with waiting.client() as admin:
+            wait_for_blocked(admin)
+            admin.replicaof("127.0.0.1", elsewhere.port)
+        pushing.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], DurabilityError)
+    assert "became a replica" in str(outcome[0])
+
+
+def _capture(into: list[BaseException], action: Callable[[], object]) -> None:
+    try:
+        action()
+    except BaseException as error:
+        into.append(error)
+
+
+def wait_for_blocked(admin: redis.Redis) -> None:
+    deadline = time.monotonic() + 10
+    while not any(client.get("cmd") == "wait" for client in admin.client_list()):
+        assert time.monotonic() < deadline, "the push never reached its WAIT"
+        time.sleep(0.01)
 
 
 def test_without_wait_replicas_nothing_waits(redis_server: RedisServer) -> None:

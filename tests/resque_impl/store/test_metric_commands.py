@@ -28,31 +28,43 @@ def test_queue_heads(store: Any) -> None:
     assert store.queue_heads([]) == {}
 
 
-def test_add_to_hashes_adds_counts_and_sums_and_sets_fields(store: Any) -> None:
-    store.add_to_hashes({"resque:h": {"n": 2, "s": 0.25}}, set_fields={"v": "1"})
-    store.add_to_hashes({"resque:h": {"n": 3, "s": 0.5}, "resque:g": {"n": 1}}, set_fields={"v": "1"})
+def test_add_to_hashes_adds_counts_and_sums_and_sets_fields(store: Any, namespace: str) -> None:
+    store.add_to_hashes({f"{namespace}:h": {"n": 2, "s": 0.25}}, set_fields={"v": "1"})
+    store.add_to_hashes({f"{namespace}:h": {"n": 3, "s": 0.5}, f"{namespace}:g": {"n": 1}}, set_fields={"v": "1"})
 
-    h, g, missing = store.read_hashes(["resque:h", "resque:g", "resque:missing"])
+    h, g, missing = store.read_hashes([f"{namespace}:h", f"{namespace}:g", f"{namespace}:missing"])
 
     assert (h["n"], h["v"], float(h["s"])) == ("5", "1", 0.75)
     assert (g, missing) == ({"n": "1", "v": "1"}, {})
     assert store.read_hashes([]) == []
 
 
-def test_read_hashes_answers_none_for_a_key_of_another_type(store: Any) -> None:
+def test_read_hashes_answers_none_for_a_key_of_another_type(store: Any, namespace: str) -> None:
     store.push("q", b"job")
-    store.add_to_hashes({"resque:h": {"n": 1}})
+    store.add_to_hashes({f"{namespace}:h": {"n": 1}})
 
-    assert store.read_hashes([store.keys.queue("q"), "resque:h"]) == [None, {"n": "1"}]
+    assert store.read_hashes([store.keys.queue("q"), f"{namespace}:h"]) == [None, {"n": "1"}]
 
 
-def test_add_to_hashes_sets_a_time_to_live(store: Any, clock: Any) -> None:
+def test_read_hash_fields_reads_only_the_fields_asked_for(store: Any, namespace: str) -> None:
+    store.add_to_hashes({f"{namespace}:h": {"n": 1, "other": 2}}, set_fields={"v": "1"})
+    store.push("q", b"job")
+
+    found = store.read_hash_fields(
+        [f"{namespace}:h", f"{namespace}:missing", store.keys.queue("q")], ["v", "n", "absent"]
+    )
+
+    assert found == [{"v": "1", "n": "1"}, {}, None]
+    assert store.read_hash_fields([], ["v"]) == []
+
+
+def test_add_to_hashes_sets_a_time_to_live(store: Any, clock: Any, namespace: str) -> None:
     if hasattr(store, "clock"):
         store.clock = clock
-    store.add_to_hashes({"resque:h": {"n": 1}}, ttl={"resque:h": 60})
+    store.add_to_hashes({f"{namespace}:h": {"n": 1}}, ttl={f"{namespace}:h": 60})
 
     if hasattr(store, "client"):
-        assert 0 < store.client.ttl("resque:h") <= 60
+        assert 0 < store.client.ttl(f"{namespace}:h") <= 60
     else:
         clock.advance(60)
-        assert store.read_hashes(["resque:h"]) == [{}]
+        assert store.read_hashes([f"{namespace}:h"]) == [{}]
