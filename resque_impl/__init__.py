@@ -60,6 +60,7 @@ from resque_impl.failure import (
 from resque_impl.hooks import Execution, current_job
 from resque_impl.job import Job, QueuedJob, job
 from resque_impl.keys import Keys
+from resque_impl.latency import QueueLatency
 from resque_impl.registry import Registry, default_registry
 from resque_impl.store import Store
 from resque_impl.version import __version__
@@ -80,6 +81,7 @@ __all__ = [
     "queues",
     "remove_queue",
     "size",
+    "QueueLatency",
     # delayed jobs (the scheduler process is resque_impl.scheduler)
     "DelayedJob",
     "enqueue_at",

@@ -15,43 +15,37 @@
     r.enqueue_in(30, EmailJob, 42); r.remove_delayed(EmailJob, 42)   # see resque_impl.delayed
 
 With ``enqueued_at=True`` every payload this instance writes carries ``"enqueued_at": <epoch float>``
-after ``class`` and ``args``: an extension Ruby ignores, which the metrics exporter reads for queue
-latency. It is off by default because Ruby's ``Resque.dequeue(klass, *args)`` matches payloads by their
-exact bytes, which the extra key changes.
+after ``class`` and ``args``: an extension Ruby ignores, from which :meth:`Resque.queue_latency`, the
+dashboard and the metrics exporters read queue latency (:mod:`resque_impl.latency`). It is off by
+default because Ruby's ``Resque.dequeue(klass, *args)`` matches payloads by their exact bytes, which
+the extra key changes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from resque_impl import testmode
 from resque_impl.activejob.producer import ActiveJobs
-from resque_impl.clock import SYSTEM_CLOCK, Clock
+from resque_impl.clock import Clock
 from resque_impl.codec import (
     DEFAULT_MAX_PAYLOAD_BYTES,
     MAX_NESTING,
     RAW_PAYLOAD_KEEP,
     Payload,
     decode_payload,
-    dumps,
-    encode_payload,
     nesting,
-    validate_args,
 )
 from resque_impl.connection import DEFAULT_SOCKET_TIMEOUT, connect
 from resque_impl.delayed import DelayedJobs
 from resque_impl.dynamic_schedules import DynamicSchedules
 from resque_impl.errors import (
     ConfigurationError,
-    NoClassError,
-    NoQueueError,
-    PayloadDecodeError,
-    PayloadTooLargeError,
 )
-from resque_impl.events import JOB_ENQUEUED, EventBus
+from resque_impl.events import EventBus
 from resque_impl.failure import (
     FailureBackend,
     FailureSink,
@@ -68,15 +62,14 @@ from resque_impl.hooks import (
     run_before_enqueue,
     run_enqueue,
 )
-from resque_impl.job import QueuedJob, queue_of, require_perform
-from resque_impl.keys import DEFAULT_NAMESPACE, Keys
-from resque_impl.registry import Registry, default_registry
+from resque_impl.instrumentation import sending, trace_headers
+from resque_impl.job import QueuedJob
+from resque_impl.latency import QueueLatencies
+from resque_impl.producer import JobClass, Producer, job_of
+from resque_impl.registry import Registry
 from resque_impl.store import Store, StoreProtocol
 
 __all__ = ["JobClass", "Resque"]
-
-#: A job class, or the payload class name of a job only another process (e.g. a Ruby one) defines.
-JobClass = type | str
 
 _BACKENDS: dict[str, type[RedisBackend] | type[RedisMultiQueueBackend]] = {
     "redis": RedisBackend,
@@ -84,11 +77,12 @@ _BACKENDS: dict[str, type[RedisBackend] | type[RedisMultiQueueBackend]] = {
 }
 
 
-class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
+class Resque(Producer, DelayedJobs, DynamicSchedules, ActiveJobs, QueueLatencies):
     """A connection to one Resque namespace on one Redis, with Ruby Resque's producer API and
     resque-scheduler's delayed jobs (:class:`~resque_impl.delayed.DelayedJobs`) and dynamic schedules
     (:class:`~resque_impl.dynamic_schedules.DynamicSchedules`), and Rails' ActiveJob ``perform_later``
-    (:class:`~resque_impl.activejob.producer.ActiveJobs`).
+    (:class:`~resque_impl.activejob.producer.ActiveJobs`), and queue latency
+    (:class:`~resque_impl.latency.QueueLatencies`).
 
     :param redis: a redis-py client, a connection string (see :mod:`resque_impl.connection`), or
         ``None`` for ``$REDIS_URL`` / ``redis://localhost:6379/0``. Nothing connects until first use.
@@ -133,28 +127,12 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
     ) -> None:
         if store is None:
             connection = connect(redis, socket_timeout=socket_timeout)
-            keys = Keys(namespace or connection.namespace or DEFAULT_NAMESPACE)
-            replicas = connection.wait_replicas if wait_replicas is None else wait_replicas
-            store = Store(
-                connection.client_for(keys.namespace),
-                keys,
-                connection.description,
-                wait_replicas=replicas,
-                wait_timeout=connection.wait_timeout if wait_timeout is None else wait_timeout,
-            )
-            if replicas:
-                store.check_replicas()
+            connected = self._connected_store(connection, namespace, wait_replicas, wait_timeout, Store)
+            if connected.wait_replicas:
+                connected.check_replicas()
+            store = connected
         self._store: StoreProtocol = store
-        self.keys = store.keys
-        self.namespace = store.keys.namespace
-        self.registry = registry if registry is not None else default_registry
-        self._clock: Clock = clock if clock is not None else SYSTEM_CLOCK
-        if max_payload_bytes <= 0:
-            raise ConfigurationError(f"max_payload_bytes must be positive, got {max_payload_bytes}")
-        self.max_payload_bytes = max_payload_bytes
-        self.enqueued_at = enqueued_at
-        #: The job-event stream the client, workers and scheduler of this instance announce on.
-        self.events = events if events is not None else EventBus()
+        self._configure_producing(store.keys, registry, clock, max_payload_bytes, enqueued_at, events)
         self._failure_spec = failure_backend
         self._failures: FailureBackend = self.failure_backend_for(store, self._clock)
 
@@ -200,7 +178,7 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
     ) -> FailureBackend:
         if isinstance(spec, str):
             try:
-                return _BACKENDS[spec](store, clock)
+                return _BACKENDS[spec](store, clock, self.events)
             except KeyError:
                 raise ConfigurationError(
                     f"unknown failure backend {spec!r}; use 'redis', 'redis_multi_queue', a backend "
@@ -216,49 +194,7 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
             raise ConfigurationError(f"failure_backend {spec!r} lacks the FailureBackend methods")
         return spec
 
-    # -- job identity ------------------------------------------------------------------------------
-    def _identify(self, job_class: JobClass) -> tuple[str, type | None]:
-        """The payload class name and, when this process knows it, the Python class."""
-        if isinstance(job_class, str):
-            if not job_class.strip():
-                raise NoClassError("Jobs must be given a class (got an empty class name)")
-            return job_class, self.registry.get(job_class)
-        if not isinstance(job_class, type):
-            raise NoClassError(f"Jobs must be given a class or a class name string, got {type(job_class).__name__}")
-        # A class object is known to this process, so its jobs must run here too (inline mode, a worker
-        # in this process): register a plain class under its payload name on first use.
-        name = self.registry.registered_name(job_class)
-        if name is None:
-            require_perform(job_class)
-            name = self.registry.adopt(job_class)
-        return name, job_class
-
-    def _queue_for(self, name: str, cls: type | None, queue: str | None) -> str:
-        resolved = queue if queue is not None else (queue_of(cls) if cls is not None else None)
-        if not isinstance(resolved, str) or not resolved:
-            raise NoQueueError(
-                f"Jobs must be placed onto a queue. No queue could be inferred for class {name}; "
-                "set a queue attribute on the class or use enqueue_to(queue, ...)"
-            )
-        return resolved
-
-    def validate(self, job_class: JobClass, queue: str | None = None) -> None:
-        """Raise :class:`NoQueueError` / :class:`NoClassError` as Ruby's ``Resque.validate`` does."""
-        name, cls = self._identify(job_class)
-        self._queue_for(name, cls, queue)
-
     # -- producing ---------------------------------------------------------------------------------
-    def _encode(self, name: str, args: Sequence[Any], extras: dict[str, Any] | None = None) -> bytes:
-        """A payload as this instance writes it: validated, size-checked, stamped when configured."""
-        if self.enqueued_at:
-            extras = {**(extras or {}), "enqueued_at": self.clock.time()}
-        return encode_payload(name, args, extras, max_bytes=self.max_payload_bytes)
-
-    def encode(self, job_class: JobClass, args: Sequence[Any]) -> bytes:
-        """The exact payload bytes ``enqueue`` would push now (validated, size-checked)."""
-        name, _ = self._identify(job_class)
-        return self._encode(name, args)
-
     def enqueue(self, job_class: JobClass, *args: Any) -> bool:
         """Push a job onto its class's queue. ``False`` if a ``before_enqueue`` hook vetoed it."""
         return self.enqueue_to(None, job_class, *args)
@@ -274,13 +210,13 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
         if cls is None:
-            self.store.push(target, self._encode(name, args))
+            self._push(target, name, args)
             self._announce_enqueued(target, name, 1)
             return True
         # Arguments are checked now, before any hook runs; encoded once no hook can change them.
         payload = self._encode(name, args)
         pushed = run_enqueue(
-            cls, args, lambda hooked: self.store.push(target, self._encode(name, args) if hooked else payload)
+            cls, args, lambda hooked: self._push(target, name, args, None, None if hooked else payload)
         )
         if pushed:
             self._announce_enqueued(target, name, 1)
@@ -297,16 +233,15 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         jobs = [(args, self._encode(name, args)) for args in args_list]
         if cls is not None and hook_names(cls, "before_enqueue"):
             jobs = [(args, self._encode(name, args)) for args, _ in jobs if run_before_enqueue(cls, args)]
-        self.store.push_many({target: [payload for _, payload in jobs]})
+        if jobs:
+            with sending(target, name, jobs[0][0], len(jobs)):
+                payloads = [self._encode(name, args) for args, _ in jobs] if trace_headers() else None
+                self.store.push_many({target: payloads or [payload for _, payload in jobs]})
         self._announce_enqueued(target, name, len(jobs))
         if cls is not None:
             for args, _ in jobs:
                 run_after_enqueue(cls, args)
         return len(jobs)
-
-    def _announce_enqueued(self, queue: str, class_name: str, count: int) -> None:
-        if count and self.events.listening(JOB_ENQUEUED):
-            self.events.emit(JOB_ENQUEUED, {"count": count}, {"class": class_name, "queue": queue})
 
     def push(self, queue: str, item: Any) -> None:
         """Push a ready-made item onto ``queue`` without hooks, like Ruby's ``Resque.push``.
@@ -316,28 +251,32 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
         dict without a class, a list, a string...) is written as it is, as Ruby does: a worker
         records it as a failure when it reaches one.
         """
-        if isinstance(item, Payload):
-            self.store.push(queue, self._encode(item.class_name, item.args, dict(item.extras)))
+        name, args = job_of(item)
+        if name is None:
+            self.store.push(queue, self._pushed_bytes(item))
             return
-        if isinstance(item, Mapping) and isinstance(item.get("class"), str) and item["class"]:
-            extras = {key: value for key, value in item.items() if key not in ("class", "args")}
-            self.store.push(queue, self._encode(item["class"], item.get("args") or [], extras))
-            return
-        validate_args([item], root="item")
-        raw = dumps(item)
-        if len(raw) > self.max_payload_bytes:
-            raise PayloadTooLargeError(len(raw), self.max_payload_bytes)
-        self.store.push(queue, raw)
+        with sending(queue, name, args):
+            self.store.push(queue, self._pushed_bytes(item))
+
+    def _push(
+        self,
+        queue: str,
+        name: str,
+        args: Sequence[Any],
+        extras: dict[str, Any] | None = None,
+        payload: bytes | None = None,
+    ) -> None:
+        """Push one job (``payload`` if already encoded), inside a tracer's push span when one is installed."""
+        with sending(queue, name, args):
+            if payload is None or trace_headers():
+                payload = self._encode(name, args, extras)
+            self.store.push(queue, payload)
 
     def destroy(self, queue: str, job_class: JobClass, *args: Any) -> int:
         """Remove jobs of ``job_class`` from ``queue`` (only those with exactly ``args``, if given),
         whatever queue the class itself names, without hooks: Ruby's ``Resque::Job.destroy``.
         Returns how many were removed."""
-        name, _ = self._identify(job_class)
-        if args:
-            wanted = encode_payload(name, args, max_bytes=self.max_payload_bytes)
-            return self.store.remove_matching(queue, lambda raw: _same_job(raw, wanted, name))
-        return self.store.remove_matching(queue, lambda raw: _class_of(raw) == name)
+        return self.store.remove_matching(queue, self._matcher(job_class, args))
 
     def dequeue(self, job_class: JobClass, *args: Any) -> int | None:
         """Remove queued jobs of ``job_class`` from its class's queue (only those with exactly
@@ -438,24 +377,3 @@ class Resque(DelayedJobs, DynamicSchedules, ActiveJobs):
             payload = payload.raw if payload.raw is not None else fallback
         text = payload[:RAW_PAYLOAD_KEEP].decode("utf-8", "replace")
         return build_record(text, error, worker=worker, queue=queue, now=now)
-
-
-def _class_of(raw: bytes) -> str | None:
-    try:
-        return decode_payload(raw).class_name
-    except PayloadDecodeError:
-        return None
-
-
-def _same_job(raw: bytes, wanted: bytes, name: str) -> bool:
-    """Ruby matches ``dequeue(cls, *args)`` by exact bytes; payloads that carry extra keys (written by
-    other producers) match on their class and args alone."""
-    if raw == wanted:
-        return True
-    try:
-        payload = decode_payload(raw)
-    except PayloadDecodeError:
-        return False
-    return (
-        bool(payload.extras) and payload.class_name == name and dumps({"class": name, "args": payload.args}) == wanted
-    )

@@ -13,7 +13,9 @@ Until :func:`configure` is called, the first module-level call builds a default 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -35,11 +37,13 @@ __all__ = [
     "queues",
     "remove_delayed",
     "remove_queue",
+    "scoped",
     "size",
 ]
 
 _lock = threading.Lock()
 _current: Resque | None = None
+_scoped: ContextVar[Resque | None] = ContextVar("resque_impl_scoped_default", default=None)
 
 
 def configure(redis: Any = None, **options: Any) -> Resque:
@@ -51,9 +55,24 @@ def configure(redis: Any = None, **options: Any) -> Resque:
     return instance
 
 
+@contextmanager
+def scoped(instance: Resque) -> Iterator[Resque]:
+    """Make ``instance`` the default in this thread, and the coroutines it starts, for the block: how a
+    worker serving several namespaces gives each job slot's jobs their own namespace."""
+    token = _scoped.set(instance)
+    try:
+        yield instance
+    finally:
+        _scoped.reset(token)
+
+
 def current() -> Resque:
-    """The default instance, created from the environment on first use."""
+    """The default instance: :func:`scoped`'s in its block, else the configured one, else one created
+    from the environment on first use."""
     global _current  # noqa: PLW0603
+    in_scope = _scoped.get()
+    if in_scope is not None:
+        return in_scope
     with _lock:
         if _current is None:
             _current = Resque()

@@ -30,13 +30,14 @@ Times:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from resque_impl.codec import Payload, decode_payload, encode_payload, loads
+from resque_impl.codec import Payload, decode_payload, loads
 from resque_impl.errors import NoClassError, NoQueueError, PayloadDecodeError, ScheduleError
 from resque_impl.hooks import (
     hook_names,
@@ -46,6 +47,7 @@ from resque_impl.hooks import (
     run_before_enqueue,
     run_before_schedule,
 )
+from resque_impl.instrumentation import sending
 from resque_impl.job import queue_of
 from resque_impl.store.delayed import RELEASE_CHANGED
 
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
     from resque_impl.registry import Registry
     from resque_impl.store import StoreProtocol
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DelayedJob", "DelayedJobs", "When", "job_arguments", "to_epoch"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DelayedJob", "DelayedJobs", "When", "delay_seconds", "job_arguments", "to_epoch"]
 
 #: A moment: an aware datetime, or seconds since the Unix epoch.
 When = datetime | float | int
@@ -82,7 +84,7 @@ def to_epoch(when: When) -> float:
     return float(when)
 
 
-def _delay_seconds(delay: timedelta | float | int) -> float:
+def delay_seconds(delay: timedelta | float | int) -> float:
     if isinstance(delay, timedelta):
         return delay.total_seconds()
     if isinstance(delay, bool) or not isinstance(delay, (int, float)):
@@ -146,16 +148,16 @@ class DelayedJobs:
         def _identify(self, job_class: type | str) -> tuple[str, type | None]: ...
         def _queue_for(self, name: str, cls: type | None, queue: str | None) -> str: ...
         def _encode(self, name: str, args: Sequence[Any], extras: dict[str, Any] | None = None) -> bytes: ...
+        def _item(
+            self, name: str, args: Sequence[Any], queue: str | None, extras: dict[str, Any] | None = None
+        ) -> bytes: ...
+        def _schedule(self, when: When) -> tuple[int, bool]: ...
         def enqueue_to(self, queue: str | None, job_class: type | str, *args: Any) -> bool: ...
         def record_failure(
             self, queue: str, payload: Payload | bytes, error: BaseException, *, worker: str = ""
         ) -> None: ...
 
     # -- scheduling ---------------------------------------------------------------------------------
-    def _item(self, name: str, args: Sequence[Any], queue: str | None, extras: dict[str, Any] | None = None) -> bytes:
-        """The delayed item's exact bytes: ``{"class":..,"args":..,"queue":..}`` plus any extras."""
-        return encode_payload(name, args, {"queue": queue, **(extras or {})}, max_bytes=self.max_payload_bytes)
-
     def enqueue_at(self, when: When, job_class: type | str, *args: Any) -> bool:
         """Enqueue a job on its class's queue at ``when``. ``False`` if a ``before_schedule`` hook
         vetoed it; a time already past enqueues it now."""
@@ -166,7 +168,7 @@ class DelayedJobs:
         """Enqueue a job on ``queue`` at ``when`` (see :meth:`enqueue_at`)."""
         name, cls = self._identify(job_class)
         target = self._queue_for(name, cls, queue)
-        timestamp = math.floor(to_epoch(when))
+        timestamp, past = self._schedule(when)
         item = self._item(name, args, target)  # refuse bad arguments before any hook runs
         if cls is not None:
             if not run_before_schedule(cls, args):
@@ -174,7 +176,7 @@ class DelayedJobs:
             if hook_names(cls, "before_schedule"):  # as in Ruby, a hook may change the arguments
                 item = self._item(name, args, target)
         # An inline test mode that runs delayed jobs at once stands for Ruby's Resque.inline.
-        if timestamp < math.floor(self.clock.time()) or getattr(self.store, "delayed_now", False):
+        if past or getattr(self.store, "delayed_now", False):
             self.enqueue_to(target, job_class, *args)  # a veto here still runs after_schedule, as in Ruby
         else:
             self.store.delayed_push(timestamp, item)
@@ -184,13 +186,13 @@ class DelayedJobs:
 
     def enqueue_in(self, delay: timedelta | float | int, job_class: type | str, *args: Any) -> bool:
         """Enqueue a job ``delay`` seconds (or a timedelta) from now; a negative delay enqueues now."""
-        return self.enqueue_at(self.clock.time() + _delay_seconds(delay), job_class, *args)
+        return self.enqueue_at(self.clock.time() + delay_seconds(delay), job_class, *args)
 
     def enqueue_in_with_queue(
         self, queue: str, delay: timedelta | float | int, job_class: type | str, *args: Any
     ) -> bool:
         """Enqueue a job on ``queue`` ``delay`` seconds from now."""
-        return self.enqueue_at_with_queue(queue, self.clock.time() + _delay_seconds(delay), job_class, *args)
+        return self.enqueue_at_with_queue(queue, self.clock.time() + delay_seconds(delay), job_class, *args)
 
     def push_at(self, when: When, queue: str, item: dict[str, Any] | Payload) -> None:
         """Schedule a ready-made payload (extra keys kept, e.g. a retry count) on ``queue`` at ``when``,
@@ -350,7 +352,8 @@ class DelayedJobs:
             release = _Release()
             for raw in batch:
                 self._plan(raw, release)
-            moved = self.store.delayed_release(timestamp, batch, release.pushes)
+            with release.sends:  # the tracer's push spans (if any) end once the batch is pushed
+                moved = self.store.delayed_release(timestamp, batch, release.pushes)
             if moved == RELEASE_CHANGED:
                 return pushed  # someone else took or changed the head; the caller looks again
             pushed += moved
@@ -379,7 +382,10 @@ class DelayedJobs:
                 if not run_before_enqueue(cls, args):
                     return
             extras = {key: value for key, value in data.items() if key not in _NOT_CARRIED}
-            release.pushes.append((queue, self._encode(name, args, extras)))
+            with contextlib.ExitStack() as send:
+                send.enter_context(sending(queue, name, args))  # a payload that cannot be encoded ends it
+                release.pushes.append((queue, self._encode(name, args, extras)))
+                release.sends.enter_context(send.pop_all())  # ...else it ends once the batch is pushed
             if cls is not None:
                 release.enqueued.append((cls, args))
         except Exception as error:  # a bad item or a raising hook: recorded as a failure, never lost
@@ -393,3 +399,4 @@ class _Release:
     pushes: list[tuple[str, bytes]] = field(default_factory=list)
     enqueued: list[tuple[type, list[Any]]] = field(default_factory=list)
     failures: list[tuple[str, Payload | bytes, BaseException]] = field(default_factory=list)
+    sends: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)

@@ -23,6 +23,7 @@ debugging). See ``docs/events.md`` for each event's measurements and metadata.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -34,6 +35,7 @@ __all__ = [
     "JOB_FINISHED",
     "JOB_RECOVERED",
     "JOB_RESERVED",
+    "JOB_RETRIED",
     "JOB_SCHEDULED",
     "JOB_STARTED",
     "WORKER_STOPPED",
@@ -58,6 +60,8 @@ JOB_FINISHED = "job.finished"
 JOB_FAILED = "job.failed"
 #: Jobs of a dead worker (or of a killed child) went back to their queues.
 JOB_RECOVERED = "job.recovered"
+#: A failed job was pushed back onto a queue from the failure list (``requeue``, ``retry_and_remove``).
+JOB_RETRIED = "job.retried"
 #: The scheduler moved a delayed job to its queue.
 JOB_SCHEDULED = "job.scheduled"
 #: A worker is leaving the registry (subscribers holding buffered data flush it here).
@@ -70,6 +74,7 @@ ALL_EVENTS: tuple[str, ...] = (
     JOB_FINISHED,
     JOB_FAILED,
     JOB_RECOVERED,
+    JOB_RETRIED,
     JOB_SCHEDULED,
     WORKER_STOPPED,
 )
@@ -90,7 +95,8 @@ class Event(NamedTuple):
 
 class EventLog:
     """A handler that keeps each event it receives, in order, in :attr:`events`; subscribe it as any
-    handler: ``resque.events.subscribe(ALL_EVENTS, log)``."""
+    handler: ``resque.events.subscribe(ALL_EVENTS, log)``. Safe from several threads (one
+    ``list.append`` per event); events from different threads are kept in the order they arrived."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
@@ -116,30 +122,53 @@ class Subscription:
 
 
 class EventBus:
-    """Subscribers by event name. Subscribing and detaching replace tuples, so an emit in progress
-    (in another thread, or a handler detaching itself) sees a consistent list."""
+    """Subscribers by event name, safe to use from several threads (a worker with job slots emits
+    from each). Subscribing and detaching replace tuples under a lock, so an emit in progress (in
+    another thread, or a handler detaching itself) sees a consistent list without taking it."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[Handler, ...]] = {}
+        self._changing = threading.Lock()
 
     def subscribe(self, names: str | Iterable[str], handler: Handler) -> Subscription:
         """Call ``handler`` with every event named in ``names`` (a name or several) from now on."""
         wanted = (names,) if isinstance(names, str) else tuple(names)
-        for name in wanted:
-            current = self._handlers.get(name, ())
-            if handler not in current:
-                self._handlers[name] = (*current, handler)
+        with self._changing:
+            for name in wanted:
+                current = self._handlers.get(name, ())
+                if handler not in current:
+                    self._handlers[name] = (*current, handler)
         return Subscription(self, wanted, handler)
 
     def unsubscribe(self, handler: Handler, names: str | Iterable[str] | None = None) -> None:
         """Stop calling ``handler`` for ``names`` (default: every name it subscribed to)."""
-        wanted = tuple(self._handlers) if names is None else (names,) if isinstance(names, str) else tuple(names)
-        for name in wanted:
-            remaining = tuple(h for h in self._handlers.get(name, ()) if h != handler)
-            if remaining:
-                self._handlers[name] = remaining
-            else:
-                self._handlers.pop(name, None)
+        with self._changing:
+            wanted = tuple(self._handlers) if names is None else (names,) if isinstance(names, str) else tuple(names)
+            for name in wanted:
+                remaining = tuple(h for h in self._handlers.get(name, ()) if h != handler)
+                if remaining:
+                    self._handlers[name] = remaining
+                else:
+                    self._handlers.pop(name, None)
+
+    def capture(self) -> list[Event]:
+        """Keep every event emitted from now on in the returned list instead of delivering it (only
+        events someone subscribed to: emitters still skip the rest). A forked child does this so that
+        the events its job announces reach the subscribers in the worker's process, which delivers them
+        once the child has reported (:meth:`deliver`)."""
+        captured: list[Event] = []
+
+        def keep(name: str, measurements: Mapping[str, float], metadata: Mapping[str, Any]) -> None:
+            captured.append(Event(name, measurements, metadata))
+
+        with self._changing:
+            self._handlers = dict.fromkeys(self._handlers, (keep,))
+        return captured
+
+    def deliver(self, events: Iterable[Event]) -> None:
+        """Emit events captured elsewhere (see :meth:`capture`), in order."""
+        for event in events:
+            self.emit(*event)
 
     def listening(self, name: str) -> bool:
         """Whether anyone subscribed to ``name``: emitters skip building an event when not."""

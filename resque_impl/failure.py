@@ -17,7 +17,9 @@ from typing import Any, Protocol, runtime_checkable
 from resque_impl.clock import Clock, format_failed_at
 from resque_impl.codec import dumps
 from resque_impl.errors import FailureNotFoundError
+from resque_impl.events import JOB_RETRIED, EventBus
 from resque_impl.failure_record import FailureRecord, build_record, digest, format_backtrace
+from resque_impl.instrumentation import sending, trace_headers
 from resque_impl.store import StoreProtocol
 
 __all__ = [
@@ -73,9 +75,11 @@ class FailureBackend(FailureSink, Protocol):
 class _ListBackend:
     """Operations common to backends that keep records in Redis lists."""
 
-    def __init__(self, store: StoreProtocol, clock: Clock) -> None:
+    def __init__(self, store: StoreProtocol, clock: Clock, events: EventBus | None = None) -> None:
         self.store = store
         self.clock = clock
+        #: Where retries are announced (``job.retried``); a backend built without one announces nothing.
+        self.events = events
 
     # -- where records live (backends differ only here) ---------------------------------------------
     def _list_for(self, queue: str) -> str:
@@ -180,10 +184,25 @@ class _ListBackend:
 
     # -- writing -------------------------------------------------------------------------------------
     def _update(self, record: FailureRecord, replacement: bytes | None, requeue_to: str | None) -> None:
-        push = None
-        if requeue_to is not None:
-            payload = dumps({"class": record.class_name, "args": record.args})
-            push = (requeue_to, payload)
+        if requeue_to is None:
+            self._apply(record, replacement, None)
+            return
+        # A retry is a new push (Ruby's Job.create): a tracer's push span wraps it and its context,
+        # not the failed run's, goes into the payload.
+        with sending(requeue_to, record.class_name or "", record.args):
+            payload = dumps({"class": record.class_name, "args": record.args, **(trace_headers() or {})})
+            self._apply(record, replacement, (requeue_to, payload))
+        if self.events is not None and self.events.listening(JOB_RETRIED):
+            metadata = {
+                "class": record.class_name,
+                "queue": requeue_to,
+                "source": "failure_list",
+                "failed_queue": record.queue,
+                "removed": replacement is None,
+            }
+            self.events.emit(JOB_RETRIED, {"count": 1}, metadata)
+
+    def _apply(self, record: FailureRecord, replacement: bytes | None, push: tuple[str, bytes] | None) -> None:
         if not self.store.failure_update(self._key(record.list_name), record.index, record.raw, replacement, push):
             raise FailureNotFoundError("that failure record was removed or changed by someone else")
 

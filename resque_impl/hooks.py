@@ -40,6 +40,10 @@ innermost hook, what the next hook returned for the others (so a hook returns th
 A hook that returns without yielding skips ``perform`` (and the hooks inside it). A hook may also
 return a context manager instead of being a generator.
 
+``perform`` and the ``before_perform``, ``after_perform`` and ``on_failure`` hooks may be ``async def``:
+what they return is awaited (:mod:`resque_impl.awaitables`), on the worker's event loop with
+``--concurrency``, else on a fresh one.
+
 While an :class:`Execution` made with ``job=`` runs, :func:`current_job` returns that job (its queue
 and whole payload, extra keys included), so hooks can read what their arguments do not carry, such as
 a retry count.
@@ -55,6 +59,7 @@ from contextvars import ContextVar
 from types import GeneratorType
 from typing import Any, cast
 
+from resque_impl.awaitables import settle
 from resque_impl.errors import DontPerform, FailureHookError
 from resque_impl.job import QueuedJob, queue_of
 from resque_impl.ruby_inspect import ruby_inspect
@@ -63,6 +68,7 @@ __all__ = [
     "Execution",
     "current_job",
     "hook_names",
+    "hook_target",
     "prepare_hooks",
     "run_after_dequeue",
     "run_after_enqueue",
@@ -119,6 +125,12 @@ def prepare_hooks(cls: type) -> None:
     hooks = _class_hooks(cls)
     for prefix in ("before_perform", "around_perform", "after_perform", "on_failure"):
         hooks.find(cls, prefix)
+
+
+def hook_target(cls: type) -> Any:
+    """What ``cls``'s hooks are called on: the class, or a new instance when ``perform`` is an
+    instance method."""
+    return _class_hooks(cls).target(cls)
 
 
 def hook_names(cls: type, prefix: str) -> tuple[str, ...]:
@@ -265,13 +277,23 @@ class Execution:
     """One attempt at running a job: Ruby's ``Job#perform`` and its failure-hook bookkeeping.
 
     ``job`` is the queued job being run; hooks read it through :func:`current_job` while
-    :meth:`perform` and :meth:`run_failure_hooks` run.
+    :meth:`perform` and :meth:`run_failure_hooks` run. With a ``timer`` (a function returning seconds),
+    :attr:`perform_time` is then how long the job's ``perform`` method itself ran (hooks excluded,
+    an ``async`` perform awaited), ``None`` if it was never called.
     """
 
-    def __init__(self, job_class: type, args: Sequence[Any], job: QueuedJob | None = None) -> None:
+    def __init__(
+        self,
+        job_class: type,
+        args: Sequence[Any],
+        job: QueuedJob | None = None,
+        timer: Callable[[], float] | None = None,
+    ) -> None:
         self.job_class = job_class
         self.args = args
         self.job = job
+        self.timer = timer
+        self.perform_time: float | None = None
         self._hooks = _class_hooks(job_class)
         self.target = self._hooks.target(job_class)
         self._failure_hooks_ran = False
@@ -292,12 +314,12 @@ class Execution:
         try:
             try:
                 for name in find(cls, "before_perform"):
-                    getattr(target, name)(*args)
+                    settle(getattr(target, name)(*args))
             except DontPerform:
                 return False
             performed = self._perform_wrapped(find(cls, "around_perform"))
             for name in find(cls, "after_perform"):
-                getattr(target, name)(*args)
+                settle(getattr(target, name)(*args))
             return performed
         except BaseException as error:
             self.run_failure_hooks(error)
@@ -305,9 +327,19 @@ class Execution:
         finally:
             _current_job.reset(token)
 
+    def _call_perform(self) -> Any:
+        timer = self.timer
+        if timer is None:
+            return settle(self.target.perform(*self.args))
+        started = timer()
+        try:
+            return settle(self.target.perform(*self.args))
+        finally:
+            self.perform_time = max(0.0, timer() - started)
+
     def _perform_wrapped(self, names: tuple[str, ...]) -> bool:
         if not names:
-            self.target.perform(*self.args)
+            self._call_perform()
             return True
         entered: list[_Wrapper] = []
         performed = False
@@ -321,7 +353,7 @@ class Execution:
                     break
                 entered.append(wrapper)
             else:
-                value = self.target.perform(*self.args)
+                value = self._call_perform()
                 performed = True
         except BaseException as raised:
             error = raised
@@ -350,7 +382,7 @@ class Execution:
         token = _current_job.set(self.job)
         try:
             for name in self._names("on_failure"):
-                getattr(self.target, name)(error, *self.args)
+                settle(getattr(self.target, name)(error, *self.args))
         except Exception as hook_error:
             raise FailureHookError(hook_error, error, self._ruby_inspect()) from hook_error
         finally:

@@ -25,6 +25,9 @@ from resque_impl.testing.redis_server import INSTALL_HINT, RedisServer, RedisSer
 
 __all__ = ["ClusterTopology"]
 
+#: Seconds Redis gives a manual failover (``CLUSTER_MF_TIMEOUT``) before it quietly abandons it.
+_MANUAL_FAILOVER_LIMIT = 5.5
+
 
 class ClusterTopology:
     """``primaries`` primaries with ``replicas`` replicas each, every slot covered."""
@@ -73,24 +76,41 @@ class ClusterTopology:
         """The primary serving ``key``'s slot."""
         return self._owner_as_seen_by(key, next(server for server in self.servers if server.process is not None))
 
-    def failover_slot_of(self, key: str, timeout: float = 20.0) -> RedisServer:
+    def failover_slot_of(self, key: str, timeout: float = 40.0) -> RedisServer:
         """``CLUSTER FAILOVER`` on a replica of ``key``'s primary; returns the new primary once every
         node agrees on it."""
-        old = self.owner_of(key)
-        with old.client(socket_timeout=2) as client:
-            lines = client.execute_command("CLUSTER", "REPLICAS", self._id(old))
-        replica_ids = {bytes(line).split()[0].decode() for line in lines}
-        replica = next(server for server in self.servers if self._id(server) in replica_ids)
-        with replica.client(socket_timeout=2) as client:
-            client.execute_command("CLUSTER", "FAILOVER")
         deadline = time.monotonic() + timeout
+        replica = self._replica_of(self.owner_of(key), deadline)
+        asked_at = -float("inf")
         while time.monotonic() < deadline:
             with contextlib.suppress(redis.RedisError):
-                if self.owner_of(key).port == replica.port and self._settled():
-                    self.named_at = time.time()
-                    return replica
+                if self.owner_of(key).port == replica.port:
+                    if self._settled():
+                        self.named_at = time.time()
+                        return replica
+                elif time.monotonic() - asked_at > _MANUAL_FAILOVER_LIMIT:
+                    # Redis quietly abandons a manual failover the primary cannot finish in its own 5 s
+                    # (a loaded machine, a replica catching up); ask again rather than wait it out.
+                    asked_at = time.monotonic()
+                    with replica.client(socket_timeout=2) as client:
+                        client.execute_command("CLUSTER", "FAILOVER")
             time.sleep(0.05)
         raise TimeoutError(f"CLUSTER FAILOVER of {key!r}'s slot did not finish within {timeout} s")
+
+    def _replica_of(self, primary: RedisServer, deadline: float) -> RedisServer:
+        """A replica of ``primary`` in sync with it, waiting until ``deadline`` for one (after an earlier
+        failover or restart a node may not have rejoined yet)."""
+        while True:
+            with contextlib.suppress(redis.RedisError):
+                with primary.client(socket_timeout=2) as client:
+                    lines = client.execute_command("CLUSTER", "REPLICAS", self._id(primary))
+                replica_ids = {bytes(line).split()[0].decode() for line in lines}
+                replicas = [server for server in self.servers if self._id(server) in replica_ids]
+                if replicas and self._settled():
+                    return replicas[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no replica of the primary at port {primary.port} is in sync")
+            time.sleep(0.05)
 
     def kill_slot_owner(self, key: str, timeout: float = 60.0) -> RedisServer:
         """SIGKILL the primary of ``key``'s slot, wait for its replica to take over, restart the killed

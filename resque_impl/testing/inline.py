@@ -21,14 +21,20 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from resque_impl.clock import SystemClock
 from resque_impl.codec import decode_payload, dumps, loads
 from resque_impl.errors import PayloadDecodeError, exception_message, exception_name
+from resque_impl.events import JOB_FAILED, JOB_FINISHED
 from resque_impl.hooks import Execution
+from resque_impl.instrumentation import performing
 from resque_impl.job import QueuedJob
+from resque_impl.plugins.timing import attach_timing
 from resque_impl.store import Store
 from resque_impl.store.delayed import RELEASE_CHANGED
 from resque_impl.testing.errors import InlineDepthError, NotRunInlineWarning, StrictInlineError
@@ -51,6 +57,8 @@ class InlineRunner:
     :param log: told about every job run.
     :param max_depth: how deeply jobs may enqueue jobs that run inline before :class:`InlineDepthError`
         (a job that enqueues itself would otherwise recurse until Python's recursion limit).
+    :param depth: where the current depth is kept: a context variable, so that it follows a job's
+        enqueues through ``asyncio.to_thread`` and the job's own event loop (an ``async def perform``).
     :param strict: raise :class:`StrictInlineError` for a job no class here can run, rather than
         pushing it with a :class:`NotRunInlineWarning`.
     """
@@ -62,7 +70,7 @@ class InlineRunner:
         record_failures: bool,
         log: Callable[[Performed], None],
         max_depth: int,
-        depth: threading.local,
+        depth: ContextVar[int],
         strict: bool = False,
     ) -> None:
         self.resque = resque
@@ -71,6 +79,7 @@ class InlineRunner:
         self.max_depth = max_depth
         self._depth = depth
         self.strict = strict
+        attach_timing(resque.events, resque.registry)  # the Timing plugin records from the job events
 
     def run(self, queue: str, raw: bytes) -> bool:
         """Perform the job in ``raw``; ``False`` (nothing done; warned once per class name) if no class
@@ -85,24 +94,52 @@ class InlineRunner:
         missing = _missing_class(job_class, payload.args)
         if missing is not None:
             return self._not_run(missing)
-        depth = getattr(self._depth, "value", 0)
+        depth = self._depth.get()
         if depth >= self.max_depth:
             raise InlineDepthError(self.max_depth, payload.class_name)
-        self._depth.value = depth + 1
+        token = self._depth.set(depth + 1)
+        clock = self.resque.clock
+        timer = time.perf_counter if isinstance(clock, SystemClock) else clock.time
+        started = timer()
+        execution = Execution(job_class, payload.args, job=QueuedJob(queue, payload), timer=timer)
         try:
-            performed = Execution(job_class, payload.args, job=QueuedJob(queue, payload)).perform()
+            with performing(queue, payload):
+                performed = execution.perform()
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # SystemExit from a job is a failure too, as in a worker
-            self.log(Performed(queue, raw, payload, "failed", exception_name(error), exception_message(error)))
+            seconds = timer() - started
+            done = Performed(queue, raw, payload, "failed", exception_name(error), exception_message(error))
+            self.log(done)
             if not self.record_failures or isinstance(error, InlineDepthError):
+                self._announce(done, seconds, execution.perform_time)
                 raise
             self.resque.record_failure(queue, payload, error, worker="inline")
+            self._announce(done, seconds, execution.perform_time)
             return True
         finally:
-            self._depth.value = depth
-        self.log(Performed(queue, raw, payload, "performed" if performed else "skipped"))
+            self._depth.reset(token)
+        done = Performed(queue, raw, payload, "performed" if performed else "skipped")
+        self.log(done)
+        self._announce(done, timer() - started, execution.perform_time)
         return True
+
+    def _announce(self, done: Performed, seconds: float, perform_time: float | None) -> None:
+        """``job.finished`` / ``job.failed`` as a worker announces them, from worker ``inline``: the run
+        time is the whole run with its hooks (there is no fork nor acknowledgement around it)."""
+        failed = done.status == "failed"
+        name = JOB_FAILED if failed else JOB_FINISHED
+        events = self.resque.events
+        if not events.listening(name):
+            return
+        metadata: dict[str, Any] = {"class": done.class_name, "queue": done.queue, "worker": "inline"}
+        metadata["status"] = done.status
+        if failed:
+            metadata["exception"], metadata["error"] = done.exception, done.error
+        measurements = {"run_time": max(0.0, seconds)}
+        if perform_time is not None:
+            measurements["perform_time"] = perform_time
+        events.emit(name, measurements, metadata)
 
     def _not_run(self, class_name: str) -> bool:
         if self.strict:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -121,7 +122,7 @@ class Sandbox:
         #: Every job this sandbox ran (drained, or performed inline), oldest first.
         self.performed: list[Performed] = []
         self._lock = threading.Lock()
-        self._depth = threading.local()
+        self._depth: ContextVar[int] = ContextVar("resque_inline_depth", default=0)
         self._overrides: dict[int, tuple[Resque, testmode.Overrides]] = {}
         self._namespaces: dict[str, Resque] = {}
         #: The sandbox's own ``Resque`` (for tests that enqueue directly).

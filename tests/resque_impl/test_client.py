@@ -24,10 +24,12 @@ from resque_impl.memory_store import MemoryStore
 from tests.jobs import EmailJob, FailingJob
 
 
-def test_enqueue_pushes_onto_the_class_queue_and_records_it(resque: Resque, redis_client: redis.Redis) -> None:
+def test_enqueue_pushes_onto_the_class_queue_and_records_it(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
     assert resque.enqueue(EmailJob, 42, "hi") is True
-    assert redis_client.lrange("resque:queue:email", 0, -1) == [b'{"class":"EmailJob","args":[42,"hi"]}']
-    assert redis_client.smembers("resque:queues") == {b"email"}
+    assert redis_client.lrange(f"{namespace}:queue:email", 0, -1) == [b'{"class":"EmailJob","args":[42,"hi"]}']
+    assert redis_client.smembers(f"{namespace}:queues") == {b"email"}
 
 
 def test_enqueue_to_overrides_the_queue(resque: Resque) -> None:
@@ -86,12 +88,12 @@ def test_bad_arguments_push_nothing(resque: Resque) -> None:
     assert resque.queues() == []
 
 
-def test_the_payload_size_limit_is_configurable(redis_client: redis.Redis) -> None:
-    small = Resque(redis_client, max_payload_bytes=64)
+def test_the_payload_size_limit_is_configurable(redis_client: redis.Redis, namespace: str) -> None:
+    small = Resque(redis_client, namespace=namespace, max_payload_bytes=64)
     with pytest.raises(PayloadTooLargeError):
         small.enqueue(EmailJob, "x" * 100)
     with pytest.raises(ConfigurationError):
-        Resque(redis_client, max_payload_bytes=0)
+        Resque(redis_client, namespace=namespace, max_payload_bytes=0)
 
 
 def test_enqueue_many_pushes_in_order(resque: Resque) -> None:
@@ -152,8 +154,8 @@ def test_peek_returns_a_list_of_jobs(resque: Resque) -> None:
     assert resque.peek("nothing-here", 0, 10) == []
 
 
-def test_peek_reports_a_malformed_entry(resque: Resque, redis_client: redis.Redis) -> None:
-    redis_client.rpush("resque:queue:q", b"garbage")
+def test_peek_reports_a_malformed_entry(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
+    redis_client.rpush(f"{namespace}:queue:q", b"garbage")
     with pytest.raises(PayloadDecodeError):
         resque.peek("q")
     assert resque.peek_raw("q") == [b"garbage"]
@@ -176,10 +178,12 @@ def test_dequeue_by_args_also_matches_payloads_with_extra_keys(resque: Resque) -
     assert [job.args for job in resque.peek("email", 0, 10)] == [[1, "b"]]
 
 
-def test_dequeue_by_class_leaves_other_classes_and_malformed_entries(resque: Resque, redis_client: redis.Redis) -> None:
+def test_dequeue_by_class_leaves_other_classes_and_malformed_entries(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
     resque.enqueue_to("email", FailingJob, 1)
     resque.enqueue(EmailJob, 1)
-    redis_client.rpush("resque:queue:email", b"garbage")
+    redis_client.rpush(f"{namespace}:queue:email", b"garbage")
     assert resque.dequeue(EmailJob) == 1
     assert resque.peek_raw("email", 0, 10) == [b'{"class":"FailingJob","args":[1]}', b"garbage"]
 
@@ -191,9 +195,9 @@ def test_stats_start_at_zero(resque: Resque) -> None:
     assert resque.store.worker_stat("processed", "w1") == 2
 
 
-def test_working_lists_busy_workers_only(resque: Resque, redis_client: redis.Redis) -> None:
-    redis_client.sadd("resque:workers", "h:1:q", "h:2:q")
-    redis_client.set("resque:worker:h:1:q", b'{"queue":"q"}')
+def test_working_lists_busy_workers_only(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
+    redis_client.sadd(f"{namespace}:workers", "h:1:q", "h:2:q")
+    redis_client.set(f"{namespace}:worker:h:1:q", b'{"queue":"q"}')
     assert resque.workers() == ["h:1:q", "h:2:q"]
     assert resque.working() == {"h:1:q": b'{"queue":"q"}'}
     assert resque.info()["working"] == 1
@@ -214,9 +218,9 @@ def test_a_memory_store_runs_the_same_api() -> None:
     assert r.info()["pending"] == 1
 
 
-def test_an_unknown_failure_backend_is_a_configuration_error(redis_client: redis.Redis) -> None:
+def test_an_unknown_failure_backend_is_a_configuration_error(redis_client: redis.Redis, namespace: str) -> None:
     with pytest.raises(ConfigurationError, match="unknown failure backend 'sentry'"):
-        Resque(redis_client, failure_backend="sentry")
+        Resque(redis_client, namespace=namespace, failure_backend="sentry")
 
 
 # -- plain job classes (Ruby runs any class that responds to perform) ---------------------------------

@@ -15,8 +15,7 @@ import pytest
 import redis
 
 from resque_impl import FailureRecord, Resque, decode_payload
-from resque_impl.testing import dump_keys, load_keys
-from tests.conftest import load_fixture
+from tests.conftest import dumped, load_fixture, loaded
 from tests.jobs import EmailJob, FailingJob, HookedJob
 
 RUBY_WORKER_ID = "vm:19891:critical,email"
@@ -26,7 +25,7 @@ def _expected(fixture: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(fixture["keys"].items()))
 
 
-def test_enqueue_writes_rubys_bytes(resque: Resque, redis_client: redis.Redis) -> None:
+def test_enqueue_writes_rubys_bytes(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
     fixture = load_fixture("enqueue.json")
     assert resque.enqueue(EmailJob, 42, "Welcome to our service!") is True
     assert resque.enqueue_to("high", EmailJob, {"nested": [1, 2.5, None, True, "ü", 10**20, 1.0e20]}, [], "")
@@ -35,7 +34,7 @@ def test_enqueue_writes_rubys_bytes(resque: Resque, redis_client: redis.Redis) -
     # The one documented difference: Ruby writes the float 1e20 as 1.0e+20, Python as 1e+20.
     high = expected["resque:queue:high"]["value"]
     expected["resque:queue:high"]["value"] = [high[0].replace("1.0e+20", "1e+20")]
-    assert dump_keys(redis_client) == expected
+    assert dumped(redis_client, namespace) == expected
 
 
 def test_info_matches_ruby_after_enqueue(resque: Resque) -> None:
@@ -48,7 +47,7 @@ def test_info_matches_ruby_after_enqueue(resque: Resque) -> None:
     assert info["servers"] == [resque.store.description]
 
 
-def test_dequeue_with_args_removes_exact_matches(resque: Resque, redis_client: redis.Redis) -> None:
+def test_dequeue_with_args_removes_exact_matches(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
     fixture = load_fixture("dequeue_with_args.json")
     resque.enqueue(EmailJob, 1, "a")
     resque.enqueue(EmailJob, 2, "b")
@@ -56,42 +55,46 @@ def test_dequeue_with_args_removes_exact_matches(resque: Resque, redis_client: r
     resque.enqueue(FailingJob, 1, "a")
 
     assert resque.dequeue(EmailJob, 1, "a") == fixture["returned"]
-    assert dump_keys(redis_client) == _expected(fixture)
+    assert dumped(redis_client, namespace) == _expected(fixture)
 
 
-def test_dequeue_by_class_removes_every_job_of_that_class(resque: Resque, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("dequeue_with_args.json")["keys"])
+def test_dequeue_by_class_removes_every_job_of_that_class(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
+    loaded(redis_client, load_fixture("dequeue_with_args.json")["keys"], namespace)
     fixture = load_fixture("dequeue_class.json")
 
     assert resque.dequeue(EmailJob) == fixture["returned"]
-    assert dump_keys(redis_client) == _expected(fixture)
+    assert dumped(redis_client, namespace) == _expected(fixture)
 
 
-def test_before_enqueue_false_vetoes_the_push(resque: Resque, redis_client: redis.Redis) -> None:
+def test_before_enqueue_false_vetoes_the_push(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
     fixture = load_fixture("before_enqueue_false.json")
     returned = [resque.enqueue(HookedJob, "skip"), resque.enqueue(HookedJob, "go")]
 
     assert returned == [False, True]  # Ruby returns nil, then true
-    assert dump_keys(redis_client) == _expected(fixture)
+    assert dumped(redis_client, namespace) == _expected(fixture)
 
 
-def test_requeue_of_a_ruby_failure_record(resque: Resque, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("worker_processed_and_failed.json")["keys"])
+def test_requeue_of_a_ruby_failure_record(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
+    loaded(redis_client, load_fixture("worker_processed_and_failed.json")["keys"], namespace)
 
     resque.failures.requeue(0)
 
-    assert dump_keys(redis_client) == _expected(load_fixture("failure_requeued.json"))
+    assert dumped(redis_client, namespace) == _expected(load_fixture("failure_requeued.json"))
 
 
-def test_remove_of_a_ruby_failure_record(resque: Resque, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("failure_requeued.json")["keys"])
+def test_remove_of_a_ruby_failure_record(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
+    loaded(redis_client, load_fixture("failure_requeued.json")["keys"], namespace)
 
     resque.failures.remove(1)
 
-    assert dump_keys(redis_client) == _expected(load_fixture("failure_removed.json"))
+    assert dumped(redis_client, namespace) == _expected(load_fixture("failure_removed.json"))
 
 
-def test_failure_record_bytes_match_ruby_except_the_backtrace(resque: Resque, redis_client: redis.Redis) -> None:
+def test_failure_record_bytes_match_ruby_except_the_backtrace(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
     ruby = load_fixture("worker_processed_and_failed.json")["keys"]["resque:failed"]["value"][0]
     payload = decode_payload(b'{"class":"FailingJob","args":[7,{"k":"v"}]}')
     try:
@@ -99,7 +102,7 @@ def test_failure_record_bytes_match_ruby_except_the_backtrace(resque: Resque, re
     except Exception as error:
         resque.record_failure("critical", payload, error, worker=RUBY_WORKER_ID)
 
-    ours = redis_client.lrange("resque:failed", 0, -1)[0].decode()
+    ours = redis_client.lrange(f"{namespace}:failed", 0, -1)[0].decode()
     strip_backtrace = re.compile(r'"backtrace":\[.*?\]')
     assert strip_backtrace.sub('"backtrace":[]', ours) == strip_backtrace.sub('"backtrace":[]', ruby)
     innermost = json.loads(ours)["backtrace"][0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import fakeredis
@@ -52,3 +54,24 @@ def test_importing_opens_no_connection() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_scoped_default_holds_in_its_thread_and_the_coroutines_it_starts(configured: resque_impl.Resque) -> None:
+    mine = resque_impl.Resque(fakeredis.FakeRedis(), namespace="mine")
+    seen: dict[str, resque_impl.Resque] = {}
+
+    async def in_a_coroutine() -> resque_impl.Resque:
+        return resque_impl.current()
+
+    def elsewhere() -> None:
+        seen["other thread"] = resque_impl.current()
+
+    with default.scoped(mine):
+        seen["here"] = resque_impl.current()
+        seen["coroutine"] = asyncio.run(in_a_coroutine())
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+
+    assert seen == {"here": mine, "coroutine": mine, "other thread": configured}
+    assert resque_impl.current() is configured

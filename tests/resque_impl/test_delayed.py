@@ -17,8 +17,7 @@ from resque_impl import Job, ManualClock, Resque, decode_payload
 from resque_impl.delayed import DelayedJob, job_arguments
 from resque_impl.errors import NoQueueError, NotSerializableError, PayloadTooLargeError, ScheduleError
 from resque_impl.memory_store import MemoryStore
-from resque_impl.testing import dump_keys, load_keys
-from tests.conftest import FIXTURE_EPOCH, load_fixture
+from tests.conftest import FIXTURE_EPOCH, dumped, load_fixture, loaded
 from tests.jobs import EmailJob
 
 LATER = 1893456000  # 2030-01-01 00:00:00 UTC, as in the fixtures
@@ -89,26 +88,28 @@ def queue_items(r: Resque, queue: str) -> list[bytes]:
 
 
 # -- conformance with resque-scheduler 5.0 --------------------------------------------------------------------
-def test_delayed_fixture_is_reproduced_byte_for_byte(resque: Resque, redis_client: redis.Redis) -> None:
+def test_delayed_fixture_is_reproduced_byte_for_byte(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
     fixture = load_fixture("delayed.json")
 
     resque.enqueue_at(datetime.fromtimestamp(LATER, timezone.utc), EmailJob, 1, "later")
     resque.enqueue_at(LATER, EmailJob, 2, "later")
     resque.enqueue_in_with_queue("high", 604800, EmailJob, 3)
 
-    assert dump_keys(redis_client) == dict(sorted(fixture["keys"].items()))
+    assert dumped(redis_client, namespace) == dict(sorted(fixture["keys"].items()))
 
 
-def test_remove_delayed_fixture_is_reproduced_byte_for_byte(resque: Resque, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+def test_remove_delayed_fixture_is_reproduced_byte_for_byte(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
     fixture = load_fixture("delayed_removed.json")
 
     assert resque.remove_delayed(EmailJob, 2, "later") == fixture["returned"]
-    assert dump_keys(redis_client) == dict(sorted(fixture["keys"].items()))
+    assert dumped(redis_client, namespace) == dict(sorted(fixture["keys"].items()))
 
 
-def test_ruby_scheduled_items_are_found_and_read(resque: Resque, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+def test_ruby_scheduled_items_are_found_and_read(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     assert resque.scheduled_at(EmailJob, 1, "later") == [LATER]
     assert resque.delayed_queue_schedule_size() == 2
@@ -118,14 +119,14 @@ def test_ruby_scheduled_items_are_found_and_read(resque: Resque, redis_client: r
 
 
 def test_a_due_ruby_item_is_enqueued_as_resque_scheduler_enqueues_it(
-    resque: Resque, redis_client: redis.Redis, clock: ManualClock
+    resque: Resque, redis_client: redis.Redis, clock: ManualClock, namespace: str
 ) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
     clock.set(LATER)
 
     assert resque.release_due() == 3
 
-    assert dump_keys(redis_client) == {
+    assert dumped(redis_client, namespace) == {
         "resque:queue:email": {
             "type": "list",
             "value": ['{"class":"EmailJob","args":[1,"later"]}', '{"class":"EmailJob","args":[2,"later"]}'],

@@ -17,6 +17,7 @@ from resque_impl import (
 )
 from resque_impl.codec import Payload
 from resque_impl.errors import DirtyExit
+from resque_impl.events import JOB_RETRIED, Event, EventLog
 from resque_impl.failure import build_record, format_backtrace
 
 
@@ -184,14 +185,14 @@ def test_an_unreadable_record_is_shown_not_fatal() -> None:
     assert record.class_name is None
 
 
-def test_the_multi_queue_backend_keeps_a_list_per_queue(store: Any, clock: ManualClock) -> None:
+def test_the_multi_queue_backend_keeps_a_list_per_queue(store: Any, clock: ManualClock, namespace: str) -> None:
     resque = Resque(store=store, clock=clock, failure_backend="redis_multi_queue")
     assert isinstance(resque.failures, RedisMultiQueueBackend)
     fail(resque, "critical", "J", 1)
     fail(resque, "email", "J", 2)
     fail(resque, "critical", "J", 3)
     assert resque.failures.queues() == ["critical_failed", "email_failed"]
-    assert store.failure_count("resque:critical_failed") == 2
+    assert store.failure_count(f"{namespace}:critical_failed") == 2
     assert resque.failures.count() == 3
     assert [r.args for r in resque.failures.each(queue="critical")] == [[3], [1]]
     record = resque.failures.all(2, 1)[0]
@@ -230,3 +231,35 @@ def test_multiple_saves_everywhere_and_reads_from_the_first(store: Any, clock: M
     fail(resque, "q", "J", 1)
     assert resque.failures.count() == 1
     assert tracker.saved == [(resque.failures.all()[0].raw, "q")]
+
+
+def test_a_retry_from_the_failure_list_is_announced_as_job_retried(resque: Resque) -> None:
+    log = EventLog()
+    resque.events.subscribe(JOB_RETRIED, log)
+    fail(resque, "mail", "SendMail", 1)
+    fail(resque, "mail", "SendMail", 2)
+    first, second = resque.failures.all(0, 2)
+
+    resque.failures.requeue(first, "retry")
+    resque.failures.retry_and_remove(second)
+
+    assert log.events == [
+        Event(
+            JOB_RETRIED,
+            {"count": 1},
+            {"class": "SendMail", "queue": "retry", "source": "failure_list", "failed_queue": "mail", "removed": False},
+        ),
+        Event(
+            JOB_RETRIED,
+            {"count": 1},
+            {"class": "SendMail", "queue": "mail", "source": "failure_list", "failed_queue": "mail", "removed": True},
+        ),
+    ]
+
+
+def test_removing_a_failure_announces_no_retry(resque: Resque) -> None:
+    log = EventLog()
+    resque.events.subscribe(JOB_RETRIED, log)
+    fail(resque, "mail", "SendMail", 1)
+    resque.failures.remove(resque.failures.all(0, 1)[0])
+    assert log.events == []

@@ -7,7 +7,7 @@ import resque_impl
 EXPECTED = {
     # producer API
     "JobClass", "Resque", "configure", "current", "dequeue", "enqueue", "enqueue_many", "enqueue_to",
-    "info", "peek", "queues", "remove_queue", "size",
+    "info", "peek", "queues", "remove_queue", "size", "QueueLatency",
     # delayed jobs
     "DelayedJob", "enqueue_at", "enqueue_in", "remove_delayed",
     # declaring and running jobs

@@ -10,6 +10,7 @@ import pytest
 
 import resque_impl
 from resque_impl import DontPerform, Job, NotSerializableError, Resque
+from resque_impl.events import JOB_FAILED, JOB_FINISHED, EventLog
 from resque_impl.testing import InlineDepthError, inline_mode
 
 #: Built at import time, as applications do; nothing may reach this address.
@@ -182,3 +183,33 @@ def test_assert_performed_reports_what_ran() -> None:
             inline.assert_performed(InlineRecorder, 2)
     assert "performed (1):" in str(failure.value)
     assert "inline (performed)  InlineRecorder(1)   <- args[0]: 1, expected 2" in str(failure.value)
+
+
+def test_each_run_is_announced_as_a_worker_announces_it_from_worker_inline() -> None:
+    log = EventLog()
+    subscription = APP_RESQUE.events.subscribe((JOB_FINISHED, JOB_FAILED), log)
+    try:
+        with inline_mode(record_failures=True):
+            APP_RESQUE.enqueue(InlineRecorder, 1)
+            APP_RESQUE.enqueue(InlineRecorder, "skip")
+            APP_RESQUE.enqueue(InlineRecorder, "fail")
+    finally:
+        subscription.detach()
+    assert [(e.name, dict(e.metadata)) for e in log.events] == [
+        (JOB_FINISHED, {"class": "InlineRecorder", "queue": "inline", "worker": "inline", "status": "performed"}),
+        (JOB_FINISHED, {"class": "InlineRecorder", "queue": "inline", "worker": "inline", "status": "skipped"}),
+        (
+            JOB_FAILED,
+            {
+                "class": "InlineRecorder",
+                "queue": "inline",
+                "worker": "inline",
+                "status": "failed",
+                "exception": "ValueError",
+                "error": "inline failure",
+            },
+        ),
+    ]
+    # perform_time only where perform was called (not for the run a before_perform hook skipped).
+    assert ["perform_time" in e.measurements for e in log.events] == [True, False, True]
+    assert all(e.measurements["run_time"] >= e.measurements.get("perform_time", 0.0) for e in log.events)

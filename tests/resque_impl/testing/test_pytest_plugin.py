@@ -8,7 +8,9 @@ from resque_impl.testing import RedisServer
 
 #: Hypothesis, installed beside us, is not needed by the sample projects; loading it for each run
 #: would only make these tests slower.
-QUIET = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
+# The inner sessions use none of the other plugins installed here (pytest-asyncio would warn that its
+# loop scope is unset in their ini files).
+QUIET = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider", "-p", "no:asyncio")
 
 #: A small application: a job class, and code that enqueues through an instance built at import time
 #: and through the module-level default.
