@@ -12,9 +12,13 @@ Each part lives in its own module: the steps (:mod:`.steps`, driven one at a tim
 queue patterns (:mod:`.patterns`), the production loop (:mod:`.loop`), forking (:mod:`.forking`),
 signals (:mod:`.signals`), the heartbeat thread (:mod:`.heartbeat`), pruning (:mod:`.pruning`),
 process titles (:mod:`.titles`), limits (:mod:`.limits`), hooks (:mod:`.hooks`), settings
-(:mod:`.options`) and the ``--count`` supervisor (:mod:`.supervisor`).
+(:mod:`.options`), the ``--count`` supervisor (:mod:`.supervisor`), and job slots for ``--concurrency``
+(:mod:`.concurrency`, :mod:`.slots`)::
+
+    work_concurrently(lambda: Worker(["mail"], resque=resque), WorkerOptions(), 20)   # 20 jobs at once
 """
 
+from resque_impl.worker.concurrency import work_concurrently
 from resque_impl.worker.hooks import HOOK_NAMES, WorkerHooks, default_worker_hooks
 from resque_impl.worker.options import WorkerOptions
 from resque_impl.worker.outcome import Outcome, ReservedJob
@@ -32,4 +36,5 @@ __all__ = [
     "WorkerOptions",
     "default_worker_hooks",
     "supervise",
+    "work_concurrently",
 ]

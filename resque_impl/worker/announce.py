@@ -39,8 +39,8 @@ def announce_started(events: EventBus, job: ReservedJob, worker_id: str) -> None
 
 
 def announce_end(events: EventBus, job: ReservedJob, outcome: Outcome, worker_id: str, run_time: float) -> None:
-    """``job.finished`` or ``job.failed`` with ``run_time`` and the outcome's ``status`` (and, for a
-    failure, its ``exception`` and ``error``)."""
+    """``job.finished`` or ``job.failed`` with ``run_time``, the outcome's ``perform_time`` when it has
+    one, and its ``status`` (and, for a failure, its ``exception`` and ``error``)."""
     name = JOB_FAILED if outcome.failed else JOB_FINISHED
     if not events.listening(name):
         return
@@ -54,7 +54,10 @@ def announce_end(events: EventBus, job: ReservedJob, outcome: Outcome, worker_id
     if outcome.failed:
         metadata["exception"] = outcome.exception
         metadata["error"] = outcome.error
-    events.emit(name, {"run_time": run_time if run_time > 0 else 0.0}, metadata)
+    measurements = {"run_time": run_time if run_time > 0 else 0.0}
+    if outcome.perform_time is not None:
+        measurements["perform_time"] = outcome.perform_time
+    events.emit(name, measurements, metadata)
 
 
 def announce_recovered(events: EventBus, worker_id: str, count: int, recovered_by: str) -> None:

@@ -2,7 +2,10 @@
 
 The child runs the ``after_fork`` hooks and the job (with its hooks), sends its :class:`Outcome`
 back through a pipe, and leaves with ``os._exit``; it never touches Redis for the worker, so the
-parent acknowledges the job in one round trip. The parent waits in ``select`` on that pipe and on the
+parent acknowledges the job in one round trip. The report is framed, so the parent knows it is whole
+without waiting for the child to exit: tearing down a process (its copy of the worker's page tables)
+costs about as much as forking it, and the parent leaves that to overlap the next job, reaping the
+child later (:meth:`Child.reap`). The parent waits in ``select`` on that pipe and on the
 signal wake-up pipe, so it reacts at once to the child's result, to its death (SIGCHLD), and to signals,
 and enforces deadlines: the job timeout, the ``TERM_CHILD`` sequence (wait
 ``RESQUE_PRE_SHUTDOWN_TIMEOUT``, send TERM, wait ``RESQUE_TERM_TIMEOUT``, send KILL), and, with a memory
@@ -23,10 +26,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import logging
+import math
 import os
 import pickle
 import select
 import signal
+import struct
 import sys
 import time
 import warnings
@@ -37,17 +43,29 @@ from typing import NoReturn
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
 from resque_impl.hooks import prepare_hooks
+from resque_impl.instrumentation import child_exiting
 from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.memory import process_rss_mb
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, reset_in_child
 
-__all__ = ["MEMORY_POLL", "Child", "ChildResult", "describe_end", "fork_job", "outcome_of"]
+__all__ = [
+    "MEMORY_POLL",
+    "Child",
+    "ChildResult",
+    "child_main",
+    "describe_end",
+    "fork_job",
+    "fork_process",
+    "outcome_of",
+    "prepare_job_class",
+]
 
 
 #: Seconds between two readings of a child's resident memory, when a memory limit is set.
 MEMORY_POLL = 0.1
 _PR_SET_PDEATHSIG = 1
+logger = logging.getLogger("resque_impl.worker")
 _SIGKILL = int(signal.SIGKILL)
 
 
@@ -96,6 +114,49 @@ def _die_with_parent(parent: int) -> None:
 
 _SHORT_OUTCOMES = {"performed": b"P", "skipped": b"S"}
 _FROM_SHORT = {b"P": PERFORMED, b"S": SKIPPED}
+# A common outcome travels as its byte and its perform time (a big-endian double, NaN for none): nine
+# bytes, written at once, so the parent reads them whole in one read.
+_SECONDS = struct.Struct(">d")
+_SHORT = 1 + _SECONDS.size
+# Any other outcome travels pickled, behind this marker and its length.
+_PICKLED = b"O"
+_LENGTH = struct.Struct(">Q")
+_HEADER = len(_PICKLED) + _LENGTH.size
+
+
+def _frame(outcome: Outcome) -> bytes:
+    short = _SHORT_OUTCOMES.get(outcome.status) if not outcome.failed and not outcome.events else None
+    if short is not None:
+        seconds = outcome.perform_time
+        return short + _SECONDS.pack(math.nan if seconds is None else seconds)
+    try:
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an event a job announced whose metadata cannot be pickled: the outcome still goes
+        logger.exception("events announced by %s could not be sent to the worker; dropped", outcome.status)
+        return _frame(outcome.without_events())
+    return _PICKLED + _LENGTH.pack(len(data)) + data
+
+
+def _unframe(data: bytes) -> bytes | None:
+    """The whole report in ``data`` (a short outcome, or the pickle), ``None`` while incomplete."""
+    if data[:1] in _FROM_SHORT:
+        return data[:_SHORT] if len(data) >= _SHORT else None
+    if data[:1] == _PICKLED and len(data) >= _HEADER:
+        end = _HEADER + _LENGTH.unpack_from(data, 1)[0]
+        if len(data) >= end:
+            return data[_HEADER:end]
+    return None
+
+
+def _short_outcome(report: bytes) -> Outcome | None:
+    """The outcome of a whole short report, ``None`` if ``report`` is not one."""
+    if len(report) != _SHORT:
+        return None
+    outcome = _FROM_SHORT.get(report[:1])
+    if outcome is None:
+        return None
+    seconds = _SECONDS.unpack_from(report, 1)[0]
+    return outcome if math.isnan(seconds) else outcome.timed(seconds)
 
 
 def _raise_term(signum: int, frame: FrameType | None) -> None:
@@ -103,21 +164,32 @@ def _raise_term(signum: int, frame: FrameType | None) -> None:
     raise TermException("SIGTERM")
 
 
-def _child_main(worker: LoopWorker, job: ReservedJob, write_fd: int, term_child: bool) -> NoReturn:
+def child_main(
+    worker: LoopWorker, receive: Callable[[], ReservedJob | None], write_fd: int, term_child: bool
+) -> NoReturn:
+    """The body of a forked child: take the job from ``receive`` (``None``: leave without one), run it
+    with the ``after_fork`` hooks, report its outcome on ``write_fd``, and exit."""
     code = 0
     try:
         reset_in_child(_raise_term if term_child else None)
+        job = receive()
+        if job is None:
+            os._exit(0)
+        # What the job announces on the worker's bus goes to the subscribers in the worker's process.
+        captured = worker.resque.events.capture()
         try:
             worker.hooks.run("after_fork", worker, job)
         except Exception as error:
             outcome = worker.fail(job, error)
         else:
             outcome = worker.perform(job)
-        # The common outcomes travel as one byte: pickling touches (and so copies) more of the parent's
-        # memory than the job itself often does.
-        data = _SHORT_OUTCOMES.get(outcome.status, b"") if not outcome.failed else b""
-        data = data or pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        _flush_output()  # before reporting: after a one-byte report, the parent only waits for the exit
+        child_exiting()  # a tracer's spans are exported before the parent hears the outcome
+        if captured:
+            outcome = outcome.with_events(tuple(captured))
+        # The common outcomes travel as one byte and their perform time: pickling touches (and so
+        # copies) more of the parent's memory than the job itself often does.
+        data = _frame(outcome)
+        _flush_output()  # before reporting: after a short report, the parent only waits for the exit
         view = memoryview(data)
         while view:
             view = view[os.write(write_fd, view) :]
@@ -225,23 +297,41 @@ class Child:
         self._status = status
         return True
 
-    def _reported_in_one_byte(self) -> bool:
-        return len(self._chunks) == 1 and self._chunks[0] in _FROM_SHORT
+    @property
+    def reaped(self) -> bool:
+        """Whether the child's exit has been collected (see :meth:`reap`)."""
+        return self._status is not None
+
+    def reap(self) -> None:
+        """Wait for a child that has reported to finish exiting, and collect it."""
+        if self._status is None:
+            self._reap(block=True)
 
     def wait(self, wakeup: WakeupPipe | None) -> ChildResult:
-        """Wait for the child to end, reading its report and enforcing the deadlines."""
+        """Wait until the child has sent its whole report or ended, enforcing the deadlines.
+
+        After a whole report the child only exits; it is not waited for (the caller must :meth:`reap` it
+        later), so that its exit overlaps whatever the worker does next.
+        """
+        report: bytes | None = None
         try:
             while True:
                 now = time.monotonic()
                 self._act(now)
                 self._read()
-                if self._eof or (self._reported_in_one_byte() and self._next_deadline() is None):
-                    # The child closed its end, or sent a one-byte report, after which it only exits: it
-                    # is leaving. Block until it has (signals still run).
+                report = _unframe(b"".join(self._chunks)) if self._chunks else None
+                if report is not None:
+                    self._reap(block=False)
+                    break
+                if self._eof:
+                    # The child closed its end without a whole report: it is leaving. Block until it has
+                    # (signals still run).
                     self._reap(block=True)
                     break
                 if self._reap(block=False):
+                    # It exited between our read and our look: what it wrote before is all in the pipe now.
                     self._read()
+                    report = _unframe(b"".join(self._chunks)) if self._chunks else None
                     break
                 deadline = self._next_deadline()
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -259,7 +349,7 @@ class Child:
         return ChildResult(
             self.pid,
             self._status or 0,
-            b"".join(self._chunks),
+            b"".join(self._chunks) if report is None else report,
             self.timed_out,
             self.timeout,
             self.memory_mb,
@@ -268,19 +358,10 @@ class Child:
         )
 
 
-def fork_job(
-    worker: LoopWorker,
-    job: ReservedJob,
-    *,
-    timeout: float | None,
-    term_child: bool,
-    memory_limit_mb: float | None = None,
-) -> Child:
-    """Fork a child that runs ``job``; returns the parent's handle on it."""
+def fork_process(body: Callable[[int], NoReturn]) -> tuple[int, int]:
+    """Fork a child that dies with this process and runs ``body(write_fd)``; returns its pid and the
+    (non-blocking) read end of the pipe it reports on."""
     _prctl()
-    job_class = worker.resque.registry.get(job.class_name) if job.class_name else None
-    if job_class is not None:
-        prepare_hooks(job_class)  # found once here rather than in every child
     parent = os.getpid()
     read_fd, write_fd = os.pipe()
     for stream in (sys.stdout, sys.stderr):
@@ -297,9 +378,30 @@ def fork_job(
     if pid == 0:
         _die_with_parent(parent)
         os.close(read_fd)
-        _child_main(worker, job, write_fd, term_child)
+        body(write_fd)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
+    return pid, read_fd
+
+
+def prepare_job_class(worker: LoopWorker, job: ReservedJob) -> None:
+    """Find the hooks of ``job``'s class once, in the parent, rather than in every child."""
+    job_class = worker.resque.registry.get(job.class_name) if job.class_name else None
+    if job_class is not None:
+        prepare_hooks(job_class)
+
+
+def fork_job(
+    worker: LoopWorker,
+    job: ReservedJob,
+    *,
+    timeout: float | None,
+    term_child: bool,
+    memory_limit_mb: float | None = None,
+) -> Child:
+    """Fork a child that runs ``job``; returns the parent's handle on it."""
+    prepare_job_class(worker, job)
+    pid, read_fd = fork_process(lambda write_fd: child_main(worker, lambda: job, write_fd, term_child))
     return Child(pid, read_fd, timeout, memory_limit_mb)
 
 
@@ -316,8 +418,9 @@ def outcome_of(worker: LoopWorker, job: ReservedJob, result: ChildResult) -> Out
                 "and was killed"
             ),
         )
-    if result.data in _FROM_SHORT:
-        return _FROM_SHORT[result.data]
+    short = _short_outcome(result.data)
+    if short is not None:
+        return short
     if result.data:
         try:
             outcome = pickle.loads(result.data)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from resque_impl.errors import (
     DirtyExit,
+    DurabilityError,
     JobTimeoutError,
     MemoryLimitError,
     ResqueConnectionError,
@@ -32,11 +33,12 @@ from resque_impl.errors import (
 )
 from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
-from resque_impl.worker.heartbeat import HeartbeatThread
+from resque_impl.worker.heartbeat import Heartbeat, HeartbeatThread
 from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
 from resque_impl.worker.options import WorkerOptions
 from resque_impl.worker.outcome import Outcome, ReservedJob
 from resque_impl.worker.signals import WakeupPipe, installed_handlers
+from resque_impl.worker.spare import Spare, fork_spare
 from resque_impl.worker.titles import set_title
 
 if TYPE_CHECKING:
@@ -65,12 +67,16 @@ class WorkLoop:
         self._pause_announced = False
         self._signals: list[str] = []
         self.child: Child | None = None
+        # The last child that reported but may still be exiting; reaped once the next one has reported.
+        self._exiting: Child | None = None
+        # A child forked ahead of the next job, while the current one ran.
+        self._spare: Spare | None = None
         self._in_job = False
         self._held: ReservedJob | None = None
         self._wakeup = WakeupPipe()
         self._handling_signals = False
         self._subscription: NotificationSource | None = None
-        self._heartbeat: HeartbeatThread | None = None
+        self._heartbeat: Heartbeat | None = None
         self._lost_connection = False
         self._next_prune = 0.0
         self._over_memory: str | None = None
@@ -152,12 +158,19 @@ class WorkLoop:
         self._wakeup.close()
         return code
 
+    def _start_heartbeat(self) -> Heartbeat:
+        beating = HeartbeatThread(self.worker, self.options.heartbeat_interval)
+        beating.start()
+        return beating
+
+    def _subscribe(self) -> NotificationSource:
+        return self.worker.store.subscribe()
+
     def _startup(self) -> None:
         worker = self.worker
         logger.info("starting worker %s", worker.id)
         self._redis(worker.remove_heartbeat, "removing an old heartbeat")
-        self._heartbeat = HeartbeatThread(worker, self.options.heartbeat_interval)
-        self._heartbeat.start()
+        self._heartbeat = self._start_heartbeat()
         self._prune()
         worker.run_before_first_fork()
         self._redis(worker.register, "registering")
@@ -167,7 +180,7 @@ class WorkLoop:
             # a child, which would copy their pages in every child.
             gc.freeze()
         if self.options.notify:
-            self._subscription = worker.store.subscribe()
+            self._subscription = self._subscribe()
 
     def _loop(self) -> None:
         worker = self.worker
@@ -268,7 +281,7 @@ class WorkLoop:
             worker.hooks.run("before_fork", worker, job)
         except Exception as error:
             return worker.fail(job, error)
-        child = fork_job(
+        child = self._take_spare(job, timeout) or fork_job(
             worker,
             job,
             timeout=timeout,
@@ -280,13 +293,41 @@ class WorkLoop:
             if self.stopping_now:
                 self._stop_child()
             set_title(f"Forked {child.pid} at {int(worker.now())}")
+            self._fork_spare()
             result = child.wait(self._wakeup if self._handling_signals else None)
         finally:
             self.child = None
+        self._reap_exiting()
+        if not child.reaped:
+            self._exiting = child
         if self.options.reliable and result.killed_from_outside:
             self._crash = DirtyExit(describe_end(result.pid, result.status))
             return None
         return outcome_of(worker, job, result)
+
+    def _take_spare(self, job: ReservedJob, timeout: float | None) -> Child | None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        if job.payload is None:  # the spare could not rebuild why the bytes did not decode
+            spare.discard()
+            return None
+        return spare.hand(job, timeout=timeout, memory_limit_mb=self.options.max_memory_mb)
+
+    def _fork_spare(self) -> None:
+        """Fork the next job's child now, while this one runs (see :mod:`resque_impl.worker.spare`)."""
+        if self.options.prefork and not (self.shutting_down or self.worker.hooks.get("before_fork")):
+            self._spare = fork_spare(self.worker, term_child=self.options.term_child)
+
+    def _discard_spare(self) -> None:
+        if self._spare is not None:
+            self._spare.discard()
+            self._spare = None
+
+    def _reap_exiting(self) -> None:
+        if self._exiting is not None:
+            self._exiting.reap()
+            self._exiting = None
 
     def _requeue_crashed(self, job: ReservedJob) -> Outcome | None:
         return self.worker.requeue_crashed(job, self._crash or DirtyExit("Child process was killed"))
@@ -325,6 +366,7 @@ class WorkLoop:
 
     def _idle(self, seconds: float, *, paused: bool = False) -> None:
         """Wait up to ``seconds`` for a push to one of our queues, a signal, or the pause to end."""
+        self._reap_exiting()  # no zombie left while idle
         deadline = time.monotonic() + seconds
         while True:
             self._log_signals()
@@ -357,7 +399,12 @@ class WorkLoop:
                 self._lost_connection = True
                 logger.warning("lost Redis while %s: %s; retrying in %.1f s", doing, error, delay)
                 self._sleep(delay)
-                delay = min(delay * 2, self.options.reconnect_max_delay)
+                # An unconfirmed durable write came from a primary that answered, after its WAIT had
+                # already waited wait_timeout: the next WAIT returns the moment the replicas are back
+                # (after a SENTINEL FAILOVER, when the sentinels demote the old primary), so backing
+                # off further would only leave the worker idle after that.
+                if not isinstance(error, DurabilityError):
+                    delay = min(delay * 2, self.options.reconnect_max_delay)
                 continue
             if delay > 0.1:
                 logger.warning("Redis is back (%s)", doing)
@@ -388,6 +435,8 @@ class WorkLoop:
 
     def _teardown(self, error: BaseException | None) -> None:
         set_title("Shutting down")
+        self._discard_spare()
+        self._reap_exiting()
         self._hook("shutdown")
         if self._heartbeat is not None:
             self._heartbeat.stop()

@@ -4,6 +4,9 @@
 setting                            environment variable              meaning
 =================================  ================================  ======================================
 ``fork_per_job`` (True)            ``FORK_PER_JOB`` (``false``)      run each job in a forked child
+``prefork`` (True)                 ``RESQUE_PREFORK`` (``false``)    fork the next job's child while the
+                                                                     current one runs (not with
+                                                                     ``before_fork`` hooks)
 ``reliable`` (True)                ``RESQUE_RELIABLE`` (``false``)   reliable fetch; off = Ruby's LPOP
 ``interval`` (5.0)                 ``INTERVAL``                      seconds between polls when idle
 ``burst`` (False)                  ``INTERVAL=0``                    drain the queues, then return
@@ -67,6 +70,7 @@ class WorkerOptions:
     """How a worker behaves; see the module docstring for each field and its environment variable."""
 
     fork_per_job: bool = True
+    prefork: bool = True
     reliable: bool = True
     interval: float = 5.0
     burst: bool = False
@@ -113,6 +117,7 @@ class WorkerOptions:
         """``base`` (default: the defaults) with the settings found in ``environ`` applied."""
         flags = {
             "fork_per_job": env_flag(environ.get("FORK_PER_JOB")),
+            "prefork": env_flag(environ.get("RESQUE_PREFORK")),
             "reliable": env_flag(environ.get("RESQUE_RELIABLE")),
             "term_child": env_flag(environ.get("TERM_CHILD")),
             "graceful_term": env_flag(environ.get("GRACEFUL_TERM")),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from resque_impl.codec import Payload, decode_payload, loads
 from resque_impl.errors import PayloadDecodeError
+from resque_impl.events import Event
 from resque_impl.job import QueuedJob
 
 __all__ = ["Outcome", "ReservedJob", "Status"]
@@ -81,13 +82,31 @@ class Outcome:
     around hook did not yield; still counted as processed) or ``failed``.
 
     A failed outcome carries the failure record to save (``record``) and its ``exception`` name and
-    ``error`` message.
+    ``error`` message. ``perform_time`` is the seconds the job's ``perform`` method ran (hooks
+    excluded, measured with the worker's clock in the job's process), ``None`` when it was never called
+    (a hook skipped it, the class is unknown, the child was killed or an ``after_fork`` hook failed).
+    ``events`` are the events the job announced in a forked child, for the worker's process to
+    deliver (see :meth:`resque_impl.events.EventBus.capture`). Neither takes part in comparisons.
     """
 
     status: Status
     exception: str | None = None
     error: str | None = None
     record: bytes | None = None
+    perform_time: float | None = field(default=None, compare=False)
+    events: tuple[Event, ...] = field(default=(), compare=False)
+
+    def timed(self, seconds: float) -> Outcome:
+        """This outcome with ``perform_time`` set to ``seconds``."""
+        return Outcome(self.status, self.exception, self.error, self.record, seconds, self.events)
+
+    def with_events(self, events: tuple[Event, ...]) -> Outcome:
+        """This outcome carrying ``events``."""
+        return Outcome(self.status, self.exception, self.error, self.record, self.perform_time, events)
+
+    def without_events(self) -> Outcome:
+        """This outcome without its events."""
+        return self.with_events(()) if self.events else self
 
     @property
     def failed(self) -> bool:

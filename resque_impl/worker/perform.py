@@ -9,6 +9,8 @@ acknowledged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from resque_impl.client import Resque
 from resque_impl.codec import MAX_NESTING, RAW_PAYLOAD_KEEP, Payload, nesting
 from resque_impl.errors import (
@@ -20,6 +22,7 @@ from resque_impl.errors import (
 )
 from resque_impl.failure import build_record
 from resque_impl.hooks import Execution
+from resque_impl.instrumentation import performing
 from resque_impl.worker.outcome import PERFORMED, SKIPPED, Outcome, ReservedJob
 
 __all__ = ["failure_outcome", "perform_in_process", "run_failure_hooks"]
@@ -69,19 +72,26 @@ def run_failure_hooks(resque: Resque, job: ReservedJob, error: BaseException) ->
     return error
 
 
-def perform_in_process(resque: Resque, job: ReservedJob, worker_id: str) -> Outcome:
-    """Run ``job`` here and now; never raises except ``KeyboardInterrupt``."""
+def perform_in_process(
+    resque: Resque, job: ReservedJob, worker_id: str, timer: Callable[[], float] | None = None
+) -> Outcome:
+    """Run ``job`` here and now; never raises except ``KeyboardInterrupt``. With a ``timer``, the
+    outcome's ``perform_time`` is how long ``perform`` itself ran (when it was called)."""
     if job.payload is None:
         problem = job.decode_error or PayloadDecodeError("payload could not be read", job.raw)
         return failure_outcome(resque, job, problem, worker_id)
+    execution: Execution | None = None
     try:
-        job_class = resque.registry.resolve(job.payload.class_name)
+        # A tracer's perform span (resque_impl.instrumentation) sees an unknown class fail as the job.
+        with performing(job.queue, job.payload):
+            job_class = resque.registry.resolve(job.payload.class_name)
+            execution = Execution(job_class, job.payload.args, job=job.as_queued(), timer=timer)
+            outcome = PERFORMED if execution.perform() else SKIPPED
     except UnknownJobClassError as error:
         return failure_outcome(resque, job, error, worker_id)
-    try:
-        performed = Execution(job_class, job.payload.args, job=job.as_queued()).perform()
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # SystemExit and TermException from a job are failures too, as in Ruby
-        return failure_outcome(resque, job, error, worker_id)
-    return PERFORMED if performed else SKIPPED
+        outcome = failure_outcome(resque, job, error, worker_id)
+    seconds = execution.perform_time if execution is not None else None
+    return outcome if seconds is None else outcome.timed(seconds)

@@ -89,7 +89,8 @@ def dead_workers(
         pid, _, queues = rest.partition(":")
         if host != hostname:
             continue
-        if "*" not in my_queues and set(queues.split(",")) != set(my_queues):
+        # Empty names are skipped, as Ruby's split drops them: they tell a worker's job slots apart.
+        if "*" not in my_queues and {queue for queue in queues.split(",") if queue} != set(my_queues):
             continue
         if live is None:
             live = local_pids()

@@ -35,8 +35,8 @@ from resque_impl.default import current
 from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit, ResqueConnectionError
 from resque_impl.events import WORKER_STOPPED
 from resque_impl.job_metrics import JobMetricsRecorder
+from resque_impl.plugins.timing import attach_timing
 from resque_impl.store import Ack
-from resque_impl.store.fetch import encode_working_on
 from resque_impl.worker.announce import announce_end, announce_recovered, announce_reserved, announce_started
 from resque_impl.worker.hooks import WorkerHooks, default_worker_hooks
 from resque_impl.worker.loop import WorkLoop
@@ -109,6 +109,10 @@ class Worker:
         # perf_counter() when the current job was reserved / begun, for the events' run_time
         self._reserved_at = 0.0
         self._begun_at: float | None = None
+        # What perform_time is measured with: the monotonic counter in production, else the injected
+        # clock (a test's manual clock, a simulator's simulated time), as the Timing plugin always did.
+        self._timer = time.perf_counter if isinstance(self.clock, SystemClock) else self.clock.time
+        attach_timing(self.events, self.resque.registry)  # the Timing plugin records from the events
 
     def __repr__(self) -> str:
         return f"<Worker {self.id}>"
@@ -182,7 +186,7 @@ class Worker:
         fetched = self.store.fetch(
             self.id,
             queues,
-            self._run_at(),
+            _run_at_text(int(self.clock.time())),  # self._run_at() without its frame: once per job
             reliable=self.options.reliable,
             ack=ack,
             reserve=reserve,
@@ -223,6 +227,8 @@ class Worker:
         announce_started(self.events, job, self.id)
 
     def _announce_end(self, job: ReservedJob, outcome: Outcome) -> None:
+        if outcome.events:  # announced by the job in a forked child: delivered here, before its end
+            self.events.deliver(outcome.events)
         started = self._begun_at if self._begun_at is not None else self._reserved_at
         announce_end(self.events, job, outcome, self.id, time.perf_counter() - started)
 
@@ -234,23 +240,27 @@ class Worker:
 
     def adopt(self) -> ReservedJob | None:
         """Take back a job already in this worker's in-flight lists (one reserved when a connection
-        broke before the reply arrived), marking this worker busy with it; ``None`` if there is none."""
+        broke before the reply arrived), marking this worker busy with it; ``None`` if there is none.
+        Any other job found there goes back to the head of its queue."""
         if not self.options.reliable:
             return None
-        held = self.store.inflight(self.id)
-        if not held:
+        # A worker holds one job at a time, but a reserve whose reply was lost or not confirmed by the
+        # replicas (wait_replicas) may have been sent again, after a failover, and popped a second one
+        # that this worker would never run nor anyone recover while it lives: the store gives those back.
+        taken = self.store.adopt_inflight(self.id, format_run_at(self.now()))
+        if taken is None:
             return None
-        queue, payload = held[0]
-        self.store.set_working_on(self.id, encode_working_on(queue, format_run_at(self.now()), payload))
+        queue, payload = taken
         self.current = ReservedJob.read(queue, payload)
         self._reserved(self.current)
         return self.current
 
     def perform(self, job: ReservedJob) -> Outcome:
-        """Run ``job`` in this process with its hooks; never raises (failures become the outcome)."""
+        """Run ``job`` in this process with its hooks; never raises (failures become the outcome, whose
+        ``perform_time`` says how long ``perform`` itself ran)."""
         if self._begun_at is None:
             self.begin(job)
-        return perform_in_process(self.resque, job, self.id)
+        return perform_in_process(self.resque, job, self.id, self._timer)
 
     def fail(self, job: ReservedJob, error: BaseException) -> Outcome:
         """A failed outcome for an error found outside the job (its process died, it timed out), after

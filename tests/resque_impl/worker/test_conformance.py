@@ -14,11 +14,10 @@ from typing import Any
 
 import redis
 
-from resque_impl import Resque
+from resque_impl import Keys, Resque
 from resque_impl.codec import loads
-from resque_impl.testing import dump_keys
 from resque_impl.worker import Worker, WorkerOptions
-from tests.conftest import load_fixture
+from tests.conftest import dumped, load_fixture
 from tests.jobs import EmailJob, FailingJob
 
 BACKTRACE_LINE = re.compile(r".+:\d+:in `.+'")
@@ -36,15 +35,17 @@ def split_failures(keys: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
     return rest, [loads(raw) for raw in entry["value"]]
 
 
-def test_no_fork_burst_worker_matches_worker_processed_and_failed(resque: Resque, redis_client: redis.Redis) -> None:
+def test_no_fork_burst_worker_matches_worker_processed_and_failed(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
     fixture = load_fixture("worker_processed_and_failed.json")
     resque.enqueue(FailingJob, 7, {"k": "v"})
     resque.enqueue(EmailJob, 8, "ok")
-    redis_client.rpush("resque:queue:critical", '{"class":"Missing::Job","args":[1]}')
+    redis_client.rpush(f"{namespace}:queue:critical", '{"class":"Missing::Job","args":[1]}')
 
     assert ruby_worker(resque, ["critical", "email"], fork_per_job=False).work(0) == 0
 
-    ours, our_records = split_failures(dump_keys(redis_client))
+    ours, our_records = split_failures(dumped(redis_client, namespace))
     theirs, their_records = split_failures(fixture["keys"])
     # Every key, reliable fetch's in-flight lists included, is as Ruby leaves it after a clean finish.
     assert ours == theirs
@@ -76,10 +77,10 @@ def without_queues_set(keys: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in keys.items() if key != "resque:queues"}
 
 
-def test_busy_worker_matches_worker_busy(resque: Resque, redis_client: redis.Redis) -> None:
+def test_busy_worker_matches_worker_busy(resque: Resque, redis_client: redis.Redis, namespace: str) -> None:
     fixture = load_fixture("worker_busy.json")
     busy_worker(resque, reliable=False)
-    assert without_queues_set(dump_keys(redis_client)) == fixture["keys"]
+    assert without_queues_set(dumped(redis_client, namespace)) == fixture["keys"]
     info = resque.info()
     assert {key: info[key] for key in fixture["info"] if key != "queues"} == {
         key: value for key, value in fixture["info"].items() if key != "queues"
@@ -87,11 +88,11 @@ def test_busy_worker_matches_worker_busy(resque: Resque, redis_client: redis.Red
 
 
 def test_busy_reliable_worker_adds_only_its_documented_in_flight_keys(
-    resque: Resque, redis_client: redis.Redis
+    resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
     fixture = load_fixture("worker_busy.json")
     busy_worker(resque, reliable=True)
-    keys = without_queues_set(dump_keys(redis_client))
+    keys = without_queues_set(dumped(redis_client, namespace))
     # Reliable fetch's extension keys exist exactly while a job is in flight; Ruby ignores them.
     assert keys.pop("{resque:queue:email}:inflight:vm:19891:high,email") == {
         "type": "list",
@@ -102,16 +103,18 @@ def test_busy_reliable_worker_adds_only_its_documented_in_flight_keys(
 
 
 def test_unregistering_a_busy_worker_matches_worker_unregistered_while_busy(
-    resque: Resque, redis_client: redis.Redis
+    resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
     fixture = load_fixture("worker_unregistered_while_busy.json")
     busy_worker(resque, reliable=False).unregister()
-    assert without_queues_set(dump_keys(redis_client)) == fixture["keys"]
+    assert without_queues_set(dumped(redis_client, namespace)) == fixture["keys"]
 
 
-def test_our_working_on_record_is_byte_identical_to_rubys(resque: Resque, redis_client: redis.Redis) -> None:
+def test_our_working_on_record_is_byte_identical_to_rubys(
+    resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
     fixture = load_fixture("worker_busy.json")
     busy_worker(resque, reliable=True)
     key = "resque:worker:vm:19891:high,email"
-    assert redis_client.get(key) == fixture["keys"][key]["value"].encode()
+    assert redis_client.get(Keys(namespace).worker("vm:19891:high,email")) == fixture["keys"][key]["value"].encode()
     assert json.loads(fixture["keys"][key]["value"])["payload"] == {"class": "EmailJob", "args": [5, "x"]}

@@ -154,7 +154,7 @@ def test_burst_worker_forks_per_job_drains_and_exits_zero(
     assert lines(marks) == ["job 0", "job 1", "job 2"]
     assert resque.stat("processed") == 3
     keys = sorted(key.decode() for key in client.scan_iter())
-    assert [key for key in keys if not key.startswith("resque:metrics:job:")] == [
+    assert [key for key in keys if not key.startswith(("resque:metrics:job:", "resque:metrics:queue:"))] == [
         "resque:pruning_dead_workers_in_progress",
         "resque:queues",
         "resque:stat:processed",
@@ -406,6 +406,60 @@ def test_a_jobs_child_dies_with_its_worker(resque: Resque, spawn: Callable[..., 
         return stat[stat.rfind(")") + 2] == "Z"
 
     wait_for(gone, "the job's child to die with its worker", timeout=5)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _state_and_title(pid: int) -> tuple[str, str]:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    return stat[stat.rfind(")") + 2], title
+
+
+def test_an_idle_worker_keeps_no_zombie_only_its_spare(
+    resque: Resque, client: redis.Redis, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    # The worker goes on as soon as a child has reported and reaps it later: never so late that an idle
+    # worker keeps a zombie. Its one child is the spare forked for the next job, waiting.
+    marks = tmp_path / "marks"
+    for n in range(3):
+        resque.enqueue(ProcExit, 0)
+        resque.enqueue(ProcMark, str(marks), f"job {n}")
+    worker = spawn("--interval", "0.1")
+    wait_for(lambda: resque.stat("processed") == 6, "six jobs to be processed")
+    wait_for(lambda: len(_children(worker.pid)) == 1, "the worker to reap its last child", timeout=2)
+    state, title = _state_and_title(_children(worker.pid)[0])
+    assert state == "S"
+    assert title.endswith("Ready for the next job")
+    assert lines(marks) == ["job 0", "job 1", "job 2"]
+    assert [record["exception"] for record in failures(resque)] == ["Resque::DirtyExit"] * 3
+
+
+def test_without_prefork_an_idle_worker_has_no_child(
+    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    resque.enqueue(ProcMark, str(tmp_path / "marks"), "job")
+    worker = spawn("--interval", "0.1", "--no-prefork")
+    wait_for(lambda: resque.stat("processed") == 1, "the job to be processed")
+    wait_for(lambda: not _children(worker.pid), "the worker to reap its child", timeout=2)
+
+
+def test_a_spare_killed_while_waiting_costs_no_job(
+    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    resque.enqueue(ProcMark, str(marks), "first")
+    worker = spawn("--interval", "0.1")
+    wait_for(lambda: resque.stat("processed") == 1 and len(_children(worker.pid)) == 1, "a spare, waiting")
+    os.kill(_children(worker.pid)[0], signal.SIGKILL)
+
+    resque.enqueue(ProcMark, str(marks), "second")
+
+    wait_for(lambda: resque.stat("processed") == 2, "the second job to be processed")
+    assert lines(marks) == ["first", "second"]
+    assert failures(resque) == []
 
 
 def test_job_timeouts_kill_the_child(resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path) -> None:

@@ -12,10 +12,11 @@ from resque_impl import DirtyExit, DontPerform, ManualClock, Registry, Resque, j
 from resque_impl.clock import format_heartbeat, format_run_at
 from resque_impl.memory_store import MemoryStore
 from resque_impl.store.fetch import encode_working_on
-from resque_impl.testing import RedisServer, dump_keys
+from resque_impl.testing import RedisServer
 from resque_impl.worker import Worker, WorkerOptions
 from resque_impl.worker.outcome import ReservedJob
 from resque_impl.worker.pruning import heartbeat_epoch
+from tests.conftest import snapshot
 
 registry = Registry()
 
@@ -55,10 +56,6 @@ class StepSkip:
     @staticmethod
     def perform(*args: Any) -> None:
         raise AssertionError("never runs")
-
-
-def snapshot(store: Any) -> dict[str, Any]:
-    return store.dump() if isinstance(store, MemoryStore) else dump_keys(store.client)
 
 
 @pytest.fixture
@@ -409,6 +406,21 @@ def test_adopt_takes_back_a_job_whose_reply_was_lost(resque: Resque, store: Any)
     assert worker.adopt() is not None  # still held until acknowledged
     worker.done(adopted, worker.perform(adopted))
     assert worker.adopt() is None
+
+
+def test_adopt_gives_back_to_the_queue_every_other_job_a_repeated_reserve_left_in_flight(
+    resque: Resque, store: Any
+) -> None:
+    for n in (1, 2, 3, 4):
+        resque.enqueue(StepMail, n)
+    worker = make_worker(resque)
+    for _ in range(3):  # as if each reserve's reply was lost and the reserve sent again
+        store.fetch(worker.id, ["email"], "2026-11-27T23:43:29Z")
+    adopted = worker.adopt()
+    assert adopted is not None
+    assert adopted.args == [1]
+    assert [json.loads(payload)["args"] for _, payload in store.inflight(worker.id)] == [[1]]
+    assert [job_.args for job_ in resque.peek("email", 0, 5)] == [[2], [3], [4]]
 
 
 def test_pruning_recovers_a_dead_workers_job_to_the_head_of_its_queue(
