@@ -1,7 +1,11 @@
-"""How per-class job metrics sit in Redis: one hash per minute and one per day, fields named below.
+"""How per-class job metrics sit in Redis: one hash per minute, per ten minutes and per day, fields
+named below.
 
-``<namespace>:metrics:job:<YYYYMMDDHHMM>`` (UTC minute, expires after :data:`MINUTE_TTL`) and
-``<namespace>:metrics:job:day:<YYYYMMDD>`` (UTC day, expires after :data:`DAY_TTL`) hold:
+``<namespace>:metrics:job:<YYYYMMDDHHMM>`` (UTC minute, expires after :data:`MINUTE_TTL`),
+``<namespace>:metrics:job:10m:<YYYYMMDDHHM>`` (ten UTC minutes, named by their minutes' common prefix;
+expires after :data:`BLOCK_TTL`) and ``<namespace>:metrics:job:day:<YYYYMMDD>`` (UTC day, expires
+after :data:`DAY_TTL`) hold the same fields, each the sum of the minutes it spans, so a reader of many
+minutes reads a few ten-minute hashes whole rather than every minute's:
 
 =========================  =====================================================================
 field                      value
@@ -18,6 +22,23 @@ field                      value
 
 Field names put the kind first, so a class name may hold any character, ``:`` included. Only this
 library's workers write these keys (Ruby workers record nothing).
+
+``<namespace>:metrics:queue:<YYYYMMDDHHMM>`` (expires after :data:`QUEUE_TTL`, long enough for a week's
+capacity plan) holds what a planner needs per queue, in the same version:
+
+=========================  =====================================================================
+field                      value
+=========================  =====================================================================
+``v``                      :data:`VERSION`
+``jobs:<json>``            jobs acknowledged, per ``<json>`` = ``["<queue>", "<class>"]`` (compact JSON)
+``depth:<queue>``          the queue's length when a worker last sampled it in that minute (every
+                           queue the ``queues`` set names, by each running worker at most every 15 s)
+``slot:<k>``               jobs acknowledged in the ``k``-th :data:`SLOT_SECONDS` of the minute
+                           (``k`` = 0..5), every queue: when in a partial minute the work ran
+=========================  =====================================================================
+
+``<namespace>:metrics:deploys`` is a list of deploy markers, newest first, ``{"label", "at"}`` (JSON,
+``at`` in epoch seconds), at most :data:`MAX_DEPLOYS`, expiring :data:`DAY_TTL` after the last one.
 """
 
 from __future__ import annotations
@@ -25,10 +46,15 @@ from __future__ import annotations
 import time
 
 __all__ = [
+    "BLOCK_TTL",
     "BUCKETS",
     "DAY_TTL",
+    "MAX_DEPLOYS",
     "MINUTE_TTL",
+    "QUEUE_TTL",
+    "SLOT_SECONDS",
     "VERSION",
+    "block_of",
     "bucket_labels",
     "minute_of",
 ]
@@ -37,8 +63,16 @@ __all__ = [
 VERSION = "1"
 #: Minute hashes live this long (seconds): the dashboard shows up to this many minutes back.
 MINUTE_TTL = 6 * 3600
+#: Ten-minute hashes live this long (seconds): as long as the minutes they sum, and ten minutes more.
+BLOCK_TTL = MINUTE_TTL + 600
 #: Day hashes live this long (seconds).
 DAY_TTL = 90 * 86400
+#: Per-queue minute hashes live this long (seconds): eight days, so a seven-day plan window is whole.
+QUEUE_TTL = 8 * 86400
+#: The resolution (seconds) of the ``slot:<k>`` fields.
+SLOT_SECONDS = 10
+#: Deploy markers kept.
+MAX_DEPLOYS = 100
 
 #: Upper bounds (seconds) of the run-time histogram: a 1-2.5-5 series from 1 ms to 1,000 s.
 BUCKETS: tuple[float, ...] = (
@@ -57,3 +91,8 @@ def bucket_labels() -> tuple[str, ...]:
 def minute_of(epoch: float) -> str:
     """The UTC minute of ``epoch`` as the minute hashes name it: ``YYYYMMDDHHMM``."""
     return time.strftime("%Y%m%d%H%M", time.gmtime(epoch))
+
+
+def block_of(minute: str) -> str:
+    """The ten-minute hash's name of a minute ``YYYYMMDDHHMM``: ``YYYYMMDDHHM``."""
+    return minute[:11]

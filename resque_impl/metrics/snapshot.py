@@ -1,8 +1,8 @@
 """One consistent reading of everything the exporters report, taken through the store.
 
-Queue latency (``oldest_age``) is known only for queues whose next job carries ``enqueued_at``, which
-payloads have only when their producer stamps them (``Resque(enqueued_at=True)``); Ruby producers
-never do.
+Queue latency (``oldest_age``) is read as :mod:`resque_impl.latency` reads it: 0 for an empty queue,
+known for a queue whose next job carries ``enqueued_at`` (payloads have it only when their producer
+stamps them, ``Resque(enqueued_at=True)``; Ruby producers never do), ``None`` otherwise.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from resque_impl.client import Resque
-from resque_impl.codec import decode_payload
-from resque_impl.errors import PayloadDecodeError
+from resque_impl.latency import read_latencies
 
 __all__ = ["Histogram", "QueueStats", "Snapshot", "take_snapshot"]
 
@@ -20,7 +19,8 @@ __all__ = ["Histogram", "QueueStats", "Snapshot", "take_snapshot"]
 @dataclass(frozen=True)
 class QueueStats:
     depth: int
-    #: Seconds the next job has waited, if its payload says when it was enqueued.
+    #: Seconds the next job has waited: 0 for an empty queue, ``None`` when its payload does not say
+    #: when it was enqueued.
     oldest_age: float | None
 
 
@@ -50,18 +50,6 @@ class Snapshot:
     durations: dict[str, Histogram] = field(default_factory=dict)
 
 
-def _age(raw: bytes | None, now: float) -> float | None:
-    if raw is None:
-        return None
-    try:
-        stamp = decode_payload(raw).extras.get("enqueued_at")
-    except PayloadDecodeError:
-        return None
-    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not math.isfinite(stamp):
-        return None
-    return max(0.0, now - stamp)
-
-
 def _histogram(fields: dict[str, str]) -> Histogram:
     counts: dict[float, int] = {}
     for name, value in fields.items():
@@ -83,13 +71,13 @@ def take_snapshot(resque: Resque) -> Snapshot:
     now = resque.clock.time()
     names = store.queue_names()
     depths = store.queue_sizes(names)
-    heads = store.queue_heads(names)
+    latencies = read_latencies(store, names, now)
     workers = store.worker_ids()
     working = store.working_on(workers)
     earliest = store.next_delayed_timestamp()
     return Snapshot(
         taken_at=now,
-        queues={name: QueueStats(depths[name], _age(heads[name], now)) for name in names},
+        queues={name: QueueStats(depths[name], latencies[name].seconds) for name in names},
         workers=len(workers),
         busy_workers=sum(1 for record in working.values() if record),
         processed=store.stat("processed"),

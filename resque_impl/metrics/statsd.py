@@ -1,74 +1,78 @@
-"""A small statsd client (UDP, fire and forget) and a reporter that sends Resque's gauges.
+"""A statsd client (the ``statsd`` library's, UDP, fire and forget) and a reporter that sends Resque's gauges.
 
 ::
 
     client = StatsdClient("127.0.0.1", 8125, prefix="resque")
     StatsdReporter(resque, client).report()     # call every few seconds (resque-impl metrics --statsd)
+    resque.events.subscribe(ALL_EVENTS, StatsdEvents(client))   # per-job counters and timers, as they happen
 
 Gauges sent by :meth:`StatsdReporter.report` (after the prefix): ``queues.<queue>.depth``,
-``queues.<queue>.oldest_age`` (ms; stamped payloads only), ``workers.total``, ``workers.busy``,
+``queues.<queue>.oldest_age`` (ms; 0 when empty, not sent when unknown), ``workers.total``, ``workers.busy``,
 ``jobs.processed``, ``jobs.failed``, ``failed.records``, ``delayed.jobs``, ``delayed.overdue`` (ms).
-The Timing plugin sends ``jobs.<class>.duration`` timers through the same client. Characters statsd
-reserves (``:``, ``|``, ``@``, spaces) in queue and class names become ``_``.
+The Timing plugin sends ``jobs.<class>.duration`` timers through the same client, and
+:class:`~resque_impl.metrics.statsd_events.StatsdEvents` the job-event stream's counters and timers.
+Characters statsd reserves (``:``, ``|``, ``@``, spaces) in queue and class names become ``_``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import socket
 from collections.abc import Iterable
+from typing import NamedTuple
+
+import statsd
 
 from resque_impl.client import Resque
 from resque_impl.metrics.snapshot import take_snapshot
 
-__all__ = ["StatsdClient", "StatsdReporter"]
+__all__ = ["Gauge", "StatsdClient", "StatsdReporter", "statsd_name"]
 
 _RESERVED = re.compile(r"[^A-Za-z0-9_.\-]")
 _PACKET = 1400  # stay under a typical MTU
 
 
+def statsd_name(name: str) -> str:
+    """``name`` with the characters statsd reserves replaced by ``_``."""
+    return _RESERVED.sub("_", name)
+
+
+class Gauge(NamedTuple):
+    """A gauge to send in a batch with :meth:`StatsdClient.send`."""
+
+    name: str
+    value: float
+
+
 class StatsdClient:
-    """Sends statsd metrics over UDP; a send that fails is dropped, as statsd intends."""
+    """Sends statsd metrics over UDP through the ``statsd`` library's client; a send that fails is
+    dropped, as statsd intends (the library never raises on a send)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8125, prefix: str = "resque") -> None:
         self.address = (host, port)
         self.prefix = prefix.rstrip(".")
-        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        self._client = statsd.StatsClient(host, port, prefix=self.prefix or None, maxudpsize=_PACKET, ipv6=":" in host)
 
-    def _name(self, name: str) -> str:
-        clean = _RESERVED.sub("_", name)
-        return f"{self.prefix}.{clean}" if self.prefix else clean
+    def gauge_line(self, name: str, value: float) -> Gauge:
+        """A gauge for :meth:`send` (batched with others into as few datagrams as fit)."""
+        return Gauge(name, value)
 
-    def send(self, lines: Iterable[str]) -> None:
-        """Send metric lines, packed into as few datagrams as fit."""
-        packet = ""
-        for line in lines:
-            if packet and len(packet) + 1 + len(line) > _PACKET:
-                self._send(packet)
-                packet = ""
-            packet = f"{packet}\n{line}" if packet else line
-        if packet:
-            self._send(packet)
-
-    def _send(self, packet: str) -> None:
-        with contextlib.suppress(OSError):  # best effort: a lost metric never stops a worker or scheduler
-            self._socket.sendto(packet.encode(), self.address)
-
-    def gauge_line(self, name: str, value: float) -> str:
-        return f"{self._name(name)}:{value:g}|g"
+    def send(self, gauges: Iterable[Gauge]) -> None:
+        """Send gauges, packed into as few datagrams as fit under the MTU."""
+        with self._client.pipeline() as pipe:
+            for name, value in gauges:
+                pipe.gauge(statsd_name(name), value)
 
     def gauge(self, name: str, value: float) -> None:
-        self.send([self.gauge_line(name, value)])
+        self._client.gauge(statsd_name(name), value)
 
     def timing(self, name: str, milliseconds: float) -> None:
-        self.send([f"{self._name(name)}:{milliseconds:.3f}|ms"])
+        self._client.timing(statsd_name(name), milliseconds)
 
     def incr(self, name: str, count: int = 1) -> None:
-        self.send([f"{self._name(name)}:{count}|c"])
+        self._client.incr(statsd_name(name), count)
 
     def close(self) -> None:
-        self._socket.close()
+        self._client.close()
 
 
 class StatsdReporter:

@@ -1,4 +1,4 @@
-"""Plugins built only on public hooks: mix them into a job class.
+"""Plugins built only on public hooks and the job-event stream: mix them into a job class.
 
 ::
 
@@ -12,7 +12,8 @@ Lock      at most one job per lock name runs at a time; the others are put back
 Timing    each run's duration goes to a per-class histogram (Prometheus) and optionally statsd
 ========  ==================================================================================
 
-``around_perform`` hooks nest in alphabetical order: lock (outermost), retry, timing.
+``around_perform`` hooks nest in alphabetical order: lock (outermost), retry. Timing is a subscriber
+of the job-event stream, attached by every worker (see :mod:`resque_impl.plugins.timing`).
 """
 
 from resque_impl.plugins.lock import Lock

@@ -19,6 +19,10 @@ and the job counts as processed. The last attempt's exception goes through as us
 hooks run and a failure record (whose payload shows the attempt) is written. Exceptions not in
 ``retry_exceptions`` are never retried. The hook needs the running job
 (:func:`resque_impl.hooks.current_job`); without it nothing is retried.
+
+Each retry is announced as ``job.retried`` (``source`` ``"retry_plugin"``, with the ``attempt`` and
+the ``delay``) on the job's Resque; in a forked child the worker's process delivers it, before the
+run's ``job.finished`` (see ``docs/events.md``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from collections.abc import Generator, Sequence
 from typing import Any, ClassVar
 
 from resque_impl.codec import Payload
+from resque_impl.errors import exception_message, exception_name
+from resque_impl.events import JOB_RETRIED
 from resque_impl.hooks import current_job
 from resque_impl.job import QueuedJob
 from resque_impl.plugins.base import resque_for
@@ -89,6 +95,16 @@ class Retry:
             resque.push_at(resque.clock.time() + delay, job.queue, payload)
         else:
             resque.push(job.queue, payload)
+        if resque.events.listening(JOB_RETRIED):
+            metadata = {
+                "class": job.class_name,
+                "queue": job.queue,
+                "source": "retry_plugin",
+                "attempt": attempt,
+                "exception": exception_name(error),
+                "error": exception_message(error),
+            }
+            resque.events.emit(JOB_RETRIED, {"count": 1, "delay": delay}, metadata)
         log.info(
             "%s failed (%s: %s); retry %d of %d in %.1fs",
             job.class_name, type(error).__name__, error, attempt, cls.retry_limit, delay,

@@ -6,19 +6,30 @@
         queue = "reports"
         timing_statsd = StatsdClient("127.0.0.1", 8125)    # optional: also send a timer per run
 
-An ``around_perform`` hook measures each run with the instance's clock, failed runs included, and
-adds it to ``metrics:duration:<class>`` (exported as ``resque_job_duration_seconds``).
+Each run's ``perform_time`` (how long the job's ``perform`` method ran, hooks excluded, measured with
+the worker's clock in the process that ran it) is added to ``metrics:duration:<class>`` (exported as
+``resque_job_duration_seconds``), failed runs and runs a Retry hook rescheduled included; runs whose
+``perform`` was never called (skipped by a hook, a lock not taken, a child killed before it reported)
+are not counted.
+
+The recording is a subscriber of the job-event stream (:class:`TimingRecorder`, on ``job.finished``
+and ``job.failed``), in the worker's own process: a job that forks sends its perform time back with
+its outcome, and the worker records it once Redis has acknowledged the job. Every
+:class:`~resque_impl.worker.Worker` and inline mode attach it to their Resque's bus; nothing is needed
+beyond mixing :class:`Timing` in.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
+from resque_impl.events import JOB_FAILED, JOB_FINISHED, EventBus
 from resque_impl.plugins.base import resque_for
+from resque_impl.registry import Registry
 
-__all__ = ["DEFAULT_BUCKETS", "Timing", "TimingSink", "bucket_label"]
+__all__ = ["DEFAULT_BUCKETS", "Timing", "TimingRecorder", "TimingSink", "attach_timing", "bucket_label"]
 
 #: Upper bounds (seconds) of the run-time histogram's buckets.
 DEFAULT_BUCKETS: tuple[float, ...] = (
@@ -47,14 +58,40 @@ class Timing:
     timing_statsd: ClassVar[TimingSink | None] = None
 
     @classmethod
-    def around_perform_timing(cls, *args: Any) -> Generator[None, None, None]:
+    def record_timing(cls, seconds: float) -> None:
+        """Add one run of ``seconds`` to this class's histogram (and statsd timer, if configured)."""
         resque = resque_for(cls)
-        started = resque.clock.time()
-        try:
-            yield
-        finally:
-            elapsed = max(0.0, resque.clock.time() - started)
-            name = resque.registry.name_of(cls)
-            resque.store.record_duration(name, elapsed, bucket_label(elapsed, cls.timing_buckets))
-            if cls.timing_statsd is not None and math.isfinite(elapsed):
-                cls.timing_statsd.timing(f"jobs.{name}.duration", elapsed * 1000)
+        name = resque.registry.name_of(cls)
+        resque.store.record_duration(name, seconds, bucket_label(seconds, cls.timing_buckets))
+        if cls.timing_statsd is not None and math.isfinite(seconds):
+            cls.timing_statsd.timing(f"jobs.{name}.duration", seconds * 1000)
+
+
+class TimingRecorder:
+    """The subscriber that records the runs of :class:`Timing` classes found in ``registry`` (the
+    registry of the worker announcing them). Stateless, so it is safe from any thread; two recorders
+    for one registry are equal, so attaching again delivers each event once."""
+
+    __slots__ = ("registry",)
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimingRecorder) and other.registry is self.registry
+
+    def __hash__(self) -> int:
+        return id(self.registry)
+
+    def __call__(self, name: str, measurements: Mapping[str, float], metadata: Mapping[str, Any]) -> None:
+        seconds = measurements.get("perform_time")
+        if seconds is None:
+            return
+        job_class = self.registry.get(str(metadata.get("class")))
+        if isinstance(job_class, type) and issubclass(job_class, Timing):
+            job_class.record_timing(max(0.0, seconds))
+
+
+def attach_timing(bus: EventBus, registry: Registry) -> None:
+    """Have ``bus`` record the runs of the :class:`Timing` classes in ``registry`` (idempotent)."""
+    bus.subscribe((JOB_FINISHED, JOB_FAILED), TimingRecorder(registry))

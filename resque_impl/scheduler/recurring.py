@@ -17,6 +17,7 @@ from resque_impl.clock import format_started
 from resque_impl.codec import Payload
 from resque_impl.errors import ScheduleError
 from resque_impl.hooks import run_after_enqueue, run_before_delayed_enqueue, run_before_enqueue
+from resque_impl.instrumentation import sending
 from resque_impl.job import queue_of
 from resque_impl.scheduler.schedule import EveryTrigger, ScheduleEntry
 
@@ -113,6 +114,12 @@ class Recurring:
         queue = self._queues[entry.name]
         cls = resque.registry.get(entry.class_name)
         stamp = format_started(now)
+        # A tick is a push: a tracer's push span wraps it (whether or not a hook vetoes it).
+        with sending(queue, entry.class_name, entry.args):
+            return self._fire_tick(entry, tick, queue, cls, stamp)
+
+    def _fire_tick(self, entry: ScheduleEntry, tick: float, queue: str, cls: type | None, stamp: str) -> bool:
+        resque = self.resque
         try:
             push: tuple[str, bytes] | None = None
             if cls is None:

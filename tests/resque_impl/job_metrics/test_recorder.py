@@ -57,6 +57,7 @@ def test_a_burst_worker_records_each_class_in_the_minute_and_day_hashes(resque: 
 
     minute, day = minute_and_day(resque)
     assert minute == day
+    assert resque.store.read_hashes([resque.keys.job_metrics_block("20261127234")]) == [minute]  # 23:40-23:49
     assert {k: v for k, v in minute.items() if not k.startswith(("seconds:", "le="))} == {
         "v": "1",
         "processed": "3",

@@ -8,7 +8,14 @@ import pytest
 
 from resque_impl import ManualClock
 from resque_impl.events import JOB_FAILED, JOB_FINISHED, EventBus
-from resque_impl.job_metrics import BUCKETS, MAX_MINUTES, JobMetricsRecorder, quantile, read_job_metrics
+from resque_impl.job_metrics import (
+    BUCKETS,
+    MAX_MINUTES,
+    JobMetricsRecorder,
+    histogram_json,
+    quantile,
+    read_job_metrics,
+)
 from resque_impl.memory_store import MemoryStore
 
 
@@ -109,3 +116,85 @@ def test_minutes_outside_the_kept_range_are_refused(recorded: Any, clock: Manual
     for minutes in (0, MAX_MINUTES + 1):
         with pytest.raises(ValueError, match="minutes must be between 1 and 360"):
             read_job_metrics(recorded, clock.time(), minutes)
+
+
+def test_one_class_per_minute_when_asked(recorded: Any, clock: ManualClock) -> None:
+    report = read_job_metrics(recorded, clock.time(), 3, class_name="Report")
+    assert [(m.processed, m.failed) for m in report.class_per_minute] == [(0, 0), (0, 0), (1, 1)]
+    assert read_job_metrics(recorded, clock.time(), 3).class_per_minute == ()
+
+
+def test_a_histogram_as_json_names_each_buckets_bounds() -> None:
+    counts = empty_buckets()
+    counts[0], counts[-1] = 2, 1
+    found = histogram_json(tuple(counts))
+    assert found[0] == {"gt": 0.0, "le": BUCKETS[0], "count": 2}
+    assert found[-1] == {"gt": BUCKETS[-1], "le": None, "count": 1}
+    assert len(found) == len(BUCKETS) + 1
+
+
+@pytest.fixture
+def half_hour(store: Any, clock: ManualClock) -> Any:
+    """35 minutes of jobs: in minute n, n+1 runs of Mail (every third failed) and one of Report."""
+    if isinstance(store, MemoryStore):
+        store.clock = clock
+    bus = EventBus()
+    recorder = JobMetricsRecorder(store, clock).attach(bus)
+    for n in range(35):
+        for k in range(n + 1):
+            bus.emit(JOB_FAILED if k % 3 == 0 else JOB_FINISHED, {"run_time": 0.001 * (k + 1)}, {"class": "Mail"})
+        bus.emit(JOB_FINISHED, {"run_time": 1.5}, {"class": "Report"})
+        recorder.flush()
+        clock.advance(60)
+    recorder.detach()
+    return store
+
+
+def _blocks(store: Any) -> list[str]:
+    if isinstance(store, MemoryStore):
+        return [key for key in store.hashes if ":10m:" in key]
+    return [key.decode() for key in store.client.scan_iter(match=store.keys.key("metrics:job:10m:*"))]
+
+
+def _delete(store: Any, keys: list[str]) -> None:
+    for key in keys:
+        if isinstance(store, MemoryStore):
+            store.hashes.pop(key, None)
+        else:
+            store.client.delete(key)
+
+
+def test_ten_minute_hashes_give_what_the_minutes_give(half_hour: Any, clock: ManualClock) -> None:
+    now = clock.time() - 60  # the last recorded minute
+    with_blocks = [read_job_metrics(half_hour, now, minutes, "Mail") for minutes in (1, 9, 10, 11, 25, 35, 60)]
+    assert _blocks(half_hour)
+    _delete(half_hour, _blocks(half_hour))  # as an older recorder left them: minutes only
+    from_minutes = [read_job_metrics(half_hour, now, minutes, "Mail") for minutes in (1, 9, 10, 11, 25, 35, 60)]
+
+    def exact(report: Any) -> Any:  # run-time sums are floats added in another order
+        classes = [(c.name, c.executions, c.failures, c.buckets, round(c.seconds, 9)) for c in report.classes]
+        return classes, report.per_minute, report.class_per_minute, report.skipped
+
+    assert [exact(report) for report in with_blocks] == [exact(report) for report in from_minutes]
+    mail = with_blocks[-1].classes[0]
+    assert (mail.name, mail.executions, mail.failures) == (
+        "Mail",
+        sum(range(1, 36)),
+        sum((n + 3) // 3 for n in range(35)),
+    )
+    assert [m.processed for m in with_blocks[3].per_minute] == [n + 2 for n in range(24, 35)]
+    assert [m.processed for m in with_blocks[3].class_per_minute] == [n + 1 for n in range(24, 35)]
+
+
+def test_a_damaged_ten_minute_hash_is_counted_and_its_minutes_read_instead(half_hour: Any, clock: ManualClock) -> None:
+    now = clock.time() - 60
+    expected = read_job_metrics(half_hour, now, 35)
+    for key in _blocks(half_hour):
+        half_hour.add_to_hashes({key: {}}, set_fields={"v": "99"})
+
+    report = read_job_metrics(half_hour, now, 35)
+
+    assert [(c.name, c.executions, c.buckets) for c in report.classes] == [
+        (c.name, c.executions, c.buckets) for c in expected.classes
+    ]
+    assert report.skipped == 2  # the spans wholly inside 23:43-00:17: 23:50-59 and 00:00-09

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,3 +42,23 @@ def populated(store: Any, clock: ManualClock) -> Resque:
     for seconds, bucket in ((0.2, "le:0.25"), (0.4, "le:0.5"), (3.0, "le:5.0")):
         store.record_duration("Admin::Report", seconds, bucket)
     return plain
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(2)
+    yield sock
+    sock.close()
+
+
+def received(sock: socket.socket) -> list[str]:
+    """Every line that arrives until the socket has been quiet for a moment (loopback is instant)."""
+    lines: list[str] = []
+    sock.settimeout(0.1)
+    try:
+        while True:
+            lines.extend(sock.recv(65536).decode().splitlines())
+    except TimeoutError:
+        return lines

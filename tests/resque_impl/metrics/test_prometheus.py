@@ -28,6 +28,8 @@ def test_every_figure_is_exported(populated: Resque) -> None:
     assert found[("resque_queue_depth", (("queue", "ruby"),))] == 2
     assert found[("resque_queue_oldest_job_age_seconds", (("queue", "email"),))] == 30
     assert ("resque_queue_oldest_job_age_seconds", (("queue", "ruby"),)) not in found
+    assert found[("resque_queue_latency_known", (("queue", "email"),))] == 1
+    assert found[("resque_queue_latency_known", (("queue", "ruby"),))] == 0
     assert found[("resque_workers", ())] == 2
     assert found[("resque_workers_busy", ())] == 1
     assert found[("resque_jobs_processed_total", ())] == 40
@@ -69,6 +71,15 @@ def test_a_payload_with_a_bad_stamp_has_no_age(store: Any, clock: ManualClock) -
     snapshot = take_snapshot(r)
     assert snapshot.queues["q"].oldest_age is None
     assert snapshot.queues["broken"].oldest_age is None
+
+
+def test_an_emptied_queue_has_a_latency_of_zero(store: Any, clock: ManualClock) -> None:
+    r = Resque(store=store, clock=clock)
+    r.enqueue_to("q", "J", 1)
+    store.fetch("vm:1:q", ["q"], "2026-11-27T23:43:29Z")
+    found = samples(r)
+    assert found[("resque_queue_oldest_job_age_seconds", (("queue", "q"),))] == 0
+    assert found[("resque_queue_latency_known", (("queue", "q"),))] == 1
 
 
 def test_histograms_accumulate_buckets_and_end_at_inf() -> None:

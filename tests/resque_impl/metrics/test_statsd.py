@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-
-import pytest
 
 from resque_impl import Resque
 from resque_impl.metrics import StatsdClient, StatsdReporter
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(2)
-    yield sock
-    sock.close()
-
-
-def received(sock: socket.socket) -> list[str]:
-    """Every line that arrives until the socket has been quiet for a moment (loopback is instant)."""
-    lines: list[str] = []
-    sock.settimeout(0.1)
-    try:
-        while True:
-            lines.extend(sock.recv(65536).decode().splitlines())
-    except TimeoutError:
-        return lines
+from tests.resque_impl.metrics.conftest import received
 
 
 def test_the_reporter_sends_resques_gauges(populated: Resque, listener: socket.socket) -> None:
@@ -59,7 +37,7 @@ def test_timers_counters_and_reserved_characters(listener: socket.socket) -> Non
     client.gauge("queues.a|b.depth", 3)
 
     assert received(listener) == [
-        "resque.jobs.Admin__Report.duration:1500.000|ms",
+        "resque.jobs.Admin__Report.duration:1500.000000|ms",
         "resque.jobs.retried:2|c",
         "resque.queues.a_b.depth:3|g",
     ]
@@ -67,7 +45,7 @@ def test_timers_counters_and_reserved_characters(listener: socket.socket) -> Non
 
 def test_many_lines_are_packed_into_datagrams_under_the_mtu(listener: socket.socket) -> None:
     client = StatsdClient(*listener.getsockname(), prefix="")
-    client.send([f"queue{n:04}.depth:{n}|g" for n in range(500)])
+    client.send([client.gauge_line(f"queue{n:04}.depth", n) for n in range(500)])
     datagrams = []
     while sum(len(datagram.splitlines()) for datagram in datagrams) < 500:
         datagrams.append(listener.recv(65536))
@@ -79,3 +57,8 @@ def test_an_unreachable_statsd_never_raises() -> None:
     client = StatsdClient("127.0.0.1", 1)
     client.gauge("x", 1)
     client.close()
+
+
+def test_a_negative_gauge_is_set_not_decremented(listener: socket.socket) -> None:
+    StatsdClient(*listener.getsockname()).gauge("drift", -3)
+    assert received(listener) == ["resque.drift:0|g", "resque.drift:-3|g"]

@@ -76,8 +76,8 @@ def test_a_delayed_duplicate_is_dropped_when_it_comes_due(r: Resque, clock: Manu
     assert r.count_all_scheduled_jobs() == 0
 
 
-def test_the_key_is_an_extension_key_in_the_namespace(r: Resque) -> None:
+def test_the_key_is_an_extension_key_in_the_namespace(r: Resque, namespace: str) -> None:
     key = RebuildIndex.unique_key("books")
-    assert key.startswith("resque:plugins:unique:RebuildIndex:")
+    assert key.startswith(f"{namespace}:plugins:unique:RebuildIndex:")
     r.enqueue(RebuildIndex, "books")
     assert r.store.lock_owner(key) == "queued"
