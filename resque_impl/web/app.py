@@ -14,6 +14,7 @@ app under a path (see the README's *Dashboard* section). ``resque-impl web`` ser
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from resque_impl.client import Resque
 from resque_impl.errors import ConfigurationError, ResqueConnectionError
+from resque_impl.job_metrics.capacity import WAIT_TARGET
 from resque_impl.scheduler.schedule import ScheduleEntry
 from resque_impl.version import __version__
 from resque_impl.web import security
@@ -67,6 +69,7 @@ class DashboardState:
 
     view: DashboardView
     credentials: Credentials | None
+    recommend_wait: float = WAIT_TARGET
 
 
 def _number(value: Any) -> str:
@@ -99,6 +102,7 @@ def create_app(
     secret_key: str | bytes | None = None,
     limits: Limits | None = None,
     schedule: Sequence[ScheduleEntry] = (),
+    recommend_wait: float = WAIT_TARGET,
 ) -> Flask:
     """A dashboard for ``resque`` (default: ``Resque()``, i.e. ``$REDIS_URL`` or localhost).
 
@@ -109,9 +113,16 @@ def create_app(
     :param limits: bounds on what one request may read (page sizes, scan lengths).
     :param schedule: recurring entries of a schedule file (``resque_impl.scheduler.load_schedule_file``)
         to show beside the dynamic schedules in Redis, and to run on demand.
+    :param recommend_wait: seconds; ``/metrics``' Erlang-C estimate of ``resque_recommended_workers``
+        sizes each queue so that at most 5 % of its jobs wait longer than this.
+
+    Raises :class:`ConfigurationError` for a schedule given as a path, or a ``recommend_wait`` that is
+    not a positive number of seconds.
     """
     if isinstance(schedule, (str, bytes, os.PathLike)):
         raise ConfigurationError("schedule takes entries: read the file with resque_impl.scheduler.load_schedule_file")
+    if not (isinstance(recommend_wait, (int, float)) and math.isfinite(recommend_wait) and recommend_wait > 0):
+        raise ConfigurationError(f"recommend_wait must be a positive number of seconds, got {recommend_wait!r}")
     resque = resque if resque is not None else Resque()
     auth = auth if auth is not None else os.environ.get(AUTH_ENV) or None
     credentials = Credentials.parse(auth) if isinstance(auth, str) else auth
@@ -127,7 +138,9 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["resque_web"] = DashboardState(DashboardView(resque, limits, schedule), credentials)
+    app.extensions["resque_web"] = DashboardState(
+        DashboardView(resque, limits, schedule), credentials, float(recommend_wait)
+    )
     app.jinja_env.filters.update(
         duration=duration, epoch=format_epoch, number=_number, pretty=_pretty, compact=_compact
     )

@@ -4,7 +4,8 @@ Each method returns the data of one page: the HTML templates render it and the J
 unchanged, so the two never disagree. Nothing here writes to Redis. Reads are bounded whatever the
 data: queues and failure lists are read a page at a time (``LRANGE``), sizes with ``LLEN``, keys with
 ``SCAN``, and filters over failures use the incremental :class:`FailureIndex`. The scheduler's pages
-come from :class:`~resque_impl.web.scheduler_view.SchedulerViews`.
+come from :class:`~resque_impl.web.scheduler_view.SchedulerViews`, the stats page's from
+:class:`~resque_impl.web.stats_view.StatsViews`.
 """
 
 from __future__ import annotations
@@ -17,44 +18,20 @@ from typing import Any
 from resque_impl.client import Resque
 from resque_impl.errors import ConfigurationError
 from resque_impl.failure import FailureRecord, MultipleBackend, RedisBackend, RedisMultiQueueBackend
+from resque_impl.latency import read_latencies
 from resque_impl.scheduler.schedule import ScheduleEntry
 from resque_impl.store import Store
 from resque_impl.store.dashboard import WorkerDetails
 from resque_impl.web.failure_index import FailureIndex, ListIndex
 from resque_impl.web.params import Limits, page_start
 from resque_impl.web.scheduler_view import SchedulerViews
+from resque_impl.web.stats_view import StatsViews
 from resque_impl.web.timefmt import age
 
 __all__ = ["STALE_AFTER", "DashboardView", "Limits"]
 
 #: Seconds after which a heartbeat is stale: Ruby Resque prunes such workers.
 STALE_AFTER = 300.0
-
-#: Redis ``INFO`` fields the stats page shows, in this order.
-REDIS_INFO_FIELDS = (
-    "redis_version",
-    "redis_mode",
-    "os",
-    "uptime_in_seconds",
-    "connected_clients",
-    "blocked_clients",
-    "used_memory_human",
-    "used_memory_peak_human",
-    "maxmemory_human",
-    "maxmemory_policy",
-    "mem_fragmentation_ratio",
-    "total_connections_received",
-    "total_commands_processed",
-    "instantaneous_ops_per_sec",
-    "keyspace_hits",
-    "keyspace_misses",
-    "evicted_keys",
-    "expired_keys",
-    "rdb_last_save_time",
-    "aof_enabled",
-    "role",
-    "connected_slaves",
-)
 
 
 def _text(raw: bytes | None) -> str:
@@ -76,7 +53,7 @@ def _host_pid_queues(worker_id: str) -> tuple[str, str, list[str]]:
     return host, pid, [queue for queue in queues.split(",") if queue]
 
 
-class DashboardView(SchedulerViews):
+class DashboardView(SchedulerViews, StatsViews):
     """Read-only views over one :class:`Resque` for the dashboard's pages.
 
     The resque's store must be Redis-backed (a real server or fakeredis): the in-memory store has no
@@ -158,9 +135,15 @@ class DashboardView(SchedulerViews):
         }
 
     def queues(self) -> dict[str, Any]:
-        """The queues with their sizes; with the multi-queue failure backend, each failed list too
-        (``email_failed``, ...) as resque-web lists them, with the job queue it filters the failed page by."""
+        """The queues with their sizes and latency (:mod:`resque_impl.latency`: ``latency`` in seconds,
+        ``None`` when unknown, and ``latency_state``); with the multi-queue failure backend, each failed
+        list too (``email_failed``, ...) as resque-web lists them, with the job queue it filters the
+        failed page by."""
         queues = self.queue_sizes()
+        latencies = read_latencies(self.store, [queue["name"] for queue in queues], self.now())
+        for queue in queues:
+            latency = latencies[queue["name"]]
+            queue["latency"], queue["latency_state"] = latency.seconds, latency.state
         backend = self._list_backend()
         failed_lists = [
             {
@@ -175,6 +158,7 @@ class DashboardView(SchedulerViews):
             "pending": sum(queue["size"] for queue in queues),
             "failed": self.resque.failures.count(),
             "failed_lists": failed_lists,
+            "latency_unknown": sum(1 for latency in latencies.values() if not latency.known),
         }
 
     def queue(self, name: str, start: int, per_page: int) -> dict[str, Any]:
@@ -373,52 +357,3 @@ class DashboardView(SchedulerViews):
             "more_queues": max(0, len(queues) - most),
             "coverage": {"indexed": indexed, "total": size, "complete": indexed == size},
         }
-
-    # -- stats and keys ------------------------------------------------------------------------------
-    def stats_page(self) -> dict[str, Any]:
-        info = self.store.redis_info()
-        redis_info = {name: info[name] for name in REDIS_INFO_FIELDS if name in info}
-        keyspace = {name: value for name, value in info.items() if name.startswith("db")}
-        return {
-            "resque": self.stats(),
-            "redis": redis_info,
-            "keyspace": keyspace,
-            "redis_info_available": bool(info),
-        }
-
-    def keys(self, pattern: str, cursor: int, count: int) -> dict[str, Any]:
-        """One page of the key browser: keys of this namespace matching the glob ``pattern``."""
-        prefix = self.store.keys.key("")
-        match = _escape_glob(prefix) + (pattern or "*")
-        cursor, names = self.store.scan_keys(match, cursor, count, self.limits.scan_rounds)
-        summaries = self.store.key_summaries(sorted(set(names)))
-        return {
-            "pattern": pattern,
-            "prefix": prefix,
-            "next_cursor": cursor or None,
-            "keys": [
-                {"name": key.name, "short": key.name.removeprefix(prefix), "type": key.type, "size": key.size}
-                for key in summaries
-            ],
-        }
-
-    def key(self, name: str, start: int, count: int) -> dict[str, Any]:
-        """One page of one key's content (values longer than ``max_value_bytes`` are cut)."""
-        cut = self.limits.max_value_bytes
-        page = self.store.key_page(name, start, count, cut)
-        return {
-            "name": name,
-            "type": page.type,
-            "size": page.size,
-            "start": start,
-            "next": page.next,
-            "items": [
-                {"field": field, "value": _text(value[:cut]), "truncated": len(value) > cut}
-                for field, value in page.items
-            ],
-        }
-
-
-def _escape_glob(text: str) -> str:
-    """``text`` as a literal inside a Redis glob pattern."""
-    return "".join("\\" + char if char in "*?[]\\" else char for char in text)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from resque_impl.errors import ResqueConnectionError
 from resque_impl.metrics import CONTENT_TYPE_LATEST, render_metrics
@@ -42,5 +42,7 @@ def stats_txt() -> Response:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    """Prometheus's text exposition (names in :mod:`resque_impl.metrics.prometheus`)."""
-    return Response(render_metrics(view().resque), content_type=CONTENT_TYPE_LATEST)
+    """Prometheus's text exposition (names in :mod:`resque_impl.metrics.prometheus`), with
+    ``resque_recommended_workers`` estimated for the app's ``recommend_wait``."""
+    wait_target = current_app.extensions["resque_web"].recommend_wait
+    return Response(render_metrics(view().resque, wait_target), content_type=CONTENT_TYPE_LATEST)

@@ -8,9 +8,9 @@ from typing import Any
 from resque_impl import Keys, Resque
 from resque_impl.clock import format_failed_at, format_heartbeat, format_run_at, format_started
 from resque_impl.codec import dumps
+from resque_impl.keys import DEFAULT_NAMESPACE
 from resque_impl.scheduler import ScheduleEntry, parse_schedule
-from resque_impl.testing import load_keys
-from tests.conftest import load_fixture
+from tests.conftest import load_fixture, loaded
 
 __all__ = [
     "failure_record",
@@ -93,16 +93,16 @@ def failure_record(
     )
 
 
-def load_ruby_fixtures(client: Any) -> None:
-    """A busy Ruby worker and the failures a Ruby worker recorded, from the golden dumps."""
-    load_keys(client, load_fixture("worker_processed_and_failed.json")["keys"])
-    load_keys(client, load_fixture("worker_busy.json")["keys"])
+def load_ruby_fixtures(client: Any, namespace: str = DEFAULT_NAMESPACE) -> None:
+    """A busy Ruby worker and the failures a Ruby worker recorded, from the golden dumps, in ``namespace``."""
+    loaded(client, load_fixture("worker_processed_and_failed.json")["keys"], namespace)
+    loaded(client, load_fixture("worker_busy.json")["keys"], namespace)
 
 
 def seed_demo(resque: Resque, client: Any, now: float) -> None:
     """A small, realistic deployment: queues, workers on three hosts (one of them Ruby's), failures."""
     keys = resque.keys
-    load_ruby_fixtures(client)
+    load_ruby_fixtures(client, keys.namespace)
     resque.enqueue_many("EmailJob", [(n, f"user{n}@example.com") for n in range(1240)], queue="email")
     resque.enqueue_many("ReportJob", [({"report": "daily", "day": n},) for n in range(37)], queue="reports")
     resque.enqueue_many("Billing::ChargeJob", [(n, 19.99, "EUR") for n in range(3)], queue="critical")
@@ -159,7 +159,7 @@ def seed_scheduler(resque: Resque, client: Any, now: float) -> int:
     fired, and a master scheduler; returns a timestamp holding many jobs."""
     keys = resque.keys
     store = resque.store
-    load_keys(client, load_fixture("delayed.json")["keys"])
+    loaded(client, load_fixture("delayed.json")["keys"], keys.namespace)
     start = int(now)
     for n in range(3):  # due but not yet moved: the scheduler polls every 5 s
         store.delayed_push(start - 4 + n, dumps({"class": "InvoiceJob", "args": [7000 + n], "queue": "billing"}))

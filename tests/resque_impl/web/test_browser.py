@@ -1,7 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright, headless, against the app
 served by waitress on a free port over a real redis-server.
 
-Checks the live overview update, the overview's throughput chart drawing and updating, retrying a
+Checks the live overview update, the overview's throughput and history charts drawing and updating
+(and the history's range chooser), a job class's chart on the job-metrics page, deploy markers on
+the charts after ``resque-impl mark-deploy``, retrying a
 failed job, removing a queue through its confirmation dialog, queueing a delayed timestamp now,
 running a schedule entry now, live refresh holding off while the pointer rests on an action, and that
 no page logs a script error or a Content-Security-Policy violation; saves a screenshot of every page
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -214,6 +218,65 @@ def test_the_overview_draws_throughput_per_minute_and_updates_it_live(page: Any,
     page.screenshot(path=str(ARTIFACTS / "overview-throughput.png"), full_page=True)
 
 
+def test_the_overview_draws_the_history_per_day_and_per_minute_and_updates_it_live(page: Any, served: Served) -> None:
+    record_jobs(served.resque, finished=4, failed=1)
+    page.goto(f"{served.url}/overview?refresh=1")
+
+    page.wait_for_selector(".history[data-processed='5'] svg")
+    assert page.locator(".history svg g.minute").count() == 30  # one bar a day, the last 30 days
+    assert "Ruby Resque workers" in page.locator(".history + .note").inner_text()
+    page.click(".chooser a:has-text('6h')")
+    page.wait_for_selector(".history[data-points='360'][data-processed='5']")
+    record_jobs(served.resque, finished=2, failed=0)
+    page.wait_for_selector(".history[data-processed='7']", timeout=8_000)
+    assert "7 jobs processed and 1 failed in the last 360 minutes" in (
+        page.locator(".history").get_attribute("aria-label") or ""
+    )
+    page.click(".chooser a:has-text('90d')")
+    page.wait_for_selector(".history[data-points='90'][data-processed='7']")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-history.png"), full_page=True)
+
+
+def test_a_job_class_chart_draws_its_minutes_and_updates_live(page: Any, served: Served) -> None:
+    record_jobs(served.resque, finished=5, failed=2)
+    page.goto(f"{served.url}/job-metrics?refresh=1")
+    page.click("td.cls a:has-text('ChartJob')")
+
+    page.wait_for_selector(".class-chart[data-processed='7'] svg")
+    assert page.locator(".class-chart svg g.minute").count() == 60
+    assert page.locator("table.histogram tbody tr").count() > 1
+    record_jobs(served.resque, finished=3, failed=0)
+    page.wait_for_selector(".class-chart[data-processed='10']", timeout=8_000)
+    label = page.locator(".class-chart").get_attribute("aria-label") or ""
+    assert "10 runs and 2 failed in the last 60 minutes" in label
+    page.click(".chooser a:has-text('15 min')")
+    page.wait_for_selector(".class-chart[data-points='15'][data-processed='10']")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "job-metrics-class.png"), full_page=True)
+
+
+def test_a_deploy_marked_from_the_command_line_shows_on_every_chart(
+    page: Any, served: Served, redis_server: RedisServer
+) -> None:
+    record_jobs(served.resque, finished=3, failed=0)
+    page.goto(f"{served.url}/overview?refresh=1")
+    page.wait_for_selector(".throughput[data-deploys='0'] svg")
+
+    command = [sys.executable, "-m", "resque_impl.cli", "--redis", redis_server.url, "mark-deploy", "v2.1"]
+    marked = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert marked.returncode == 0, marked.stderr
+
+    # A vertical line has no width, which Playwright calls hidden: wait for it to be there.
+    page.wait_for_selector(".throughput[data-deploys='1'] g.deploy line.deploy-line", state="attached", timeout=8_000)
+    assert (page.locator(".throughput g.deploy title").text_content() or "").startswith("deploy v2.1 at ")
+    page.wait_for_selector(".history[data-deploys='1'] g.deploy", state="attached", timeout=8_000)
+    page.goto(f"{served.url}/job-metrics?class=ChartJob")
+    page.wait_for_selector(".class-chart[data-deploys='1'] g.deploy title", state="attached")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "job-metrics-class-deploy.png"), full_page=True)
+
+
 PAGES = {
     "overview": "/overview",
     "working": "/working",
@@ -224,6 +287,7 @@ PAGES = {
     "failed": "/failed",
     "failed-filtered": "/failed?class=ReportJob",
     "job-metrics": "/job-metrics",
+    "job-metrics-class": "/job-metrics?class=ChartJob",
     "stats": "/stats",
     "keys": "/stats/keys",
     "key": "/stats/key?name=resque:queue:reports",

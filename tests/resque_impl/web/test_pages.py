@@ -12,19 +12,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from resque_impl import ConfigurationError, ManualClock, Resque
+from resque_impl import ConfigurationError, Keys, ManualClock, Resque
 from resque_impl.memory_store import MemoryStore
-from resque_impl.testing import RedisServer, load_keys
+from resque_impl.testing import RedisServer
 from resque_impl.web import Limits, create_app
-from tests.conftest import load_fixture
+from tests.conftest import beside, load_fixture, loaded
 from tests.resque_impl.web.conftest import post
 from tests.resque_impl.web.seed import load_ruby_fixtures, register_worker
 
 RUBY_WORKER = "vm:19891:high,email"
 
 
-def test_overview_shows_a_busy_ruby_worker_and_rubys_counts(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_ruby_fixtures(redis_client)
+def test_overview_shows_a_busy_ruby_worker_and_rubys_counts(
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
+) -> None:
+    load_ruby_fixtures(redis_client, namespace)
 
     data = client.get("/api/overview").get_json()
 
@@ -40,8 +42,8 @@ def test_overview_shows_a_busy_ruby_worker_and_rubys_counts(client: FlaskClient,
     assert job["run_at"] == "2026-11-27T23:43:29Z"
 
 
-def test_overview_page_renders_the_same_data(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_ruby_fixtures(redis_client)
+def test_overview_page_renders_the_same_data(client: FlaskClient, redis_client: redis.Redis, namespace: str) -> None:
+    load_ruby_fixtures(redis_client, namespace)
 
     page = client.get("/overview").get_data(as_text=True)
 
@@ -51,9 +53,9 @@ def test_overview_page_renders_the_same_data(client: FlaskClient, redis_client: 
 
 
 def test_workers_are_grouped_by_host_with_heartbeat_age(
-    client: FlaskClient, redis_client: redis.Redis, clock: ManualClock
+    client: FlaskClient, redis_client: redis.Redis, clock: ManualClock, namespace: str
 ) -> None:
-    load_ruby_fixtures(redis_client)
+    load_ruby_fixtures(redis_client, namespace)
     clock.advance(42)
 
     data = client.get("/api/workers").get_json()
@@ -69,9 +71,9 @@ def test_workers_are_grouped_by_host_with_heartbeat_age(
 
 
 def test_a_worker_whose_heartbeat_is_over_five_minutes_old_is_stale(
-    client: FlaskClient, redis_client: redis.Redis, clock: ManualClock
+    client: FlaskClient, redis_client: redis.Redis, clock: ManualClock, namespace: str
 ) -> None:
-    load_ruby_fixtures(redis_client)
+    load_ruby_fixtures(redis_client, namespace)
     clock.advance(301)
 
     assert client.get(f"/api/workers/{RUBY_WORKER}").get_json()["worker"]["stale"] is True
@@ -108,8 +110,10 @@ def test_an_unknown_worker_says_so(client: FlaskClient) -> None:
     assert "No such worker" in client.get("/workers/nobody:1:q").get_data(as_text=True)
 
 
-def test_working_lists_only_busy_workers(client: FlaskClient, resque: Resque, redis_client: redis.Redis) -> None:
-    load_ruby_fixtures(redis_client)
+def test_working_lists_only_busy_workers(
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
+    load_ruby_fixtures(redis_client, namespace)
     register_worker(redis_client, resque.keys, "idle:1:q", started=0)
 
     data = client.get("/api/working").get_json()
@@ -119,9 +123,9 @@ def test_working_lists_only_busy_workers(client: FlaskClient, resque: Resque, re
 
 
 def test_failed_shows_rubys_records_newest_first_with_error_and_backtrace(
-    client: FlaskClient, redis_client: redis.Redis
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_ruby_fixtures(redis_client)
+    load_ruby_fixtures(redis_client, namespace)
 
     data = client.get("/api/failed").get_json()
 
@@ -138,8 +142,10 @@ def test_failed_shows_rubys_records_newest_first_with_error_and_backtrace(
     assert newest["id"].startswith("failed:1:")
 
 
-def test_failed_page_shows_the_full_error_and_backtrace(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_ruby_fixtures(redis_client)
+def test_failed_page_shows_the_full_error_and_backtrace(
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
+) -> None:
+    load_ruby_fixtures(redis_client, namespace)
 
     page = client.get("/failed").get_data(as_text=True)
 
@@ -189,9 +195,9 @@ def test_failed_pages_walk_back_in_time(client: FlaskClient, resque: Resque) -> 
 
 
 def test_retry_requeues_the_job_and_marks_the_record(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_ruby_fixtures(redis_client)
+    load_ruby_fixtures(redis_client, namespace)
     record = client.get("/api/failed").get_json()["records"][1]
 
     response = post(client, "/actions/retry-failed", {"id": record["id"]})
@@ -203,9 +209,9 @@ def test_retry_requeues_the_job_and_marks_the_record(
 
 
 def test_retry_and_remove_requeues_and_deletes_the_record(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_ruby_fixtures(redis_client)
+    load_ruby_fixtures(redis_client, namespace)
     record = client.get("/api/failed").get_json()["records"][0]
 
     post(client, "/actions/retry-and-remove-failed", {"id": record["id"]})
@@ -332,12 +338,14 @@ def test_queues_list_sizes_and_pending(client: FlaskClient, resque: Resque) -> N
 
     data = client.get("/api/queues").get_json()
 
-    assert data["queues"] == [{"name": "a", "size": 1}, {"name": "b", "size": 3}]
+    assert [(queue["name"], queue["size"]) for queue in data["queues"]] == [("a", 1), ("b", 3)]
     assert data["pending"] == 4
 
 
-def test_stats_txt_uses_resque_webs_format(client: FlaskClient, resque: Resque, redis_client: redis.Redis) -> None:
-    load_ruby_fixtures(redis_client)
+def test_stats_txt_uses_resque_webs_format(
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
+    load_ruby_fixtures(redis_client, namespace)
     resque.enqueue_to("email", "EmailJob", 1)
 
     response = client.get("/stats.txt")
@@ -349,12 +357,12 @@ def test_stats_txt_uses_resque_webs_format(client: FlaskClient, resque: Resque, 
     )
 
 
-def test_stats_page_shows_resque_numbers(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_ruby_fixtures(redis_client)
+def test_stats_page_shows_resque_numbers(client: FlaskClient, redis_client: redis.Redis, namespace: str) -> None:
+    load_ruby_fixtures(redis_client, namespace)
 
     data = client.get("/api/stats").get_json()
 
-    assert data["resque"].items() >= {"processed": 3, "failed": 2, "namespace": "resque"}.items()
+    assert data["resque"].items() >= {"processed": 3, "failed": 2, "namespace": namespace}.items()
     assert client.get("/stats").status_code == 200
 
 
@@ -368,23 +376,27 @@ def test_stats_page_shows_redis_info_from_a_real_server(redis_server: RedisServe
     assert "redis_version" in client.get("/stats").get_data(as_text=True)
 
 
-def test_keys_browser_lists_only_this_namespace(client: FlaskClient, resque: Resque, redis_client: redis.Redis) -> None:
+def test_keys_browser_lists_only_this_namespace(
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
     resque.enqueue_to("email", "EmailJob", 1)
-    redis_client.set("other-app:secret", "x")
-    redis_client.set("resque*:x", "y")  # a glob character in another namespace
+    redis_client.set(beside(namespace, "other-app:secret"), "x")
+    redis_client.set(f"{namespace}*:x", "y")  # a glob character in another namespace
 
     data = client.get("/api/stats/keys").get_json()
 
-    assert {key["name"] for key in data["keys"]} == {"resque:queue:email", "resque:queues"}
+    assert {key["name"] for key in data["keys"]} == {f"{namespace}:queue:email", f"{namespace}:queues"}
     assert {key["short"]: (key["type"], key["size"]) for key in data["keys"]} == {
         "queue:email": ("list", 1),
         "queues": ("set", 1),
     }
 
 
-def test_keys_browser_pages_with_a_cursor_until_done(client: FlaskClient, redis_client: redis.Redis) -> None:
+def test_keys_browser_pages_with_a_cursor_until_done(
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
+) -> None:
     for n in range(120):
-        redis_client.set(f"resque:k{n}", n)
+        redis_client.set(f"{namespace}:k{n}", n)
     seen: set[str] = set()
     url = "/api/stats/keys?count=25"
     for _ in range(50):
@@ -394,13 +406,15 @@ def test_keys_browser_pages_with_a_cursor_until_done(client: FlaskClient, redis_
             break
         url = f"/api/stats/keys?count=25&cursor={data['next_cursor']}"
 
-    assert seen == {f"resque:k{n}" for n in range(120)}
+    assert seen == {f"{namespace}:k{n}" for n in range(120)}
 
 
 def test_key_view_reads_a_list_a_page_at_a_time(client: FlaskClient, resque: Resque) -> None:
     resque.enqueue_many("Job", [(n,) for n in range(30)], queue="q")
 
-    data = client.get("/api/stats/key?name=resque:queue:q&start=25&count=10").get_json()
+    data = client.get(
+        "/api/stats/key", query_string={"name": resque.keys.queue("q"), "start": 25, "count": 10}
+    ).get_json()
 
     assert (data["type"], data["size"], data["next"]) == ("list", 30, None)
     assert [item["field"] for item in data["items"]] == ["25", "26", "27", "28", "29"]
@@ -454,8 +468,8 @@ def test_the_refresh_interval_is_clamped(client: FlaskClient, refresh: str, show
         assert f'data-live-interval="{shown}"' in page
 
 
-def test_multi_queue_failure_backend(redis_client: redis.Redis, clock: ManualClock) -> None:
-    resque = Resque(redis_client, clock=clock, failure_backend="redis_multi_queue")
+def test_multi_queue_failure_backend(redis_client: redis.Redis, clock: ManualClock, namespace: str) -> None:
+    resque = Resque(redis_client, namespace=namespace, clock=clock, failure_backend="redis_multi_queue")
     _seed_failures(resque, 6)
     client = create_app(resque).test_client()
 
@@ -468,9 +482,9 @@ def test_multi_queue_failure_backend(redis_client: redis.Redis, clock: ManualClo
 
 
 def test_queues_lists_each_failed_queue_with_the_multi_queue_backend_like_resque_web(
-    redis_client: redis.Redis, clock: ManualClock
+    redis_client: redis.Redis, clock: ManualClock, namespace: str
 ) -> None:
-    resque = Resque(redis_client, clock=clock, failure_backend="redis_multi_queue")
+    resque = Resque(redis_client, namespace=namespace, clock=clock, failure_backend="redis_multi_queue")
     _seed_failures(resque, 3)
     client = create_app(resque).test_client()
 
@@ -539,8 +553,8 @@ def test_mounted_under_a_path_links_and_redirects_stay_under_it(resque: Resque) 
     assert resque.queues() == []
 
 
-def test_a_ruby_dirty_exit_failure_is_shown(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("worker_unregistered_while_busy.json")["keys"])
+def test_a_ruby_dirty_exit_failure_is_shown(client: FlaskClient, redis_client: redis.Redis, namespace: str) -> None:
+    loaded(redis_client, load_fixture("worker_unregistered_while_busy.json")["keys"], namespace)
 
     [record] = client.get("/api/failed").get_json()["records"]
 
@@ -548,11 +562,13 @@ def test_a_ruby_dirty_exit_failure_is_shown(client: FlaskClient, redis_client: r
     assert "Resque::DirtyExit" in client.get("/failed").get_data(as_text=True)
 
 
-def test_the_key_browser_shows_resque_schedulers_keys(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+def test_the_key_browser_shows_resque_schedulers_keys(
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
+) -> None:
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     listed = {key["short"]: key["type"] for key in client.get("/api/stats/keys").get_json()["keys"]}
-    schedule = client.get("/api/stats/key?name=resque:delayed_queue_schedule").get_json()
+    schedule = client.get("/api/stats/key", query_string={"name": Keys(namespace).delayed_schedule}).get_json()
 
     assert listed["delayed_queue_schedule"] == "zset"
     assert listed["delayed:1893456000"] == "list"

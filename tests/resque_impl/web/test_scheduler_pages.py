@@ -15,9 +15,8 @@ from flask.testing import FlaskClient
 from resque_impl import ConfigurationError, Job, ManualClock, Resque
 from resque_impl.clock import format_started
 from resque_impl.codec import dumps
-from resque_impl.testing import dump_keys, load_keys
 from resque_impl.web import Limits, create_app
-from tests.conftest import load_fixture
+from tests.conftest import dumped, load_fixture, loaded
 from tests.resque_impl.web.conftest import AUTH_HEADER, PASSWORD, USER, post
 from tests.resque_impl.web.seed import file_schedule
 
@@ -55,9 +54,9 @@ def _client_with(resque: Resque, **options: Any) -> FlaskClient:
 
 # -- /delayed ----------------------------------------------------------------------------------------
 def test_delayed_lists_rubys_timestamps_with_counts_and_first_jobs(
-    client: FlaskClient, redis_client: redis.Redis
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     data = client.get("/api/delayed").get_json()
 
@@ -70,8 +69,8 @@ def test_delayed_lists_rubys_timestamps_with_counts_and_first_jobs(
     assert data["earliest"]["timestamp"] == RUBY_SOON
 
 
-def test_delayed_page_renders_the_same_data(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+def test_delayed_page_renders_the_same_data(client: FlaskClient, redis_client: redis.Redis, namespace: str) -> None:
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     page = client.get("/delayed").get_data(as_text=True)
 
@@ -182,9 +181,9 @@ def test_timestamps_outside_what_can_be_shown_are_404(client: FlaskClient, path:
 
 # -- actions on delayed jobs -------------------------------------------------------------------------
 def test_queue_now_moves_every_job_of_one_timestamp_onto_its_queue(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     response = post(client, "/actions/queue-delayed-now", {"timestamp": str(RUBY_LATER)})
 
@@ -221,22 +220,22 @@ def test_queue_now_wants_epoch_seconds(client: FlaskClient, value: str) -> None:
 
 
 def test_cancel_leaves_exactly_the_keys_resque_schedulers_remove_delayed_leaves(
-    client: FlaskClient, redis_client: redis.Redis
+    client: FlaskClient, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
     second = client.get(f"/api/delayed/{RUBY_LATER}").get_json()["jobs"][1]
 
     response = post(client, "/actions/cancel-delayed", {"id": second["id"]})
 
     assert response.status_code == 303
-    assert dump_keys(redis_client) == load_fixture("delayed_removed.json")["keys"]
+    assert dumped(redis_client, namespace) == load_fixture("delayed_removed.json")["keys"]
     assert "Cancelled EmailJob due at 2030-01-01 00:00:00 UTC." in client.get("/delayed").get_data(as_text=True)
 
 
 def test_cancelling_the_last_job_of_a_timestamp_takes_it_off_the_schedule(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
     [job] = client.get(f"/api/delayed/{RUBY_SOON}").get_json()["jobs"]
 
     post(client, "/actions/cancel-delayed", {"id": job["id"]})
@@ -280,18 +279,18 @@ def test_a_bare_position_or_a_malformed_id_cancels_nothing(client: FlaskClient, 
 
 
 def test_clear_deletes_every_delayed_job_and_its_index(
-    client: FlaskClient, resque: Resque, redis_client: redis.Redis
+    client: FlaskClient, resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     post(client, "/actions/clear-delayed")
 
-    assert dump_keys(redis_client) == {}
+    assert dumped(redis_client, namespace) == {}
     assert "Cleared every delayed job." in client.get("/delayed").get_data(as_text=True)
 
 
-def test_clear_asks_for_confirmation_first(client: FlaskClient, redis_client: redis.Redis) -> None:
-    load_keys(redis_client, load_fixture("delayed.json")["keys"])
+def test_clear_asks_for_confirmation_first(client: FlaskClient, redis_client: redis.Redis, namespace: str) -> None:
+    loaded(redis_client, load_fixture("delayed.json")["keys"], namespace)
 
     page = client.get("/delayed").get_data(as_text=True)
 
