@@ -7,6 +7,7 @@ only when ``resque-impl`` runs, never when the library is imported.
 from __future__ import annotations
 
 from resque_impl.cli.app import main
+from resque_impl.cli.deploys import mark_deploy_command
 from resque_impl.cli.failed import failed
 from resque_impl.cli.metrics import metrics
 from resque_impl.cli.queues import enqueue, info, queues
@@ -22,5 +23,6 @@ main.add_command(scheduler)
 main.add_command(metrics)
 main.add_command(work)
 main.add_command(web)
+main.add_command(mark_deploy_command)
 
 __all__ = ["main"]

@@ -11,7 +11,13 @@ from resque_impl.client import Resque
 from resque_impl.errors import ConfigurationError, ResqueError
 from resque_impl.version import __version__
 
-__all__ = ["Context", "main", "pass_context"]
+__all__ = ["ConfigurationProblem", "Context", "main", "pass_context"]
+
+
+class ConfigurationProblem(click.ClickException):
+    """Bad configuration told in one line (``Error: ...``), with a usage error's exit status, 2."""
+
+    exit_code = 2
 
 
 @dataclass

@@ -10,15 +10,10 @@ import click
 
 from resque_impl.cli.app import Context, pass_context
 from resque_impl.cli.job_modules import require_extra
+from resque_impl.cli.recommend import recommend_wait_option
+from resque_impl.cli.statsd import statsd_address
 
 __all__ = ["metrics"]
-
-
-def _statsd_address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:8125", param_hint="--statsd")
-    return host.strip("[]"), int(port)
 
 
 @click.command()
@@ -34,6 +29,7 @@ def _statsd_address(text: str) -> tuple[str, int]:
     type=click.FloatRange(min=0.1),
     help="Seconds between reports.",
 )
+@recommend_wait_option
 @pass_context
 def metrics(
     ctx: Context,
@@ -43,6 +39,7 @@ def metrics(
     statsd_target: str | None,
     statsd_prefix: str,
     statsd_interval: float,
+    wait_target: float,
 ) -> None:
     """Export queue depths and latency, workers, job counts, failures, delayed jobs and run times.
 
@@ -52,14 +49,14 @@ def metrics(
     prometheus_client = require_extra("prometheus_client", "metrics")
     resque = ctx.resque
     if once:
-        click.echo(exporters.render_metrics(resque).decode(), nl=False)
+        click.echo(exporters.render_metrics(resque, wait_target).decode(), nl=False)
         return
     reporter = None
     if statsd_target is not None:
-        statsd = exporters.StatsdClient(*_statsd_address(statsd_target), prefix=statsd_prefix)
+        statsd = exporters.StatsdClient(*statsd_address(statsd_target), prefix=statsd_prefix)
         reporter = exporters.StatsdReporter(resque, statsd)
     registry = prometheus_client.CollectorRegistry(auto_describe=False)
-    registry.register(exporters.ResqueCollector(resque))
+    registry.register(exporters.ResqueCollector(resque, wait_target))
     server, _thread = prometheus_client.start_http_server(port, addr=host, registry=registry)
     click.echo(f"serving metrics on http://{host}:{server.server_port}/metrics", err=True)
     stopping = threading.Event()

@@ -33,6 +33,16 @@ def test_a_bad_statsd_address_is_a_usage_error(resque: Resque) -> None:
     assert "is not HOST:PORT" in result.output
 
 
+def test_the_recommendation_wait_target_is_a_duration(resque: Resque) -> None:
+    context = Context(None, None, _resque=resque)
+    ok = CliRunner().invoke(main, ["metrics", "--once"], obj=context, env={"RESQUE_RECOMMEND_WAIT": "500ms"})
+    assert ok.exit_code == 0, ok.output
+
+    result = CliRunner().invoke(main, ["metrics", "--once", "--recommend-wait", "soon"], obj=context)
+    assert result.exit_code == 2
+    assert "'soon' is not a duration" in result.output
+
+
 def test_the_server_answers_scrapes_and_reports_to_statsd_until_terminated(redis_server: RedisServer) -> None:
     redis_server.client().flushall()
     Resque(redis_server.url).enqueue_to("email", "EmailJob", 1)

@@ -173,8 +173,11 @@ def test_two_schedulers_that_both_act_as_master_still_move_each_job_once(server:
     client = server.client()
     keys = Keys()
     count = 5000
-    schedule_many(client, keys, count, [NOW - 2, NOW - 1])
     processes = [scheduler_process(server.url, "--batch-size", "20", "--lock-prefix", f"p{n}") for n in range(2)]
+    # Both hold their locks before there is anything to move (on a loaded machine the second could
+    # otherwise start after the first had moved everything).
+    wait_for(lambda: all(client.exists(keys.scheduler_master_lock_with_prefix(f"p{n}")) for n in range(2)))
+    schedule_many(client, keys, count, [NOW - 2, NOW - 1])
 
     wait_for(lambda: client.llen(keys.queue("work")) == count)
     time.sleep(0.3)

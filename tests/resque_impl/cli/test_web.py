@@ -1,6 +1,6 @@
 """``resque-impl web``: refuses to expose an unprotected dashboard, and serves it with waitress (a real
-process on a free port, over a real redis-server), under a path prefix and with a schedule file when
-asked."""
+process on a free port, over a real redis-server), under a path prefix, with a schedule file and with
+a wait target for ``/metrics``' recommended workers when asked."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from resque_impl import ManualClock, Resque
 from resque_impl.cli import main
+from resque_impl.events import JOB_FINISHED, EventBus
+from resque_impl.job_metrics import JobMetricsRecorder, erlang_c_workers
 from resque_impl.testing import RedisServer
 
 
@@ -138,3 +141,64 @@ def test_a_bad_schedule_file_stops_it_naming_the_file(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert f"{schedule}: entry 'nightly_report'" in result.output
+
+
+def test_serves_several_namespaces_each_under_its_path(redis_server: RedisServer, redis_url: str) -> None:
+    with redis_server.client() as client:
+        client.rpush("app-a:queue:mail", b'{"class":"MailJob","args":[]}')
+        client.sadd("app-a:queues", "mail")
+    for base, _ in _serve(redis_url, "--auth", "ops:pw", "--namespace", "app-a", "--namespace", "app-b"):
+        queues = {
+            namespace: json.loads(_get(f"{base}/ns/{namespace}/api/queues", auth="ops:pw")[1])["queues"]
+            for namespace in ("app-a", "app-b")
+        }
+        sizes = {namespace: [(q["name"], q["size"]) for q in listed] for namespace, listed in queues.items()}
+        assert sizes == {"app-a": [("mail", 1)], "app-b": []}
+        status, page = _get(f"{base}/ns/app-b/overview", auth="ops:pw")
+        assert status == 200
+        assert 'href="/ns/app-a/"' in page
+
+
+def test_a_namespace_given_twice_is_refused() -> None:
+    result = CliRunner().invoke(main, ["web", "--auth", "ops:pw", "--namespace", "a", "--namespace", "a"])
+
+    assert result.exit_code == 2
+    assert "--namespace 'a' is given twice" in result.output
+
+
+def test_a_bad_redis_url_stops_it_with_status_2_and_one_line() -> None:
+    command = [sys.executable, "-m", "resque_impl.cli", "web", "--auth", "ops:pw",
+               "--redis", "redis://127.0.0.1:1/0?wait_replicas=some"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "Error: wait_replicas must be a whole number and wait_timeout a number of seconds in "
+        "'redis://127.0.0.1:1/0?wait_replicas=some'"
+    ]
+
+
+def test_recommend_wait_sizes_the_recommended_workers_on_metrics(redis_server: RedisServer, redis_url: str) -> None:
+    resque = Resque(redis_url)
+    now = resque.store.server_time()
+    clock = ManualClock(now - 600)
+    bus = EventBus()
+    recorder = JobMetricsRecorder(resque.store, clock, flush_interval=30.0).attach(bus)
+    for tick in range(6000):  # 10 jobs a second of 0.5 s on email over the last ten minutes
+        clock.set(now - 600 + tick / 10)
+        bus.emit(JOB_FINISHED, {"run_time": 0.5}, {"class": "Mail", "queue": "email"})
+    recorder.flush()
+
+    for base, _ in _serve(redis_url, "--auth", "ops:pw", "--recommend-wait", "50ms"):
+        status, text = _get(f"{base}/metrics", auth="ops:pw")
+        assert status == 200
+        expected = erlang_c_workers(10.0, 0.5, wait_target=0.05)
+        assert f'resque_recommended_workers{{queue="email",source="erlang_c"}} {float(expected)}' in text
+        assert expected > erlang_c_workers(10.0, 0.5)
+
+
+def test_a_recommend_wait_that_is_not_a_duration_is_refused() -> None:
+    result = CliRunner().invoke(main, ["web", "--recommend-wait", "soon"])
+
+    assert result.exit_code == 2
+    assert "'soon' is not a duration" in result.output
