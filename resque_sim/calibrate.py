@@ -18,6 +18,9 @@ says what each figure means for a simulation):
 3. ``wake_latency``: an idle worker (push notifications on, as by default) is sent one job at a time,
    20-50 ms apart; each sample is push to perform, minus the mean of 1 measured with one worker and
    no-op jobs (the reserve that follows the wake-up, which the simulator adds as ``job_overhead``).
+   ``fork_start``: the same with an idle forking worker, minus the mean push to perform of 3's
+   non-forking one: what a fork adds before perform (the fork, the child's start and its first round
+   trip), the part of 2 a job waits for; the rest of 2 follows perform (the child's report and exit).
 4. ``poll_cost``: an idle worker with notifications off and a 50 ms interval; Redis's MONITOR gives the
    server time of each of its polls (the fetch's LPOP), and each sample is the gap between two polls
    minus the interval.
@@ -28,7 +31,7 @@ With ``workers`` > 1, 1 and 2 run that many workers draining together, and with 
 probe sleeps that long (subtracted from the gaps): the figures then include the workers' contention for
 the CPUs and how late a sleeping job wakes on a busy machine.
 
-Everything is bounded: at :data:`FULL` sizes the whole calibration takes 15 to 20 s on a 2-core machine
+Everything is bounded: at :data:`FULL` sizes the whole calibration takes 20 to 25 s on a 2-core machine
 (most of it forks and boots), plus about 900 x ``job_seconds`` / ``workers`` for the probes' sleeps; at
 :data:`QUICK` sizes a few seconds.
 """
@@ -63,17 +66,19 @@ __all__ = ["FULL", "QUICK", "Sizes", "calibrate"]
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much to measure: jobs per per-job figure, wake-ups, seconds of polling and worker boots."""
+    """How much to measure: jobs per per-job figure, wake-ups (non-forking, forking), seconds of polling
+    and worker boots."""
 
     jobs: int
     forked_jobs: int
     wakes: int
+    forked_wakes: int
     poll_seconds: float
     boots: int
 
 
-FULL = Sizes(jobs=600, forked_jobs=300, wakes=150, poll_seconds=2.0, boots=5)
-QUICK = Sizes(jobs=40, forked_jobs=15, wakes=8, poll_seconds=0.5, boots=1)
+FULL = Sizes(jobs=600, forked_jobs=300, wakes=150, forked_wakes=100, poll_seconds=2.0, boots=5)
+QUICK = Sizes(jobs=40, forked_jobs=15, wakes=8, forked_wakes=5, poll_seconds=0.5, boots=1)
 
 _POLL_INTERVAL = 0.05
 _WAKE_GAP = (0.02, 0.05)
@@ -268,9 +273,12 @@ def _job_gaps(session: _Session, jobs: int, *, fork: bool, workers: int, seconds
     return [float(gap) - seconds for mine in starts.values() for gap in np.diff(sorted(mine))[_SETTLE_SAMPLES:]]
 
 
-def _wake_latencies(session: _Session, wakes: int, overhead: float, rng: random.Random) -> list[float]:
+def _wake_latencies(
+    session: _Session, wakes: int, overhead: float, rng: random.Random, *, fork: bool = False
+) -> list[float]:
+    """Push to perform of jobs sent one at a time to an idle worker, minus ``overhead``."""
     path = session.new_file()
-    worker = session.worker("--no-fork", "--interval", "5")
+    worker = session.worker("--fork" if fork else "--no-fork", "--interval", "5")
     try:
         session.enqueue(path)  # the first job shows the worker is up and waiting
         _wait_for_lines(path, 1, [worker], timeout=_WORKER_TIMEOUT)
@@ -370,7 +378,9 @@ def calibrate(
             if workers > 1 or job_seconds > 0:
                 say(f"the reserve on its own: {sizes.jobs} jobs, non-forking, one worker, no-op jobs")
                 alone = _figure(_job_gaps(session, sizes.jobs, fork=False, workers=1, seconds=0.0))
-            wakes = _wake_latencies(session, sizes.wakes, alone.mean, rng)
+            wakes = _wake_latencies(session, sizes.wakes, 0.0, rng)
+            say(f"fork_start: {sizes.forked_wakes} pushes to an idle forking worker")
+            forked_wakes = _wake_latencies(session, sizes.forked_wakes, float(np.mean(wakes)), rng, fork=True)
             say(f"poll_cost: {sizes.poll_seconds:g}s of an idle worker polling every {_POLL_INTERVAL * 1000:g} ms")
             polls = _poll_gaps(session, sizes.poll_seconds)
             say(f"boot_time: {sizes.boots} worker process start(s)")
@@ -378,7 +388,8 @@ def calibrate(
             figures = Figures(
                 job_overhead=job,
                 fork_overhead=_figure([gap - job.mean for gap in forked]),
-                wake_latency=_figure(wakes),
+                fork_start=_figure(forked_wakes),
+                wake_latency=_figure([wake - alone.mean for wake in wakes]),
                 poll_cost=_figure(polls),
                 boot_time=_figure(boots),
             )

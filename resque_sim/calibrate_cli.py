@@ -1,6 +1,7 @@
 """``resque-sim calibrate REDIS_URL --out calibration.yaml``: measure, with real workers on a real Redis,
-what the simulator cannot know (per-job overheads with and without fork, wake-up latency, poll cost,
-boot time), and write them with their spread for ``resque-sim SCENARIO --calibration FILE``.
+what the simulator cannot know (per-job overheads with and without fork, the part of a fork before
+perform, wake-up latency, poll cost, boot time), and write them with their spread for
+``resque-sim SCENARIO --calibration FILE``.
 
 ::
 
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from resque_sim.calibrate import FULL, QUICK, calibrate
-from resque_sim.calibration import FIGURES, Calibration, CalibrationError, dump_calibration
+from resque_sim.calibration import Calibration, CalibrationError, dump_calibration
 
 __all__ = ["calibrate_command"]
 
@@ -34,7 +35,7 @@ def _print(console: Console, calibration: Calibration, out: Path) -> None:
     table = Table(title=f"measured on {calibration.machine.get('hostname', '?')}", title_justify="left")
     for column in ("figure", "mean", "p50", "p95", "stdev", "samples"):
         table.add_column(column, justify="left" if column == "figure" else "right")
-    for name in FIGURES:
+    for name in calibration.measured:
         figure = calibration.figure(name)
         table.add_row(name, _ms(figure.mean), _ms(figure.p50), _ms(figure.p95), _ms(figure.stdev), str(figure.samples))
     console.print(table)

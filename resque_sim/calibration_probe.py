@@ -2,7 +2,9 @@
 
 A worker started with ``--jobs resque_sim.calibration_probe`` runs it; each perform appends one line
 ``<perform start> <enqueued at> <pid> <parent pid>`` (times are ``time.time()`` floats) to the file named
-in its arguments, then sleeps ``seconds``.  The measurement goes to a file, which works the same in a
+in its arguments, then sleeps ``seconds``.  The start is taken after its first Redis round trip, where a
+live probe takes it (from the answer of its ``TIME``), so that what a forked child spends connecting
+counts before perform here as it does in a live run's waits.  The measurement goes to a file, which works the same in a
 forked child; the two pids tell which worker ran it, forked or not.
 
 Around that it does the Redis work a live run's probe job does (:func:`resque_sim.live.probe.clock_in`
@@ -33,8 +35,8 @@ class CalibrationProbe:
 
     @staticmethod
     def perform(path: str, enqueued_at: float, seconds: float = 0.0) -> None:
-        started = time.time()
         clock_in()
+        started = time.time()
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(descriptor, f"{started!r} {enqueued_at!r} {os.getpid()} {os.getppid()}\n".encode())

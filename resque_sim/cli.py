@@ -4,10 +4,12 @@
 
     resque-sim compare DIR_A DIR_B [--out DIR]                 (resque_sim.compare_cli)
     resque-sim calibrate REDIS_URL [--out calibration.yaml]     (resque_sim.calibrate_cli)
+    resque-sim plan REDIS_URL --out DIR [--slo ...]             (resque_sim.plan.cli)
     resque-sim SCENARIO.yaml [--out DIR] [--seed N] [--backend fake|memory|redis] [--redis URL]
                              [--allow-flush] [--replications N] [--set path=value ...]
                              [--sweep workers.default.count=8,12,16 | --no-sweep]
-                             [--processes N] [--no-charts] [--quiet] [--calibration FILE]
+                             [--processes N | --executor dask://HOST:PORT] [--no-charts] [--quiet]
+                             [--calibration FILE]
     resque-sim SCENARIO.yaml --live URL [--attach] [--speed K] [--work sleep|cpu] [--allow-flush] ...
     resque-sim --ruby-probe
 
@@ -37,10 +39,12 @@ from resque_sim.calibrate_cli import calibrate_command
 from resque_sim.calibration import CalibrationError, apply_calibration, load_calibration, overheads_in_effect
 from resque_sim.compare_cli import compare_command
 from resque_sim.engine import BackendError
+from resque_sim.executor import ExecutorError, parse_executor
 from resque_sim.live.probe import ruby_probe_path
 from resque_sim.live.probe_store import LiveError
 from resque_sim.live.progress import LiveProgressBar
 from resque_sim.live.runner import LiveOptions, run_live
+from resque_sim.plan.cli import plan_command
 from resque_sim.report import summary_document, write_outputs
 from resque_sim.runner import SimulationResult, run_scenario
 from resque_sim.scenario import Scenario, ScenarioError, load_scenario
@@ -300,6 +304,12 @@ def _live(
 )
 @click.option("--no-sweep", is_flag=True, help="Ignore the scenario file's sweep.")
 @click.option("--processes", type=click.IntRange(min=1), help="Parallel processes for replications [CPUs].")
+@click.option(
+    "--executor",
+    "executor_text",
+    metavar="local|dask://HOST:PORT",
+    help="Where the runs go: local processes [local], or a dask.distributed scheduler.",
+)
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster for big runs).")
 @click.option(
     "--calibration",
@@ -325,6 +335,7 @@ def command(
     sweep_text: str | None,
     no_sweep: bool,
     processes: int | None,
+    executor_text: str | None,
     no_charts: bool,
     quiet: bool,
     calibration_file: str | None,
@@ -349,6 +360,14 @@ def command(
     if live_url is None and (attach or speed is not None or work is not None):
         errors.print("resque-sim: --attach, --speed and --work go with --live URL")
         sys.exit(EXIT_BAD_INPUT)
+    try:
+        executor = parse_executor(executor_text or "local")
+    except ExecutorError as error:
+        errors.print(f"resque-sim: {error}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if executor.kind != "local" and (processes is not None or live_url is not None):
+        errors.print("resque-sim: --executor dask://... replaces --processes and does not go with --live")
+        sys.exit(EXIT_BAD_INPUT)
     if live_url is not None and (backend is not None or redis_url is not None):
         errors.print("resque-sim: --live URL replaces --backend and --redis; drop them")
         sys.exit(EXIT_BAD_INPUT)
@@ -371,8 +390,8 @@ def command(
         _live(scenario, options, out, not no_charts, console, errors)
     bar = _ProgressBar(errors, f"simulating {scenario.name}", enabled=not quiet and errors.is_terminal)
     try:
-        result = run_scenario(scenario, processes=processes, allow_flush=allow_flush, progress=bar)
-    except BackendError as error:
+        result = run_scenario(scenario, processes=processes, allow_flush=allow_flush, progress=bar, executor=executor)
+    except (BackendError, ExecutorError) as error:
         errors.print(f"resque-sim: {error}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
     finally:
@@ -382,7 +401,11 @@ def command(
     sys.exit(EXIT_OK if result.ok else EXIT_SLO_FAILED)
 
 
-_SUBCOMMANDS: dict[str, click.Command] = {"calibrate": calibrate_command, "compare": compare_command}
+_SUBCOMMANDS: dict[str, click.Command] = {
+    "calibrate": calibrate_command,
+    "compare": compare_command,
+    "plan": plan_command,
+}
 
 
 def main() -> None:

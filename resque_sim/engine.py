@@ -15,7 +15,10 @@ library:
   (duration, failure and exception per attempt, working set: common random numbers across a sweep);
 - **perform**: the job classes are registered in a private :class:`~resque_impl.Registry`; ``perform``
   raises the drawn exception or returns, and the drawn duration (plus the pool's ``job_overhead``, and its
-  ``fork_overhead`` when it forks) passes as a SimPy timeout before it;
+  ``fork_overhead`` when it forks) passes as a SimPy timeout before it.  A forking pool that sets
+  ``fork_start`` has only that part of ``fork_overhead`` before perform (the fork and the child's start);
+  the rest passes after the job has finished, before the worker acknowledges it and reserves again (the
+  child's report and exit: the worker is busy, the job is done);
 - **retries** go through the library: a class with a ``retry`` policy mixes in the
   :class:`~resque_impl.plugins.Retry` plugin (settings mapped from the policy; its jitter taken from the
   attempt's draw), which schedules the next attempt in the delayed queue, and a simulated resque-scheduler
@@ -41,42 +44,36 @@ library:
   acknowledges its job without asking for the next, and an idle worker woken for a job another worker
   took goes back to waiting.  Which job a worker gets, and in which order, is always the store's answer.
 No blocking Redis call is ever made (the steps never block), so nothing waits in wall-clock time.
+
+The store's backend and the simulated clock are :mod:`resque_sim.backend`'s (re-exported here), the job
+classes :mod:`resque_sim.job_classes`', the simulated workers :mod:`resque_sim.slots`'.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import operator
 import time
 from collections.abc import Callable, Collection, Generator
-from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, NamedTuple
+from typing import Any
 
-import fakeredis
-import numpy as np
-import redis
 import simpy
 
-from resque_impl import DirtyExit, Keys, Registry, Resque, ResqueError
-from resque_impl.connection import connect
-from resque_impl.keys import DEFAULT_NAMESPACE
-from resque_impl.memory_store import MemoryStore
-from resque_impl.plugins import Retry
+from resque_impl import DirtyExit, Registry, Resque
 from resque_impl.scheduler import MasterLock, Scheduler
-from resque_impl.store import Store, StoreProtocol
+from resque_impl.store import Store
 from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
-from resque_sim.distributions import Arrival, JobDraws, JobSampler, arrivals, random_stream
-from resque_sim.memory import WorkerMemoryModel
+from resque_sim.backend import EPOCH, Backend, BackendError, SimClock
+from resque_sim.cpu import hold_job
+from resque_sim.distributions import Arrival, JobSampler, arrivals
+from resque_sim.job_classes import JobClasses, JobInFlight
 from resque_sim.metrics import bucket_width
 from resque_sim.records import COMPLETED, DOWN_REASONS, FAILED, RETRIED, Recorder, RunRecord
-from resque_sim.scenario import JobSpec, RetryPolicy, Scenario, WorkerPool
+from resque_sim.scenario import Scenario
+from resque_sim.slots import Slot, pool_slots
 
 __all__ = ["EPOCH", "Backend", "BackendError", "SimClock", "Simulation", "simulate"]
-
-EPOCH = 1_767_225_600.0
-"""Simulated time 0 on the library's clock: 2026-01-01 00:00:00 UTC (a midnight, as diurnal loads assume)."""
 
 _HOST = "sim"
 _FIRST_PID = 1000
@@ -84,154 +81,6 @@ _PROGRESS_STEPS = 200
 #: An arrival's (time, job_class), picked in C: the key arrivals are grouped by, once per job.
 _TIME_AND_CLASS = operator.itemgetter(Arrival._fields.index("time"), Arrival._fields.index("job_class"))
 _OOM_MESSAGE = "the job's process was killed for using more memory than its limit (simulated OOM kill)"
-
-
-class BackendError(RuntimeError):
-    """The backend cannot be used as asked (e.g. a Redis database holding data, without ``--allow-flush``)."""
-
-
-class SimClock:
-    """The library's clock in simulated time: ``time()`` is ``epoch + env.now``.
-
-    ``sleep`` is refused: the worker steps never sleep, and a library path that did would stall nothing
-    in simulated time while claiming to wait, so it is better found at once.
-    """
-
-    def __init__(self, env: simpy.Environment, epoch: float = EPOCH) -> None:
-        self._env = env
-        self._epoch = epoch
-
-    def time(self) -> float:
-        return self._epoch + float(self._env.now)
-
-    @property
-    def now(self) -> float:
-        """Simulated seconds since the start (exact, unlike ``time() - epoch``)."""
-        return float(self._env.now)
-
-    def sleep(self, seconds: float) -> None:
-        raise RuntimeError(f"library code tried to sleep {seconds}s in simulated time; the steps never should")
-
-
-@dataclass(frozen=True)
-class Backend:
-    """Where the store lives: ``fake`` (a fresh fakeredis server per run), ``memory`` (the in-memory
-    twin) or ``redis`` (the server at ``url``; its database must be empty unless ``allow_flush``)."""
-
-    kind: str = "memory"
-    url: str | None = None
-    allow_flush: bool = False
-
-    @classmethod
-    def for_scenario(cls, scenario: Scenario, *, allow_flush: bool = False) -> Backend:
-        return cls(scenario.backend, scenario.url, allow_flush)
-
-    def open(self, clock: SimClock) -> StoreProtocol:
-        """A store for one run, empty (a Redis database is flushed; see :meth:`claim`)."""
-        if self.kind == "memory":
-            return MemoryStore(clock=clock)
-        if self.kind == "fake":
-            return Store(fakeredis.FakeRedis(server=fakeredis.FakeServer()), Keys(), "fakeredis")
-        store = self._redis()
-        store.flush_database()
-        return store
-
-    def twin(self) -> Backend:
-        """Where a run whose results must equal this backend's may go instead: the in-memory twin for
-        ``fake`` (byte-identical for the same seed, and much faster), else this backend itself."""
-        return Backend("memory") if self.kind == "fake" else self
-
-    def claim(self) -> Backend:
-        """Check the backend can be used, and return it ready for several runs in a row.
-
-        A Redis database holding keys is refused (:class:`BackendError`) unless ``allow_flush``; once it
-        is ours, each run flushes what the previous one left.
-        """
-        if self.kind != "redis":
-            return self
-        self._redis()
-        return dataclasses.replace(self, allow_flush=True)
-
-    def _redis(self) -> Store:
-        if self.kind != "redis" or self.url is None:
-            raise BackendError(f"unknown backend {self.kind!r}; use fake, memory or redis with a url")
-        try:
-            connection = connect(self.url)
-            names = Keys(connection.namespace or DEFAULT_NAMESPACE)
-            store = Store(
-                connection.client_for(names.namespace),
-                names,
-                connection.description,
-                wait_replicas=connection.wait_replicas,
-                wait_timeout=connection.wait_timeout,
-            )
-            keys = store.database_size()
-        except (ResqueError, redis.RedisError) as error:  # a bad URL, or a server that does not answer
-            raise BackendError(f"cannot use Redis at {self.url}: {error}") from error
-        if keys and not self.allow_flush:
-            raise BackendError(
-                f"the Redis database at {self.url} holds {keys} keys; the simulator empties the database it "
-                "uses, so point it at an empty one, or pass --allow-flush to delete them"
-            )
-        return store
-
-
-# --------------------------------------------------------------------------------------------------
-# Engine state
-# --------------------------------------------------------------------------------------------------
-
-
-class _Job:
-    """A job in flight: its draws, the row of its current attempt, and what that attempt raises."""
-
-    __slots__ = ("attempt", "class_code", "draws", "raises", "row")
-
-    def __init__(self, draws: JobDraws, class_code: int) -> None:
-        self.draws = draws
-        self.class_code = class_code
-        self.attempt = 0
-        self.row = -1
-        self.raises: str | None = None
-
-
-class _ClassInfo(NamedTuple):
-    """What the engine needs per job class, looked up by class code on the hot path."""
-
-    name: str
-    job_class: type
-    queue: str
-    queue_code: int
-    leak_mb: float
-    retry: RetryPolicy | None
-
-
-@dataclass(eq=False)
-class _Slot:
-    """One worker of a pool: the worker processes that fill it, one after another."""
-
-    index: int
-    name: str
-    pool: WorkerPool
-    covers: tuple[int, ...]  # codes of the queues its patterns match
-    interval: float | None  # None: instant
-    fork: bool
-    overhead: float  # seconds added to each job: the round trips, and the fork when it forks
-    wake_latency: float  # seconds between an instant worker's wake-up and its reserve
-    model: WorkerMemoryModel
-    jitter_rng: np.random.Generator
-    worker: Worker | None = None
-    incarnation: int = 0
-    polled_at: float = 0.0
-    wake: simpy.Event | None = None
-    woken_for: int = -1
-    waiting: bool = False
-
-    def max_jobs(self) -> int | None:
-        """This process's job limit: the policy's plus its own jitter, so a pool does not restart in step."""
-        restart = self.pool.restart
-        if restart.max_jobs is None:
-            return None
-        return restart.max_jobs + int(self.jitter_rng.integers(0, restart.max_jobs_jitter + 1))
 
 
 class Simulation:
@@ -257,9 +106,11 @@ class Simulation:
         self.sampler = JobSampler(scenario, self.seed)
         self.queue_names = list(scenario.queues)
         self.queue_codes = {name: code for code, name in enumerate(self.queue_names)}
-        self.exceptions: dict[str, type[Exception]] = {}
-        self.jobs: dict[int, _Job] = {}
-        self.classes = [self._class_info(name, spec) for name, spec in scenario.jobs.items()]
+        self.jobs: dict[int, JobInFlight] = {}
+        job_classes = JobClasses(self.resque, self.registry, self.jobs, lambda: self.jitter_draw, self._released)
+        self.classes = [
+            job_classes.register(name, spec, self.queue_codes[spec.queue]) for name, spec in scenario.jobs.items()
+        ]
         self.class_codes = {info.name: code for code, info in enumerate(self.classes)}
         # jobs waiting per queue code: pushes counted here, reserves subtracted, so a poll that cannot
         # find work is never sent (the store stays the only place jobs are taken from)
@@ -273,71 +124,19 @@ class Simulation:
         self.next_job_id = 1
         self.next_pid = _FIRST_PID
         self.live_pids: set[str] = set()
-        self.slots = self._slots()
+        self.slots = pool_slots(scenario, self.resque, self.queue_names, self.env, self.seed, _HOST)
         self.recorder = Recorder(list(scenario.jobs), self.queue_names, [slot.name for slot in self.slots])
         # idle workers per queue code, in the order they went idle (dicts keep insertion order)
-        self.waiting: list[dict[int, _Slot]] = [{} for _ in self.queue_names]
-
-    # -- setup ------------------------------------------------------------------------------------------
-    def _class_info(self, name: str, spec: JobSpec) -> _ClassInfo:
-        """Register the job class ``name``: ``perform`` raises the attempt's drawn exception or returns;
-        with a retry policy the class also mixes in the library's :class:`~resque_impl.plugins.Retry`."""
-        jobs = self.jobs
-        exception = self._exception
-
-        def perform(job_id: int) -> None:
-            raises = jobs[job_id].raises
-            if raises is not None:
-                raise exception(raises)(f"simulated {raises}")
-
-        attributes: dict[str, Any] = {"queue": spec.queue, "perform": staticmethod(perform), "resque": self.resque}
-        retry = spec.failure.retry if spec.failure.retry is not None and spec.failure.retry.max > 0 else None
-        bases: tuple[type, ...] = ()
-        if retry is not None:
-            bases = (Retry,)
-            attributes |= _retry_settings(retry, _DrawnJitter(self))
-            attributes["after_enqueue_simulator"] = staticmethod(self._released)
-        job_class = self.registry.register(type(f"SimulatedJob{len(self.registry)}", bases, attributes), name)
-        return _ClassInfo(name, job_class, spec.queue, self.queue_codes[spec.queue], spec.memory.leak_mb, retry)
-
-    def _exception(self, name: str) -> type[Exception]:
-        """An exception class whose failure records name ``name`` (Ruby-style names like ``Net::ReadTimeout``)."""
-        found = self.exceptions.get(name)
-        if found is None:
-            bases = (Exception,)
-            found = self.exceptions[name] = type(f"SimulatedError{len(self.exceptions)}", bases, {"resque_name": name})
-        return found
-
-    def _slots(self) -> list[_Slot]:
-        slots: list[_Slot] = []
-        for pool in self.scenario.workers:
-            patterns = Worker(pool.queues, resque=self.resque, hostname=_HOST, pid=0).queues
-            covers = tuple(code for code, queue in enumerate(self.queue_names) if patterns.covers(queue))
-            for number in range(pool.count):
-                slots.append(
-                    _Slot(
-                        index=len(slots),
-                        name=f"{pool.pool}-{number}",
-                        pool=pool,
-                        covers=covers,
-                        interval=None if pool.interval == "instant" else float(pool.interval) + pool.poll_cost,
-                        fork=pool.fork_per_job,
-                        overhead=pool.job_overhead + (pool.fork_overhead if pool.fork_per_job else 0.0),
-                        wake_latency=pool.wake_latency,
-                        model=WorkerMemoryModel(pool.memory, pool.restart, fork_per_job=pool.fork_per_job),
-                        jitter_rng=random_stream(self.seed, f"worker/{pool.pool}/{number}/max_jobs_jitter"),
-                    )
-                )
-        return slots
+        self.waiting: list[dict[int, Slot]] = [{} for _ in self.queue_names]
 
     # -- jobs -------------------------------------------------------------------------------------------
-    def _enqueue(self, job_id: int, job: _Job) -> None:
+    def _enqueue(self, job_id: int, job: JobInFlight) -> None:
         self._pushed(job_id, job)
         info = self.classes[job.class_code]
         self.resque.enqueue(info.job_class, job_id)
         self._notify(info.queue_code)
 
-    def _pushed(self, job_id: int, job: _Job) -> None:
+    def _pushed(self, job_id: int, job: JobInFlight) -> None:
         """Account for the next attempt of ``job`` being pushed now (a row, and one more job waiting)."""
         queue = self.classes[job.class_code].queue_code
         job.attempt += 1
@@ -364,7 +163,7 @@ class Simulation:
         first = self.next_job_id
         self.next_job_id += count
         for job_id in range(first, first + count):
-            job = jobs[job_id] = _Job(draw(info.name), class_code)
+            job = jobs[job_id] = JobInFlight(draw(info.name), class_code)
             job.attempt = 1
             job.row = recorder.enqueued(job_id, class_code, info.queue_code, 1, now)
         self.resque.enqueue_many(info.job_class, [(job_id,) for job_id in range(first, first + count)])
@@ -382,10 +181,10 @@ class Simulation:
                 continue
             job_id = self.next_job_id
             self.next_job_id += 1
-            job = jobs[job_id] = _Job(sampler.draw(job_class), codes[job_class])
+            job = jobs[job_id] = JobInFlight(sampler.draw(job_class), codes[job_class])
             self._enqueue(job_id, job)
 
-    def _finished(self, job_id: int, job: _Job, outcome: Outcome) -> None:
+    def _finished(self, job_id: int, job: JobInFlight, outcome: Outcome) -> None:
         now = self.env.now
         if outcome.failed:
             self.recorder.finished(job.row, now, FAILED, outcome.exception)
@@ -410,7 +209,7 @@ class Simulation:
             self.pending[self.queue_codes[job.queue]] -= 1
         return job
 
-    def _has_work(self, slot: _Slot) -> bool:
+    def _has_work(self, slot: Slot) -> bool:
         pending = self.pending
         for code in slot.covers:  # noqa: SIM110 - a plain loop: no generator per call on the hot path
             if pending[code]:
@@ -432,7 +231,7 @@ class Simulation:
                 instant_left -= 1
             self._wake(slot, queue)
 
-    def _wake(self, slot: _Slot, queue: int, restart: str | None = None) -> None:
+    def _wake(self, slot: Slot, queue: int, restart: str | None = None) -> None:
         for code in slot.covers:
             self.waiting[code].pop(slot.index, None)
         slot.waiting = False
@@ -440,25 +239,25 @@ class Simulation:
         assert slot.wake is not None
         slot.wake.succeed(restart)
 
-    def _idle(self, slot: _Slot) -> simpy.Event:
+    def _idle(self, slot: Slot) -> simpy.Event:
         slot.wake = self.env.event()
         slot.waiting = True
         for code in slot.covers:
             self.waiting[code][slot.index] = slot
         return slot.wake
 
-    def _age_expired(self, slot: _Slot, incarnation: int) -> None:
+    def _age_expired(self, slot: Slot, incarnation: int) -> None:
         if slot.incarnation == incarnation and slot.waiting:
             self._wake(slot, -1, "max_age")
 
     # -- workers ----------------------------------------------------------------------------------------
-    def _boot(self, slot: _Slot) -> Worker:
+    def _boot(self, slot: Slot) -> Worker:
         pool = slot.pool
         pid = self.next_pid
         self.next_pid += 1
         self.live_pids.add(str(pid))
         options = WorkerOptions(
-            fork_per_job=pool.fork_per_job,
+            fork_per_job=pool.forks,
             interval=slot.interval if slot.interval is not None else WorkerOptions().interval,
             notify=slot.interval is None,
         )
@@ -490,7 +289,7 @@ class Simulation:
     def _local_pids(self) -> Collection[str]:
         return self.live_pids
 
-    def _worker_life(self, slot: _Slot) -> Generator[simpy.Event, Any, None]:
+    def _worker_life(self, slot: Slot) -> Generator[simpy.Event, Any, None]:
         env, recorder = self.env, self.recorder
         boot_time = slot.pool.restart.boot_time
         while True:
@@ -504,7 +303,7 @@ class Simulation:
                 yield env.timeout(boot_time)
             recorder.worker_up(slot.index, env.now)
 
-    def _serve(self, slot: _Slot, worker: Worker) -> Generator[simpy.Event, Any, str]:
+    def _serve(self, slot: Slot, worker: Worker) -> Generator[simpy.Event, Any, str]:
         """Work until a restart policy (or the OOM killer) ends this worker process; returns the reason."""
         env, model = self.env, slot.model
         interval = slot.interval
@@ -543,9 +342,10 @@ class Simulation:
                 worker.done(job, outcome)
                 job = None
 
-    def _run(self, slot: _Slot, worker: Worker, job: ReservedJob) -> Generator[simpy.Event, Any, Outcome | None]:
-        """Run one reserved job for its drawn duration; its outcome, or ``None`` when the OOM killer took
-        the whole (in-process) worker, after acknowledging the job as failed."""
+    def _run(self, slot: Slot, worker: Worker, job: ReservedJob) -> Generator[simpy.Event, Any, Outcome | None]:
+        """Run one reserved job for its drawn duration, and hold the worker for the slot's ``after``; its
+        outcome, or ``None`` when the OOM killer took the whole (in-process) worker, after acknowledging
+        the job as failed."""
         env, recorder, model, fork, overhead = self.env, self.recorder, slot.model, slot.fork, slot.overhead
         job_id = job.args[0]
         state = self.jobs[job_id]
@@ -562,8 +362,10 @@ class Simulation:
                 worker.done(job, outcome)
                 return None
             model.killed_job()
+            if slot.after:
+                yield env.timeout(slot.after)
             return outcome
-        yield env.timeout(overhead + draws.duration)
+        yield from hold_job(env, slot.cpu, overhead, draws.duration, self.classes[state.class_code].cpu_fraction)
         state.raises = draws.exception
         self.jitter_draw = draws.retry_jitter
         outcome = worker.perform(job)
@@ -571,6 +373,8 @@ class Simulation:
         rss = model.finish_job(draws.working_set_mb, self.classes[state.class_code].leak_mb)
         if not fork:
             recorder.rss(slot.index, env.now, rss)
+        if slot.after:
+            yield env.timeout(slot.after)
         return outcome
 
     # -- the run ---------------------------------------------------------------------------------------
@@ -643,37 +447,6 @@ class Simulation:
             warmup=self.scenario.warmup,
             wall_seconds=time.perf_counter() - started,
         )
-
-
-class _DrawnJitter:
-    """Stands in for the Retry plugin's ``retry_random``: its jitter comes from the failed attempt's own
-    draw, so retries keep common random numbers across a sweep."""
-
-    def __init__(self, simulation: Simulation) -> None:
-        self._simulation = simulation
-
-    def uniform(self, low: float, high: float) -> float:
-        return low + (high - low) * self._simulation.jitter_draw
-
-
-def _retry_settings(policy: RetryPolicy, jitter: _DrawnJitter) -> dict[str, Any]:
-    """The Retry plugin's class attributes for a scenario's retry policy (no cap on the delay, as the
-    scenario has none; ``linear`` as the list of its delays)."""
-    backoff: str | list[float]
-    if isinstance(policy.backoff, tuple):
-        backoff = list(policy.backoff)
-    elif policy.backoff == "linear":
-        backoff = [policy.base * retry for retry in range(1, policy.max + 1)]
-    else:
-        backoff = policy.backoff
-    return {
-        "retry_limit": policy.max,
-        "retry_backoff": backoff,
-        "retry_delay": policy.base,
-        "retry_max_delay": math.inf,
-        "retry_jitter": policy.jitter,
-        "retry_random": jitter,
-    }
 
 
 def simulate(

@@ -17,6 +17,10 @@ except on the redis backend, which has one database and so runs one replication 
 process returns only statistics, the per-replication SLO values and, for the base point's first
 replication, the full record.
 
+With an ``executor`` naming a dask scheduler (:mod:`resque_sim.executor`) the runs go to that cluster
+instead, one task each; their results are the same as here, since a run depends only on its scenario and
+seed.  The redis backend always runs here.
+
 On the ``fake`` backend only that first replication runs on fakeredis; every other run (the sweep's
 points, further replications) runs on the in-memory twin, which gives byte-identical results for the
 same seed (a contract the tests hold on every shipped scenario) about twenty times faster.
@@ -35,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resque_sim.engine import Backend, simulate
+from resque_sim.executor import Executor, run_on_dask
 from resque_sim.metrics import RunStats, SloResult, SweepPoint, evaluate_slos, recommended, run_stats, slo_value
 from resque_sim.records import RunRecord
 from resque_sim.scenario import Scenario
@@ -100,6 +105,7 @@ class _Task:
 
 
 def _run_task(task: _Task, backend: Backend, progress: Progress | None) -> RunOutcome:
+    """One run, and what it sends back."""
     record = simulate(task.scenario, replication=task.replication, backend=backend, progress=progress)
     stats = run_stats(record)
     values = tuple(slo_value(stats, slo) for slo in task.scenario.slo)
@@ -141,11 +147,14 @@ def run_scenario(
     processes: int | None = None,
     allow_flush: bool = False,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> SimulationResult:
     """Run ``scenario``: its replications, and those of each value of its ``sweep``.
 
     ``processes`` defaults to the number of CPUs; ``allow_flush`` lets the redis backend empty a database
-    that holds data.  Raises :class:`resque_sim.engine.BackendError` when the backend cannot be used.
+    that holds data; ``executor`` (default local) may send the runs to a dask cluster instead of local
+    processes.  Raises :class:`resque_sim.engine.BackendError` when the backend cannot be used, and
+    :class:`resque_sim.executor.ExecutorError` when the executor cannot.
     """
     started = time.perf_counter()
     param, values = (scenario.sweep.param, scenario.sweep.values) if scenario.sweep is not None else (None, ())
@@ -158,7 +167,11 @@ def run_scenario(
     backend = Backend.for_scenario(scenario, allow_flush=allow_flush).claim()
     backends = [backend if task.keep_record else backend.twin() for task in tasks]
     workers = 1 if scenario.backend == "redis" else max(1, min(processes or os.cpu_count() or 1, len(tasks)))
-    run = _run_here if workers == 1 else functools.partial(_run_parallel, workers=workers)
+    run: Callable[[Sequence[_Task], Sequence[Backend], Progress | None], list[RunOutcome]]
+    if scenario.backend != "redis" and executor is not None and executor.kind == "dask":
+        run = functools.partial(_run_on_dask, executor=executor)
+    else:
+        run = _run_here if workers == 1 else functools.partial(_run_parallel, workers=workers)
     outcomes = run(tasks, backends, progress)
 
     results: list[PointResult] = []
@@ -213,3 +226,16 @@ def _run_parallel(
             if progress is not None:
                 progress(sum(slots[:]) / len(tasks))
         return [future.result() for future in futures]
+
+
+def _run_pair(pair: tuple[_Task, Backend]) -> RunOutcome:
+    return _run_task(pair[0], pair[1], None)
+
+
+def _run_on_dask(
+    tasks: Sequence[_Task], backends: Sequence[Backend], progress: Progress | None, *, executor: Executor
+) -> list[RunOutcome]:
+    outcomes = run_on_dask(executor, _run_pair, list(zip(tasks, backends, strict=True)), progress)
+    if progress is not None:
+        progress(1.0)
+    return outcomes

@@ -7,10 +7,14 @@ What a caller needs::
     pools.start()
     while running: pools.poll()          # restarts by the scenario's rules; reports deaths
     pools.stop(grace=30)                 # QUIT (finish the current job), then TERM, then KILL
-    pools.names, pools.owner(pid, ppid), pools.downs, pools.ups, pools.deaths
+    pools.names, pools.owner(pid, ppid, job), pools.downs, pools.ups, pools.deaths
 
-Each worker runs with its pool's queues, ``fork_per_job``, and interval (divided by ``speed``;
-``instant`` = woken by the push notifications).  Restart limits: ``max_jobs`` (plus the engine's own
+Each worker runs with its pool's queues, knows the probe under the scenario's class names (so its job
+metrics are recorded under them), ``fork_per_job``, ``concurrency`` and interval (divided by ``speed``;
+``instant`` = woken by the push notifications). A process with N job slots is N workers, named as the
+simulation names them (``<pool>-<number>.<slot>``); which slot ran a job is not observable from outside
+the process, so a job is put down to slot ``job % N`` of the process that ran it.
+Restart limits: ``max_jobs`` (plus the engine's own
 jitter draw, so a pool restarts where the simulation's does) and ``max_rss_mb`` are the worker's
 ``--max-jobs`` and ``--max-memory``: it exits 0 and a replacement starts after ``boot_time / speed``;
 ``max_age`` is a QUIT sent here.  A worker that exits any other way (a crash, a signal) is *not*
@@ -42,6 +46,7 @@ from resque_sim.scenario import Scenario, WorkerPool
 __all__ = ["Death", "WorkerPools"]
 
 _PROBE_MODULE = "resque_sim.live.probe"
+_NAMES_MODULE = "resque_sim_probe_names"
 _TAIL_LINES = 5
 _INSTANT_POLL = 5.0  # an "instant" worker is woken by notifications; it polls only as a safety net
 
@@ -63,6 +68,7 @@ class _Slot:
     pool: WorkerPool
     number: int
     log_path: Path
+    first: int  # index into WorkerPools.names of this process's first job slot
     log: IO[bytes] | None = None
     process: subprocess.Popen[bytes] | None = None
     booted: float = 0.0  # monotonic
@@ -91,11 +97,19 @@ class WorkerPools:
         self._stopping = False
         self._jitter: dict[int, np.random.Generator] = {}
         self._slots: list[_Slot] = []
+        # A module naming the scenario's classes, so the workers run (and record) jobs under those names.
+        self._names_dir = log_dir / "probe-names"
+        self._names_dir.mkdir(exist_ok=True)
+        names = sorted(scenario.jobs)
+        source = f"from resque_sim.live.probe import register_probe_names\n\nregister_probe_names({names!r})\n"
+        (self._names_dir / f"{_NAMES_MODULE}.py").write_text(source)
+        self._names: list[str] = []
         for pool in scenario.workers:
             for number in range(pool.count):
                 name = f"{pool.pool}-{number}"
-                slot = _Slot(len(self._slots), name, pool, number, log_dir / f"{name}.log")
+                slot = _Slot(len(self._slots), name, pool, number, log_dir / f"{name}.log", len(self._names))
                 self._slots.append(slot)
+                self._names += [f"{name}.{k}" for k in range(pool.concurrency)] if pool.concurrency > 1 else [name]
                 self._jitter[slot.index] = random_stream(seed, f"worker/{pool.pool}/{number}/max_jobs_jitter")
         self.downs: list[tuple[int, float, int]] = []
         self.ups: list[tuple[int, float]] = []
@@ -103,21 +117,27 @@ class WorkerPools:
 
     @property
     def names(self) -> list[str]:
-        """Worker names as in a simulation's jobs.csv: ``<pool>-<number>``."""
-        return [slot.name for slot in self._slots]
+        """Worker names as in a simulation's jobs.csv: ``<pool>-<number>``, ``<pool>-<number>.<slot>`` with job
+        slots."""
+        return list(self._names)
 
     @property
     def pids(self) -> set[int]:
         """Process ids of the workers running now."""
         return {slot.process.pid for slot in self._slots if slot.process is not None}
 
-    def owner(self, pid: int, ppid: int) -> int | None:
-        """The worker (index into :attr:`names`) that ran a job in process ``pid`` (its forked child's
-        parent is ``ppid``), or ``None``."""
+    def owner(self, pid: int, ppid: int, job: int = 0) -> int | None:
+        """The worker (index into :attr:`names`) that ran job ``job`` in process ``pid`` (its forked
+        child's parent is ``ppid``), or ``None``."""
         for slot in self._slots:
             if pid in slot.pids or ppid in slot.pids:
-                return slot.index
+                return slot.first + job % slot.pool.concurrency
         return None
+
+    @staticmethod
+    def _workers(slot: _Slot) -> range:
+        """The indices into :attr:`names` of one process's job slots."""
+        return range(slot.first, slot.first + slot.pool.concurrency)
 
     def _command(self, slot: _Slot) -> tuple[list[str], dict[str, str]]:
         pool = slot.pool
@@ -127,18 +147,25 @@ class WorkerPools:
         command = [
             sys.executable, "-m", "resque_impl.cli", "work",
             "--queues", ",".join(pool.queues),
-            "--jobs", _PROBE_MODULE,
+            "--jobs", f"{_PROBE_MODULE},{_NAMES_MODULE}",
             "--redis", self._target.url,
             "--namespace", self._target.namespace,
             "--interval", f"{interval:g}",
-            "--fork" if pool.fork_per_job else "--no-fork",
+            "--fork" if pool.forks else "--no-fork",
+            "--concurrency", str(pool.concurrency),
         ]  # fmt: skip
         if restart.max_jobs is not None:
             jitter = int(self._jitter[slot.index].integers(0, restart.max_jobs_jitter + 1))
             command += ["--max-jobs", str(restart.max_jobs + jitter)]
         if restart.max_rss_mb is not None:
             command += ["--max-memory", f"{restart.max_rss_mb:g}"]
-        env = {**os.environ, "RESQUE_NOTIFY": "true" if instant else "false", "PYTHONUNBUFFERED": "1"}
+        path = os.pathsep.join(filter(None, [str(self._names_dir), os.environ.get("PYTHONPATH")]))
+        env = {
+            **os.environ,
+            "RESQUE_NOTIFY": "true" if instant else "false",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": path,
+        }
         return command, env
 
     def _launch(self, slot: _Slot) -> None:
@@ -167,7 +194,7 @@ class WorkerPools:
             if process is None:
                 if slot.restart_at is not None and now >= slot.restart_at and not self._stopping:
                     self._launch(slot)
-                    self.ups.append((slot.index, self._clock()))
+                    self.ups += [(worker, self._clock()) for worker in self._workers(slot)]
                 continue
             code = process.poll()
             if code is None:
@@ -183,7 +210,7 @@ class WorkerPools:
             if reason is None:
                 found.append(self._death(slot, process.pid, code))
                 continue
-            self.downs.append((slot.index, self._clock(), DOWN_REASONS.index(reason)))
+            self.downs += [(worker, self._clock(), DOWN_REASONS.index(reason)) for worker in self._workers(slot)]
             slot.restart_at = now + slot.pool.restart.boot_time / self._speed
         self.deaths += found
         return found

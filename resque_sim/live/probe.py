@@ -3,10 +3,13 @@
 Workers load it with ``resque-impl work --jobs resque_sim.live.probe``; Ruby Resque workers require its
 twin, ``probe.rb`` (whose path ``resque-sim --ruby-probe`` prints).  Both behave the same:
 
-- payload class :data:`PROBE_CLASS`, args ``[run, job_id, seconds, work, exception, memory_mb]``;
+- payload class :data:`PROBE_CLASS` (or, for workers a live run starts, the scenario's class name:
+  see :func:`register_probe_names`), args ``[run, job_id, seconds, work, exception, memory_mb]``;
 - ``perform`` reads the server clock (Redis ``TIME``, so producer and workers on other hosts agree),
   holds ``memory_mb`` MB (touched, so it is resident), sleeps (``work`` = ``"sleep"``) or burns CPU
-  (``"cpu"``) for ``seconds``, takes the time it finished as the start plus the monotonic time since
+  (``"cpu"``) for ``seconds``, or (``"mix:F"``, a job class with ``cpu_fraction`` F) sleeps the share
+  1 - F of them, then computes for the rest (CPU seconds of its thread, so slower when it shares the
+  GIL), takes the time it finished as the start plus the monotonic time since
   (one round trip fewer than a second ``TIME``), and appends a JSON record to the list
   ``<namespace>:resque-sim:probe:<run>``: ``{"job", "started", "finished", "host", "pid", "ppid", "raised",
   "rss_mb"}`` (``rss_mb``: the process's resident memory while it held the job's memory, null off Linux);
@@ -30,8 +33,17 @@ from typing import Any
 
 from resque_impl.default import current
 from resque_impl.job import job
+from resque_impl.registry import default_registry
 
-__all__ = ["PROBE_CLASS", "Probe", "clock_in", "clock_out", "probe_records_key", "ruby_probe_path"]
+__all__ = [
+    "PROBE_CLASS",
+    "Probe",
+    "clock_in",
+    "clock_out",
+    "probe_records_key",
+    "register_probe_names",
+    "ruby_probe_path",
+]
 
 PROBE_CLASS = "ResqueSim::Probe"
 _PAGE = 4096
@@ -66,6 +78,14 @@ def _burn(seconds: float) -> None:
         pass
 
 
+def _compute(seconds: float) -> None:
+    # CPU seconds of this thread, not wall seconds: work of a fixed size, which takes longer while other
+    # threads of the process hold the GIL, as a job's computing does.
+    deadline = time.thread_time() + seconds
+    while time.thread_time() < deadline:
+        pass
+
+
 def clock_in() -> tuple[float, float]:
     """The Redis clock now (one ``TIME`` round trip), and the monotonic clock when it answered."""
     started = current().store.server_time()
@@ -87,6 +107,10 @@ class Probe:
         held = _hold(memory_mb) if memory_mb > 0 else None
         if work == "cpu":
             _burn(seconds)
+        elif work.startswith("mix:"):
+            computing = seconds * float(work[len("mix:") :])
+            time.sleep(seconds - computing)
+            _compute(computing)
         else:
             time.sleep(seconds)
         rss_mb = _resident_mb()
@@ -105,6 +129,15 @@ class Probe:
         clock_out(probe_records_key(current().namespace, run), record)
         if exception is not None:
             raise type("ProbeError", (Exception,), {"resque_name": exception})(f"probe job {job_id} raised {exception}")
+
+
+def register_probe_names(names: list[str]) -> None:
+    """Register the probe under each of ``names`` too (the scenario's class names), so that a live run
+    whose workers load this module can push its jobs under those names: the workers then record their
+    job metrics under them, as a real deployment's workers would."""
+    for name in names:
+        if name != PROBE_CLASS:
+            default_registry.register(type("NamedProbe", (Probe,), {"name": name}), name)
 
 
 def ruby_probe_path() -> str:

@@ -25,6 +25,11 @@ module ResqueSim
       if work == "cpu"
         deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
         nil while Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+      elsif work.to_s.start_with?("mix:")
+        computing = seconds * work.to_s.delete_prefix("mix:").to_f
+        sleep(seconds - computing)
+        deadline = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) + computing
+        nil while Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) < deadline
       else
         sleep(seconds)
       end

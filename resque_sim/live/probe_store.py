@@ -52,6 +52,8 @@ class LiveStore:
     """The Redis a live run replays into.  :meth:`open` checks it answers."""
 
     def __init__(self, resque: Resque, url: str) -> None:
+        #: Payload class names of this run's probe jobs (the scenario's, when its workers know them).
+        self.classes: set[str] = {PROBE_CLASS}
         self.resque = resque
         self.url = url
         self.namespace = resque.namespace
@@ -118,9 +120,10 @@ class LiveStore:
         """Redis's clock, the one probe records use."""
         return self.resque.store.server_time()
 
-    def push(self, queue: str, args: Sequence[Any]) -> None:
-        """Enqueue one probe job on ``queue`` (Resque's ``push``: no hooks)."""
-        self.resque.push(queue, {"class": PROBE_CLASS, "args": list(args)})
+    def push(self, queue: str, args: Sequence[Any], job_class: str = PROBE_CLASS) -> None:
+        """Enqueue one probe job on ``queue`` under payload class ``job_class`` (Resque's ``push``: no
+        hooks); ``job_class`` must be in :attr:`classes`."""
+        self.resque.push(queue, {"class": job_class, "args": list(args)})
 
     def finished_count(self, run: str) -> int:
         """How many probe jobs of ``run`` have finished."""
@@ -138,7 +141,7 @@ class LiveStore:
             except ValueError:
                 continue
             args = payload.get("args") or [None]
-            busy += payload.get("class") == PROBE_CLASS and args[0] == run
+            busy += payload.get("class") in self.classes and args[0] == run
         return busy
 
     # -- after the run -----------------------------------------------------------------------------
@@ -155,7 +158,7 @@ class LiveStore:
                 payload = decode_payload(raw)
             except PayloadDecodeError:
                 return False
-            return payload.class_name == PROBE_CLASS and bool(payload.args) and payload.args[0] == run
+            return payload.class_name in self.classes and bool(payload.args) and payload.args[0] == run
 
         return sum(self.resque.store.remove_matching(queue, ours) for queue in queues)
 

@@ -35,6 +35,7 @@ from typing import Any, Literal, NamedTuple
 from resque_sim.live.observed import Enqueued, Timeline, attached_worker_name, attached_worker_names, observed_record
 from resque_sim.live.plan import check_replayable, plan_jobs
 from resque_sim.live.pools import Death, WorkerPools
+from resque_sim.live.probe import PROBE_CLASS
 from resque_sim.live.probe_store import LiveError, LiveStore
 from resque_sim.metrics import evaluate_slos, run_stats, slo_value
 from resque_sim.records import RunRecord
@@ -170,6 +171,7 @@ class _Run:
         self.pools: WorkerPools | None = None
         self.unrecorded = 0
         if not options.attach:
+            target.classes |= set(scenario.jobs)
             self.pools = WorkerPools(
                 scenario, target, speed=options.speed, seed=scenario.seed, clock=self._now, log_dir=logs
             )
@@ -233,7 +235,13 @@ class _Run:
             self.progress(LiveProgress(elapsed, self.scenario.duration, len(self.enqueued), finished))
 
     def _replay(self) -> None:
-        speed, run, work = self.options.speed, self.run_id, self.options.work
+        speed, run = self.options.speed, self.run_id
+        # Sleeping probes of a class that computes part of its time wait, then compute, as the model has it.
+        plain = self.options.work
+        works = {
+            name: f"mix:{spec.cpu_fraction:g}" if plain == "sleep" and spec.cpu_fraction else plain
+            for name, spec in self.scenario.jobs.items()
+        }
         for job in plan_jobs(self.scenario, self.scenario.seed):
             self._wait_until(job.time)
             if self.interrupted:
@@ -241,7 +249,9 @@ class _Run:
             draws = job.draws
             at = self.clock.now()
             self.target.push(
-                job.queue, [run, job.job_id, draws.duration / speed, work, draws.exception, draws.working_set_mb]
+                job.queue,
+                [run, job.job_id, draws.duration / speed, works[job.job_class], draws.exception, draws.working_set_mb],
+                job.job_class if self.pools is not None else PROBE_CLASS,
             )
             self.enqueued.append(Enqueued(job, at))
         self._wait_until(self.scenario.duration)
@@ -274,7 +284,7 @@ class _Run:
             names = pools.names
 
             def worker_of(record: Mapping[str, Any]) -> int:
-                found = pools.owner(int(record["pid"]), int(record["ppid"]))
+                found = pools.owner(int(record["pid"]), int(record["ppid"]), int(record["job"]))
                 return -1 if found is None else found
 
             downs, ups = pools.downs, pools.ups

@@ -52,6 +52,7 @@ def test_a_quick_calibration_writes_a_file_a_scenario_can_use_and_leaves_the_nam
     }
     pool = apply_calibration(parse_scenario(data), calibration).pool("default")
     assert pool.fork_overhead == calibration.figure("fork_overhead").mean
+    assert pool.fork_start == calibration.figure("fork_start").mean
     assert redis_server.client(db=DATABASE).dbsize() == 0
 
 
@@ -94,3 +95,5 @@ def test_several_workers_with_sleeping_jobs_are_measured_together_and_noted(url:
     # every job beyond each worker's first few gives one sample, whichever worker ran it
     assert calibration.figure("job_overhead").samples >= QUICK.jobs
     assert calibration.figure("fork_overhead").samples >= QUICK.forked_jobs
+    # the part before perform is measured on one idle worker, one push at a time
+    assert calibration.figure("fork_start").samples == QUICK.forked_wakes

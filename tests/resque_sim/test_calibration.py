@@ -25,6 +25,7 @@ from resque_sim.scenario import load_scenario
 MEANS = {
     "job_overhead": 0.001,
     "fork_overhead": 0.015,
+    "fork_start": 0.004,
     "wake_latency": 0.002,
     "poll_cost": 0.003,
     "boot_time": 0.5,
@@ -49,9 +50,11 @@ workers:
 """
 
 
-def calibration() -> Calibration:
+def calibration(*, without: str | None = None) -> Calibration:
     figures = {
-        name: Figure(mean=mean, p50=mean, p95=2 * mean, stdev=mean / 2, samples=10) for name, mean in MEANS.items()
+        name: Figure(mean=mean, p50=mean, p95=2 * mean, stdev=mean / 2, samples=10)
+        for name, mean in MEANS.items()
+        if name != without
     }
     return Calibration(figures=Figures(**figures), machine={"hostname": "test", "cpus": 2})
 
@@ -74,8 +77,33 @@ def test_a_written_calibration_reads_back_the_same(tmp_path: Path) -> None:
 
 def test_every_unset_pool_field_takes_the_figures_mean(tmp_path: Path) -> None:
     pool = apply_calibration(load_scenario(scenario_file(tmp_path)), calibration()).pool("default")
-    assert (pool.job_overhead, pool.fork_overhead, pool.wake_latency, pool.poll_cost) == (0.001, 0.015, 0.002, 0.003)
-    assert pool.restart.boot_time == 0.5
+    assert (pool.job_overhead, pool.fork_overhead, pool.fork_start) == (0.001, 0.015, 0.004)
+    assert (pool.wake_latency, pool.poll_cost, pool.restart.boot_time) == (0.002, 0.003, 0.5)
+
+
+def test_a_calibration_written_before_fork_start_was_measured_still_loads_and_applies(tmp_path: Path) -> None:
+    older = written(tmp_path, yaml.safe_dump(figures_without("fork_start")))
+    loaded = load_calibration(older)
+    assert "fork_start" not in loaded.measured
+    pool = apply_calibration(load_scenario(scenario_file(tmp_path)), loaded).pool("default")
+    assert (pool.fork_overhead, pool.fork_start) == (0.015, None)  # the whole overhead before perform
+    assert "fork_start" not in dump_calibration(loaded)
+
+
+def test_a_pool_setting_its_own_fork_overhead_takes_no_calibrated_fork_start(tmp_path: Path) -> None:
+    pool = apply_calibration(
+        load_scenario(scenario_file(tmp_path), ["workers.default.fork_overhead=20ms"]), calibration()
+    )
+    assert (pool.pool("default").fork_overhead, pool.pool("default").fork_start) == (0.02, None)
+
+
+def test_a_calibrated_fork_start_shortens_waits_against_the_whole_overhead_before_perform(tmp_path: Path) -> None:
+    scenario = scenario_file(tmp_path)
+    split = simulated_wait(tmp_path, scenario, "--calibration", str(written(tmp_path)))
+    older = written(tmp_path, yaml.safe_dump(figures_without("fork_start")))
+    whole = simulated_wait(tmp_path, scenario, "--calibration", str(older))
+    # the same work per job; only the jobs that find a worker idle wait less (4 ms of the 15 before perform)
+    assert split < whole
 
 
 def test_the_scenarios_own_values_win_over_the_calibration(tmp_path: Path) -> None:

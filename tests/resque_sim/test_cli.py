@@ -228,8 +228,20 @@ def run_process(path: Path, out: Path, backend: str, hash_seed: str) -> None:
     assert completed.returncode == 0, completed.stderr
 
 
+# A forking pool beside the non-forking one, its fork's cost split around perform (fork_start).
+FORKING_POOL = """\
+  - pool: forking
+    count: 1
+    queues: [reports, email]
+    interval: instant
+    fork_overhead: 20ms
+    fork_start: 5ms
+slo:
+"""
+
+
 def test_the_same_seed_gives_byte_identical_jobs_on_fake_and_memory_whatever_the_hash_seed(tmp_path: Path) -> None:
-    path = scenario_file(tmp_path)
+    path = scenario_file(tmp_path, SCENARIO.replace("slo:\n", FORKING_POOL))
     run_process(path, tmp_path / "memory", "memory", "1")
     run_process(path, tmp_path / "fake", "fake", "2")
     run_process(path, tmp_path / "memory-again", "memory", "3")

@@ -135,6 +135,36 @@ def test_job_overhead_delays_every_job_forked_or_not_and_fork_overhead_adds_to_i
         assert round(record.jobs["finished_at"][0], 9) == finished
 
 
+def test_with_fork_start_only_that_part_of_fork_overhead_precedes_perform() -> None:
+    workers = [pool(interval="instant", fork_per_job=True, fork_overhead="250ms", fork_start="100ms")]
+    record = run(make_scenario(arrivals=[burst("1s")], jobs=one_job_class(), workers=workers))
+    assert (record.jobs["reserved_at"][0], record.jobs["started_at"][0], record.jobs["finished_at"][0]) == (
+        1.0,
+        1.1,
+        3.1,
+    )
+
+
+def test_the_rest_of_fork_overhead_holds_the_worker_after_the_job_finishes() -> None:
+    workers = [pool(interval="instant", fork_per_job=True, fork_overhead="250ms", fork_start="100ms")]
+    record = run(make_scenario(arrivals=[burst("1s", size=2)], jobs=one_job_class(), workers=workers))
+    # the second job is reserved 150 ms after the first finished (3.1), and starts 100 ms later
+    assert [round(t, 9) for t in record.jobs["reserved_at"].tolist()] == [1.0, 3.25]
+    assert starts(record) == [1.1, 3.35]
+
+
+def test_fork_start_beyond_fork_overhead_delays_perform_by_fork_overhead_only() -> None:
+    workers = [pool(interval="instant", fork_per_job=True, fork_overhead="50ms", fork_start="100ms")]
+    record = run(make_scenario(arrivals=[burst("1s", size=2)], jobs=one_job_class(), workers=workers))
+    assert starts(record) == [1.05, 3.1]
+
+
+def test_fork_start_is_ignored_by_a_worker_that_does_not_fork() -> None:
+    workers = [pool(interval="instant", job_overhead="100ms", fork_overhead="250ms", fork_start="100ms")]
+    record = run(make_scenario(arrivals=[burst("1s", size=2)], jobs=one_job_class(), workers=workers))
+    assert starts(record) == [1.1, 3.2]
+
+
 def test_a_woken_instant_worker_reserves_wake_latency_after_the_push() -> None:
     workers = [pool(interval="instant", wake_latency="30ms")]
     record = run(make_scenario(arrivals=[burst("1s", size=2)], jobs=one_job_class(), workers=workers))

@@ -123,6 +123,25 @@ def test_a_live_run_leaves_no_probe_keys_and_no_probe_jobs(url: str, redis_serve
     client.close()
 
 
+def test_a_pool_with_job_slots_runs_one_process_of_n_slots_named_as_the_simulation_names_them(url: str) -> None:
+    data = live_scenario()
+    data["workers"] = [{"pool": "io", "count": 1, "concurrency": 4, "queues": ["*"], "interval": "instant"}]
+    waiting_only = parse_scenario(data)
+    data["jobs"]["Job"]["cpu_fraction"] = 0.25
+    scenario = parse_scenario(data)
+
+    outcome = run_live(scenario, LiveOptions(url, speed=SPEED))
+
+    # Against the jobs as drawn (the simulation of the same jobs without computing, which never queue
+    # for the process's core): a simulated job may wait for the core longer than the live one did.
+    _assert_replays_the_simulation(waiting_only, outcome)
+    assert outcome.deaths == ()
+    record = outcome.result.base.record
+    assert record is not None
+    assert list(record.workers) == [f"io-0.{slot}" for slot in range(4)]
+    assert set(jobs_frame(record)["worker"].astype(str)) <= set(record.workers)
+
+
 def test_a_pool_with_a_job_limit_restarts_its_workers_and_loses_no_job(url: str) -> None:
     # the tail leaves time for the replacements to boot: a real Python worker takes most of a second
     data = live_scenario(6.0, tail=4.0)
