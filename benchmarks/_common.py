@@ -1,14 +1,38 @@
-"""Helpers shared by the benchmark scripts: medians over interleaved runs, and a result table."""
+"""Helpers shared by the benchmark scripts: the enqueue benchmarks' job class, medians over interleaved
+runs, and a result table (printed, and written as JSON when asked)."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Measurement", "installed_version", "median_rates", "per_second", "print_table"]
+from resque_impl import Registry, job
+
+__all__ = [
+    "REGISTRY",
+    "EmailJob",
+    "Measurement",
+    "installed_version",
+    "median_rates",
+    "per_second",
+    "print_table",
+    "report",
+]
+
+#: The benchmarks' own job classes, kept out of the global registry.
+REGISTRY = Registry()
+
+
+@job(queue="email", registry=REGISTRY)
+class EmailJob:
+    """The job the enqueue benchmarks enqueue (``perform(user_id, message)``); nothing performs it."""
+
+    @staticmethod
+    def perform(user_id: int, message: str) -> None: ...
 
 
 @dataclass
@@ -55,6 +79,16 @@ def print_table(title: str, rows: list[Measurement]) -> None:
         verdict = "" if row.ok is None else ("  PASS" if row.ok else "  MISS")
         target = f"  (target {row.target})" if row.target else ""
         print(f"  {row.name:<52} {row.value:>14,.2f} {row.unit:<8}{target}{verdict}")
+
+
+def report(title: str, rows: list[Measurement], json_path: str | None) -> int:
+    """Print ``rows`` under ``title`` and write them to ``json_path`` when given; the exit status is 1
+    when a target was missed, else 0."""
+    print_table(title, rows)
+    if json_path:
+        with open(json_path, "w") as handle:
+            json.dump([row.as_dict() for row in rows], handle, indent=2)
+    return 0 if all(row.ok is not False for row in rows) else 1
 
 
 def installed_version(distribution: str) -> str | None:

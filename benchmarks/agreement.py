@@ -23,7 +23,7 @@ from resque_sim.scenario import load_scenario
 __all__ = ["SCENARIOS", "run"]
 
 VALIDATION = Path(__file__).resolve().parents[1] / "scenarios" / "validation"
-SCENARIOS = ("nofork", "fork", "polling")
+SCENARIOS = ("nofork", "fork", "polling", "concurrent")
 _UNITS = {"mean wait": "ms", "p95 latency": "ms", "completed": "jobs"}
 
 

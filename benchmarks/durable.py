@@ -11,23 +11,14 @@ trip, but returns only once the replicas confirm; ``enqueue_many`` waits once pe
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 
-from benchmarks._common import Measurement, median_rates, per_second, print_table
-from resque_impl import Registry, Resque, job
+from benchmarks._common import REGISTRY, EmailJob, Measurement, median_rates, per_second, report
+from resque_impl import Resque
 from resque_impl.testing.sentinel import SentinelTopology
 
 __all__ = ["run"]
-
-_registry = Registry()
-
-
-@job(queue="email", registry=_registry)
-class EmailJob:
-    @staticmethod
-    def perform(user_id: int, message: str) -> None: ...
 
 
 def run(jobs: int = 5_000, bulk_jobs: int = 100_000, runs: int = 5) -> list[Measurement]:
@@ -35,10 +26,10 @@ def run(jobs: int = 5_000, bulk_jobs: int = 100_000, runs: int = 5) -> list[Meas
     with SentinelTopology() as topology:
         primary = f"redis://127.0.0.1:{topology.primary_port()}/0"
         connections = {
-            "redis:// to the primary": Resque(primary, registry=_registry),
-            "redis+sentinel://, wait_replicas=0": Resque(topology.url, registry=_registry),
-            "redis+sentinel://, wait_replicas=1": Resque(topology.url, registry=_registry, wait_replicas=1),
-            "redis+sentinel://, wait_replicas=2": Resque(topology.url, registry=_registry, wait_replicas=2),
+            "redis:// to the primary": Resque(primary, registry=REGISTRY),
+            "redis+sentinel://, wait_replicas=0": Resque(topology.url, registry=REGISTRY),
+            "redis+sentinel://, wait_replicas=1": Resque(topology.url, registry=REGISTRY, wait_replicas=1),
+            "redis+sentinel://, wait_replicas=2": Resque(topology.url, registry=REGISTRY, wait_replicas=2),
         }
         flush = connections["redis:// to the primary"].redis.flushdb
 
@@ -75,11 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     options = parser.parse_args(argv)
     rows = run(options.jobs, options.bulk_jobs, options.runs)
-    print_table(f"durable enqueue benchmark (median of {options.runs} interleaved runs)", rows)
-    if options.json_path:
-        with open(options.json_path, "w") as handle:
-            json.dump([row.as_dict() for row in rows], handle, indent=2)
-    return 0
+    return report(f"durable enqueue benchmark (median of {options.runs} interleaved runs)", rows, options.json_path)
 
 
 if __name__ == "__main__":

@@ -10,30 +10,21 @@ same run, and ``enqueue_many`` >= 100,000 jobs/s.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from benchmarks import peers
-from benchmarks._common import Measurement, median_rates, per_second, print_table
-from resque_impl import Registry, Resque, job
+from benchmarks._common import REGISTRY, EmailJob, Measurement, median_rates, per_second, report
+from resque_impl import Resque
 from resque_impl.testing import RedisServer
 
 __all__ = ["run"]
-
-_registry = Registry()
-
-
-@job(queue="email", registry=_registry)
-class EmailJob:
-    @staticmethod
-    def perform(user_id: int, message: str) -> None: ...
 
 
 def run(jobs: int = 20_000, bulk_jobs: int = 200_000, runs: int = 5, with_peers: bool = True) -> list[Measurement]:
     """Measure on a private redis-server; returns the figures with their targets."""
     with RedisServer() as server:
         client = server.client()
-        resque = Resque(client, registry=_registry)
+        resque = Resque(client, registry=REGISTRY)
         payload = resque.encode(EmailJob, (42, "Welcome"))
         key = resque.keys.queue("email")
 
@@ -99,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     options = parser.parse_args(argv)
     rows = run(options.jobs, options.bulk_jobs, options.runs, not options.no_peers)
-    print_table(f"enqueue benchmark (median of {options.runs} interleaved runs)", rows)
-    if options.json_path:
-        with open(options.json_path, "w") as handle:
-            json.dump([row.as_dict() for row in rows], handle, indent=2)
-    return 0 if all(row.ok is not False for row in rows) else 1
+    return report(f"enqueue benchmark (median of {options.runs} interleaved runs)", rows, options.json_path)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,10 @@ No targets are set by the issue; the figures are for the record.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from benchmarks._common import Measurement, median_rates, per_second, print_table
+from benchmarks._common import Measurement, median_rates, per_second, report
 from resque_impl import Registry, Resque, job
 from resque_impl.codec import dumps, loads
 from resque_impl.testing import RedisServer
@@ -119,11 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     options = parser.parse_args(argv)
     rows = run(options.jobs, options.runs)
-    print_table(f"scheduler benchmark (median of {options.runs} interleaved runs)", rows)
-    if options.json_path:
-        with open(options.json_path, "w") as handle:
-            json.dump([row.as_dict() for row in rows], handle, indent=2)
-    return 0
+    return report(f"scheduler benchmark (median of {options.runs} interleaved runs)", rows, options.json_path)
 
 
 if __name__ == "__main__":

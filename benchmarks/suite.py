@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import agreement, enqueue, peers, ruby_peer, scheduler, sim, web, worker
+from benchmarks import agreement, concurrency_peers, enqueue, peers, ruby_peer, scheduler, sim, tracing, web, worker
 from benchmarks._common import Measurement, installed_version, print_table
 
 __all__ = ["FULL", "QUICK", "SECTIONS", "SectionFailed", "Sizes", "machine", "markdown", "measure", "run", "summary"]
@@ -52,6 +52,7 @@ class Sizes:
     web_repeat: int
     agreement_seconds: float
     agreement_scenarios: tuple[str, ...]
+    slot_jobs: int = 100  # jobs per slot in each concurrency-peers run
 
 
 FULL = Sizes(
@@ -97,6 +98,7 @@ QUICK = Sizes(
     web_repeat=3,
     agreement_seconds=20,
     agreement_scenarios=("nofork",),
+    slot_jobs=10,
 )
 
 
@@ -128,6 +130,16 @@ SECTIONS: dict[str, _Section] = {
         0.2,
         lambda s, p: worker.memory(s.memory_jobs),
     ),
+    "concurrency": _Section(
+        "concurrency: --concurrency 1 against no flag, and jobs waiting 50 ms with 1 and 10 slots",
+        0.5,
+        lambda s, p: worker.concurrency(s.drain_jobs, runs=s.runs),
+    ),
+    "concurrency-peers": _Section(
+        "concurrency-peers: N jobs at once per process, jobs waiting 20 ms, beside Dramatiq, Celery and arq",
+        4,
+        lambda s, p: concurrency_peers.run(s.slot_jobs, s.runs, p),
+    ),
     "simulator": _Section(
         "simulator: simulated jobs per wall-second, sweeps, a 1,000,000-job run",
         2,
@@ -149,6 +161,11 @@ SECTIONS: dict[str, _Section] = {
         "dashboard: page times on a large deployment",
         0.2,
         lambda s, p: web.run(s.web_jobs, s.web_failures, s.web_delayed, s.web_timestamps, s.web_repeat, False),
+    ),
+    "tracing": _Section(
+        "tracing: the no-fork worker traced (always on and 1 in 10 sampled) beside untraced and a bare SDK span",
+        2,
+        lambda s, p: tracing.run(s.drain_jobs, s.runs),
     ),
 }
 
@@ -203,7 +220,18 @@ def machine() -> dict[str, Any]:
         "redis_server": _redis_server_version(),
         "versions": {
             name: version
-            for name in ("resque-impl", "redis", "hiredis", "fakeredis", "simpy", "flask", "rq")
+            for name in (
+                "resque-impl",
+                "redis",
+                "hiredis",
+                "fakeredis",
+                "simpy",
+                "flask",
+                "rq",
+                "dramatiq",
+                "celery",
+                "arq",
+            )
             if (version := installed_version(name)) is not None
         },
         "git_commit": _git_commit(),
@@ -243,6 +271,7 @@ def _peers(with_peers: bool) -> dict[str, str]:
     found: dict[str, str | None] = {}
     if with_peers:
         found = {"rq": peers.version(), "ruby_resque": ruby_peer.version()}
+        found |= {name: installed_version(name) for name in concurrency_peers.PEERS}
     return {name: version for name, version in found.items() if version is not None}
 
 
@@ -363,6 +392,7 @@ def _headlines(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("simulator, spike on fake", "spike on fake", "baseline: library steps in a bare loop, fake", ""),
         ("", "spike on fake", "yardstick: Ruby's naive sequence on fakeredis", "simulator / yardstick"),
         ("simulator, spike on memory", "spike on memory", "baseline: library steps in a bare loop, memory", ""),
+        ("", "spike on memory", "SimPy-only loop of the same events per job", "simulator / SimPy-only loop"),
         ("sweep 7 x 5 x 50k, spike", "sweep 7 x 5 x 50k of spike on memory", "", ""),
         ("sweep 7 x 5 x 50k, steady", "sweep 7 x 5 x 50k of steady on memory", "", ""),
         ("1,000,000-job run, peak RSS", "peak RSS, ", "", ""),

@@ -8,6 +8,7 @@ before anything else, so connecting costs the figure nothing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -16,7 +17,7 @@ import redis
 from resque_impl import job
 from resque_impl.worker.memory import rss_mb
 
-__all__ = ["LATENCY_KEY", "RSS_KEY", "Noop", "Rss", "Stamp", "noop", "stamp"]
+__all__ = ["LATENCY_KEY", "RSS_KEY", "AsyncSleep", "Noop", "Rss", "Sleep", "Stamp", "noop", "stamp"]
 
 LATENCY_KEY = "bench:latency"
 RSS_KEY = "bench:rss"
@@ -68,3 +69,21 @@ def noop(n: int) -> None:
 def stamp(pushed_at: float) -> None:
     """python-rq's latency job, as :class:`Stamp`."""
     _report(LATENCY_KEY, time.time() - pushed_at)
+
+
+@job(queue="io", name="Bench::Sleep")
+class Sleep:
+    """Waits ``ms`` milliseconds, as a job waiting on the network does (the GIL is free meanwhile)."""
+
+    @staticmethod
+    def perform(ms: int) -> None:
+        time.sleep(ms / 1000)
+
+
+@job(queue="io", name="Bench::AsyncSleep")
+class AsyncSleep:
+    """:class:`Sleep` as ``async def``: awaits ``ms`` milliseconds."""
+
+    @staticmethod
+    async def perform(ms: int) -> None:
+        await asyncio.sleep(ms / 1000)

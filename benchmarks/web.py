@@ -1,10 +1,11 @@
 """How fast each dashboard page renders on a large deployment: 1,000,000 queued jobs, 100,000
-failures and 100,000 delayed jobs over 10,000 timestamps (with 50 dynamic schedules), seeded on a
+failures and 100,000 delayed jobs over 10,000 timestamps (with 50 dynamic schedules), and job metrics
+of 50 classes in every minute and day their keys keep (6 hours, 90 days), seeded on a
 redis-server this script starts (and stops): queued jobs with ``enqueue_many``, delayed jobs in
 resque-scheduler's keys, pipelined.
 
     python -m benchmarks.web [--jobs 1000000] [--failures 100000] [--delayed 100000] [--timestamps 10000]
-                             [--repeat 20]
+                             [--repeat 20] [--metric-classes 50]
 
 Each page is requested through the app's WSGI interface (the Flask test client: no network, so the
 figures are the app's and Redis's time), first once cold, then ``--repeat`` times; the table shows the
@@ -20,9 +21,11 @@ import time
 from collections.abc import Sequence
 
 from benchmarks._common import Measurement
-from resque_impl import Resque
+from resque_impl import ManualClock, Resque
 from resque_impl.clock import format_failed_at, format_heartbeat, format_started
 from resque_impl.codec import dumps
+from resque_impl.events import JOB_FAILED, JOB_FINISHED, EventBus
+from resque_impl.job_metrics import MAX_DAYS, MAX_MINUTES, JobMetricsRecorder
 from resque_impl.keys import Keys
 from resque_impl.testing import RedisServer
 from resque_impl.web import create_app
@@ -115,12 +118,47 @@ def seed_scheduler(resque: Resque, delayed: int, timestamps: int) -> int:
     return first + 60 * (timestamps - 1)
 
 
+def seed_job_metrics(resque: Resque, classes: int) -> None:
+    """Job metrics as workers record them: ``classes`` job classes, each run 4 times a minute (one in
+    ten failed, run times spread over the histogram) in every minute the minute hashes keep, and on
+    every day the day hashes keep."""
+    now = resque.clock.time()
+    names = [f"App::Jobs::Job{n:03d}" for n in range(classes)]
+
+    def record(clock: ManualClock, recorder: JobMetricsRecorder, bus: EventBus) -> None:
+        for n, name in enumerate(names):
+            for k in range(4):
+                event = JOB_FAILED if (n + k) % 10 == 0 else JOB_FINISHED
+                bus.emit(event, {"run_time": 0.002 * (1 + n % 7) ** (k + 1)}, {"class": name})
+        recorder.flush()
+
+    for start, step, count in (
+        (now - 86400 * (MAX_DAYS - 1), 86400, MAX_DAYS - 1),
+        (now - 60 * MAX_MINUTES, 60, MAX_MINUTES),
+    ):
+        clock = ManualClock(start)
+        bus = EventBus()
+        recorder = JobMetricsRecorder(resque.store, clock, flush_interval=1e9).attach(bus)
+        for _ in range(count + 1):
+            record(clock, recorder, bus)
+            clock.advance(step)
+        recorder.detach()
+
+
 def pages(jobs: int, failures: int, timestamps: int, latest: int) -> list[tuple[str, str]]:
     default = jobs * 7 // 10
     return [
         ("overview", "/overview"),
         ("overview (live fragment)", "/overview?partial=1"),
+        ("overview, 90-day history", "/overview?history=90d"),
+        ("api/history, 90 days", "/api/history?days=90"),
+        ("api/history, 360 minutes", "/api/history?minutes=360"),
+        ("api/job-metrics, 60 min", "/api/job-metrics"),
+        ("job-metrics, 60 min", "/job-metrics"),
+        ("job-metrics, 360 min", "/job-metrics?minutes=360"),
+        ("job-metrics, one class, 360", "/job-metrics?minutes=360&class=App::Jobs::Job007"),
         ("queues", "/queues"),
+        ("api/queues", "/api/queues"),
         ("queue, first page", "/queues/default"),
         ("queue, middle page", f"/queues/default?start={default // 2}"),
         ("queue, last page", f"/queues/default?start={default}"),
@@ -155,6 +193,7 @@ def run(
     timestamps: int = 10_000,
     repeat: int = 20,
     verbose: bool = True,
+    metric_classes: int = 50,
 ) -> list[Measurement]:
     """Seed a private redis-server, then time every page; one row per page (its p95 in ms) and the worst.
     ``verbose`` prints the seeding and a per-page table (cold, median, p95, bytes) as it goes."""
@@ -169,10 +208,12 @@ def run(
         started = time.perf_counter()
         seed(resque, jobs, failures)
         latest = seed_scheduler(resque, delayed, timestamps)
+        seed_job_metrics(resque, metric_classes)
         say(
             f"seeded {jobs:,} queued jobs, {failures:,} failures and "
             f"{resque.count_all_scheduled_jobs():,} delayed jobs at {resque.delayed_queue_schedule_size():,} "
-            f"timestamps in {time.perf_counter() - started:.1f} s "
+            f"timestamps, and job metrics of {metric_classes} classes for {MAX_MINUTES} minutes and {MAX_DAYS} "
+            f"days in {time.perf_counter() - started:.1f} s "
             f"(redis {resque.redis.info('server')['redis_version']})"
         )
         fresh = create_app(resque).test_client()
@@ -214,8 +255,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--delayed", type=int, default=100_000)
     parser.add_argument("--timestamps", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--metric-classes", type=int, default=50, help="job classes with recorded job metrics")
     options = parser.parse_args(argv)
-    rows = run(options.jobs, options.failures, options.delayed, options.timestamps, options.repeat)
+    rows = run(
+        options.jobs,
+        options.failures,
+        options.delayed,
+        options.timestamps,
+        options.repeat,
+        metric_classes=options.metric_classes,
+    )
     print(f"\nworst p95 {rows[-1].value:.1f} ms (target < {TARGET_MS:.0f} ms)")
     return 0 if all(row.ok is not False for row in rows) else 1
 

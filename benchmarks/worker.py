@@ -13,7 +13,10 @@ Targets (issues 3 and 17), as ratios because machines are noisy:
 * about one Redis round trip per job (acknowledge and reserve together);
 * per-class job metrics (on by default) cost the no-fork worker < 5 % of its rate (issue 23);
 * resident memory growth < 5 MB over 100,000 no-fork jobs;
-* an idle worker picks up a job pushed by our producers within 50 ms (p99).
+* an idle worker picks up a job pushed by our producers within 50 ms (p99);
+* ``--concurrency 1`` drains no-op jobs as fast as the worker without the flag (>= 0.95x), and jobs that
+  wait 50 ms run about N times as fast with ``--concurrency N`` (N = 10: >= 8x), in threads or on the
+  event loop (issue 18).
 
 Round trips are counted by the server (``total_reads_processed``: one per request or pipeline a client
 sends), so forked children count too, ours and rq's alike. Memory and latency are measured on workers
@@ -40,13 +43,13 @@ from pathlib import Path
 import redis
 
 from benchmarks import peers, ruby_peer
-from benchmarks._common import Measurement, print_table
-from benchmarks.tasks import LATENCY_KEY, RSS_KEY, Noop, Rss, Stamp
+from benchmarks._common import Measurement, report
+from benchmarks.tasks import LATENCY_KEY, RSS_KEY, AsyncSleep, Noop, Rss, Sleep, Stamp
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
 from resque_impl.worker import Worker, WorkerHooks, WorkerOptions
 
-__all__ = ["drain", "latency", "memory", "run"]
+__all__ = ["concurrency", "drain", "latency", "memory", "run"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -250,6 +253,58 @@ def _process_rows(rate: dict[str, float]) -> list[Measurement]:
     ]
 
 
+def concurrency(jobs: int = 20_000, io_jobs: int = 60, runs: int = 3, slots: int = 10) -> list[Measurement]:
+    """``resque-impl work --burst --no-fork`` processes: no-op jobs with and without ``--concurrency 1``,
+    and jobs waiting 50 ms (``time.sleep`` and ``asyncio.sleep``) with one slot and with ``slots``;
+    medians of interleaved runs."""
+    with RedisServer() as server:
+        client = server.client()
+        resque = Resque(client)
+
+        def fill(job_class: type, count: int, *args: int) -> Callable[[], None]:
+            def do() -> None:
+                client.flushdb()
+                resque.enqueue_many(job_class, [args or (n,) for n in range(count)])
+
+            return do
+
+        wide = io_jobs * slots
+        # name: (jobs, fill, worker options)
+        candidates: dict[str, tuple[int, Callable[[], None], tuple[str, ...]]] = {
+            "noop": (jobs, fill(Noop, jobs), ()),
+            "noop_c1": (jobs, fill(Noop, jobs), ("--concurrency", "1")),
+            "io_c1": (io_jobs, fill(Sleep, io_jobs, 50), ()),
+            "io_wide": (wide, fill(Sleep, wide, 50), ("--concurrency", str(slots))),
+            "aio_wide": (wide, fill(AsyncSleep, wide, 50), ("--concurrency", str(slots))),
+        }
+        rates: dict[str, list[float]] = {name: [] for name in candidates}
+        for _ in range(runs):
+            for name, (count, do_fill, options) in candidates.items():
+                do_fill()
+                queue = "io" if name.startswith(("io", "aio")) else "bench"
+                started = time.perf_counter()
+                subprocess.run(
+                    _ours(server, queue, "--burst", "--no-fork", *options),
+                    env=_environment(server),
+                    cwd=REPO,
+                    check=True,
+                )
+                rates[name].append(count / (time.perf_counter() - started))
+        client.close()
+    rate = {name: statistics.median(values) for name, values in rates.items()}
+    same, io, aio = rate["noop_c1"] / rate["noop"], rate["io_wide"] / rate["io_c1"], rate["aio_wide"] / rate["io_c1"]
+    return [
+        Measurement("ours, resque-impl work --burst --no-fork, no-op jobs", rate["noop"], "jobs/s"),
+        Measurement("  ... --concurrency 1", rate["noop_c1"], "jobs/s"),
+        Measurement("  --concurrency 1 / without the flag", same, "x", ">= 0.95x", same >= 0.95),
+        Measurement("jobs sleeping 50 ms, --concurrency 1", rate["io_c1"], "jobs/s"),
+        Measurement(f"jobs sleeping 50 ms, --concurrency {slots} (threads)", rate["io_wide"], "jobs/s"),
+        Measurement(f"  --concurrency {slots} / 1", io, "x", f">= {0.8 * slots:g}x", io >= 0.8 * slots),
+        Measurement(f"async jobs awaiting 50 ms, --concurrency {slots} (event loop)", rate["aio_wide"], "jobs/s"),
+        Measurement(f"  async --concurrency {slots} / sync 1", aio, "x", f">= {0.8 * slots:g}x", aio >= 0.8 * slots),
+    ]
+
+
 def _environment(server: RedisServer) -> dict[str, str]:
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "BENCH_REDIS_URL": server.url, "PYTHONPATH": path}
@@ -371,8 +426,9 @@ def run(
     runs: int = 3,
     with_peers: bool = True,
 ) -> list[Measurement]:
-    """Every worker figure: :func:`drain`, :func:`memory` and :func:`latency`."""
-    return drain(jobs, fork_jobs, runs, with_peers) + memory(memory_jobs) + latency(50, with_peers)
+    """Every worker figure: :func:`drain`, :func:`memory`, :func:`latency` and :func:`concurrency`."""
+    measured = drain(jobs, fork_jobs, runs, with_peers) + memory(memory_jobs) + latency(50, with_peers)
+    return measured + concurrency(jobs, runs=runs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -390,11 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     if not options.no_peers and (reason := ruby_peer.missing()) is not None:
         print(f"Ruby Resque left out: {reason}")
     rows = run(options.jobs, options.fork_jobs, options.memory_jobs, options.runs, not options.no_peers)
-    print_table(f"worker benchmark (median of {options.runs} interleaved runs)", rows)
-    if options.json_path:
-        with open(options.json_path, "w") as handle:
-            json.dump([row.as_dict() for row in rows], handle, indent=2)
-    return 0 if all(row.ok is not False for row in rows) else 1
+    return report(f"worker benchmark (median of {options.runs} interleaved runs)", rows, options.json_path)
 
 
 if __name__ == "__main__":
