@@ -5,12 +5,14 @@ They coordinate with the test through files: each appends lines to the path it i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
+import resque_impl
 from resque_impl import Job, TermException
 
 
@@ -105,3 +107,50 @@ class ProcTimeout(Job):
     @staticmethod
     def perform(seconds: float, *rest: Any) -> None:
         time.sleep(seconds)
+
+
+class ProcSteps(Job):
+    """Notes ``start <text>``, sleeps ``seconds`` in short steps (so a thread can be interrupted between
+    them), notes ``end <text>``; on the worker's TermException notes ``term <text>`` and lets it through."""
+
+    queue = "proc"
+
+    @staticmethod
+    def perform(path: str, text: str, seconds: float) -> None:
+        note(path, f"start {text}")
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+        except TermException:
+            note(path, f"term {text}")
+            raise
+        note(path, f"end {text}")
+
+
+class ProcAsync(Job):
+    """``async def perform``: notes ``start <text>``, awaits ``seconds``, notes ``end <text>``; notes
+    ``cancelled <text>`` if cancelled."""
+
+    queue = "proc"
+
+    @staticmethod
+    async def perform(path: str, text: str, seconds: float) -> None:
+        note(path, f"start {text}")
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            note(path, f"cancelled {text}")
+            raise
+        note(path, f"end {text}")
+
+
+class ProcEnqueue(Job):
+    """Enqueues ``ProcMark(path, text)`` through the process default (``resque_impl.enqueue``), as job
+    code that knows no :class:`~resque_impl.Resque` of its own does."""
+
+    queue = "proc"
+
+    @staticmethod
+    def perform(path: str, text: str) -> None:
+        resque_impl.enqueue(ProcMark, path, text)

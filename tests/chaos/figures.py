@@ -1,19 +1,21 @@
 """Sizes the reliability tests run at (each overridable by an environment variable), and where their
 figures go: one JSON file per test under ``test-artifacts/chaos/``, plus a one-line summary on stdout.
 
-=============================  =======  ===================================================================
-variable                       default  meaning
-=============================  =======  ===================================================================
-``CHAOS_SEED``                 random   seed of every random choice (printed in each artifact)
-``CHAOS_SIGKILL_JOBS``         5000     jobs in the SIGKILL test (sleeping 10-200 ms each)
-``CHAOS_SIGKILL_KILLS``        150      SIGKILLs sent to workers and their children
-``CHAOS_RESTART_JOBS``         2000     jobs enqueued while Redis restarts
-``CHAOS_RESTARTS``             10       Redis restarts (half SHUTDOWN, half SIGKILL)
-``CHAOS_DROP_SECONDS``         60       seconds of CLIENT KILL and CLIENT PAUSE
-``CHAOS_FUZZ_PAYLOADS``        2000     fuzzed payloads (plus a 64 MB one)
-``CHAOS_DELAYED_JOBS``         10000    delayed jobs coming due while the scheduler is killed
-``CHAOS_SCHEDULER_KILLS``      20       SIGKILLs of the scheduler
-=============================  =======  ===================================================================
+====================================  =======  ===================================================================
+variable                              default  meaning
+====================================  =======  ===================================================================
+``CHAOS_SEED``                        random   seed of every random choice (printed in each artifact)
+``CHAOS_SIGKILL_JOBS``                5000     jobs in the SIGKILL test (sleeping 10-200 ms each)
+``CHAOS_SIGKILL_KILLS``               150      SIGKILLs sent to workers and their children
+``CHAOS_SIGKILL_CONCURRENCY_JOBS``    12000    jobs in its ``--concurrency 8`` run
+``CHAOS_SIGKILL_CONCURRENCY_KILLS``   40       SIGKILLs sent to those workers (each cuts 8 jobs short)
+``CHAOS_RESTART_JOBS``                2000     jobs enqueued while Redis restarts
+``CHAOS_RESTARTS``                    10       Redis restarts (half SHUTDOWN, half SIGKILL)
+``CHAOS_DROP_SECONDS``                60       seconds of CLIENT KILL and CLIENT PAUSE
+``CHAOS_FUZZ_PAYLOADS``               2000     fuzzed payloads (plus a 64 MB one)
+``CHAOS_DELAYED_JOBS``                10000    delayed jobs coming due while the scheduler is killed
+``CHAOS_SCHEDULER_KILLS``             20       SIGKILLs of the scheduler
+====================================  =======  ===================================================================
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Terms:
 * a *rerun* is any execution that follows an earlier one of the same job. Each must be explained by a
   *cause*: a process of the earlier execution (the job's own process or its worker) killed after that
   execution began and before the rerun began, or the producer having pushed the job twice (an enqueue
-  retried after a connection error whose first attempt had in fact landed). A SIGKILL takes effect a
+  retried after a connection error whose first attempt had in fact landed, or sent again by the library
+  to a new primary after a failover, which it logs). A SIGKILL takes effect a
   moment after it is sent, so a job child may still begin in that moment; its ``begin`` line then names
   the dying worker as its parent, proof the worker was still alive, and a kill sent up to
   :data:`KILL_LATENCY` before the run began counts as landing during it;

@@ -3,12 +3,15 @@ acknowledged.
 
 An enqueue that fails with a connection error is retried until acknowledged (what an application
 should do). Its first attempt may have landed before the connection broke, in which case the job is in
-the queue twice: such jobs are remembered in :attr:`Producer.retried` with the error, so the ledger
-analysis can explain a second run of them.
+the queue twice. The library itself sends an enqueue again to a new primary after a failover when the
+replicas did not confirm it (durable writes), logging that it may then be queued twice. Such jobs are
+remembered in :attr:`Producer.retried` with the reason, so the ledger analysis can explain a second run
+of them.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -16,6 +19,19 @@ from collections.abc import Sequence
 from resque_impl import Resque
 from resque_impl.errors import ResqueConnectionError
 from tests.chaos.chaos_jobs import ChaosWork
+
+
+class _SentAgain(logging.Handler):
+    """Keeps the library's "goes again to the new primary" warnings logged by one thread."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = thread
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread.ident and "goes again" in record.getMessage():
+            self.messages.append(record.getMessage())
 
 
 class Producer(threading.Thread):
@@ -35,6 +51,9 @@ class Producer(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        sent_again = _SentAgain(self)
+        library = logging.getLogger("resque_impl.store")
+        library.addHandler(sent_again)
         try:
             resque = Resque(self.url)
             for job_id, sleep_ms in self.jobs:
@@ -46,11 +65,16 @@ class Producer(threading.Thread):
                         self.attempts_failed += 1
                         self.retried[job_id] = f"enqueue retried after {error}"
                         time.sleep(0.05)
+                if sent_again.messages:
+                    self.retried[job_id] = f"enqueue sent again by the library: {sent_again.messages[-1]}"
+                    sent_again.messages.clear()
                 self.acked.append(job_id)
                 if self._stopping.wait(self.pace):
                     return
         except BaseException as error:  # reported by the test, which reads .error
             self.error = error
+        finally:
+            library.removeHandler(sent_again)
 
     def finish(self, timeout: float = 60.0) -> None:
         """Stop after the enqueue in hand; wait for the thread."""
