@@ -343,7 +343,11 @@ def _ours(server: RedisServer, queue: str, *options: str) -> list[str]:
 
 def memory(jobs: int = 100_000, warmup: int = 2_000) -> list[Measurement]:
     """Resident memory of a ``resque-impl work --no-fork`` process after ``warmup`` and after ``jobs``
-    no-op jobs, reported by the jobs themselves."""
+    no-op jobs, reported by the jobs themselves; a run shorter than twice the warm-up warms up for half
+    of its jobs."""
+    if jobs < 2:
+        raise ValueError(f"the memory run needs at least 2 jobs, not {jobs}")
+    warmup = min(warmup, jobs // 2)
     with RedisServer() as server:
         client = server.client()
         resque = Resque(client)
@@ -441,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ruby-lib", help=f"Ruby Resque 3.0's lib/ (default: ${ruby_peer.LIB_VARIABLE})")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     options = parser.parse_args(argv)
+    if options.memory_jobs < 2:
+        parser.error(f"--memory-jobs must be at least 2 (a warm-up and a measured part), not {options.memory_jobs}")
     if options.ruby_lib:
         os.environ[ruby_peer.LIB_VARIABLE] = options.ruby_lib
     if not options.no_peers and (reason := ruby_peer.missing()) is not None:
