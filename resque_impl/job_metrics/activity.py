@@ -85,7 +85,9 @@ class QueueActivity:
         start = first
         while start <= last:
             minute = by_start.get(start)
-            seconds = _covered(minute, by_start.get(start - 60), by_start.get(start + 60), start == first, start == last)
+            seconds = _covered(
+                minute, by_start.get(start - 60), by_start.get(start + 60), start == first, start == last
+            )
             for queue in queues:
                 done = sum(count for (name, _), count in minute.jobs.items() if name == queue) if minute else 0
                 grown = 0
