@@ -87,7 +87,7 @@ class Resque(Producer, DelayedJobs, DynamicSchedules, ActiveJobs, QueueLatencies
     :param redis: a redis-py client, a connection string (see :mod:`resque_impl.connection`), or
         ``None`` for ``$REDIS_URL`` / ``redis://localhost:6379/0``. Nothing connects until first use.
     :param store: use this store instead of connecting (e.g. a
-        :class:`~resque_impl.memory_store.MemoryStore`); ``redis`` and ``namespace`` are then ignored.
+        :class:`~resque_impl.store.memory.MemoryStore`); ``redis`` and ``namespace`` are then ignored.
     :param namespace: key prefix (default ``resque``, or the one in a ``host:port/namespace`` string).
     :param registry: job classes this process knows (default: the global registry).
     :param clock: where timestamps come from (default: the system clock).

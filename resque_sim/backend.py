@@ -13,8 +13,8 @@ import simpy
 from resque_impl import Keys, ResqueError
 from resque_impl.connection import connect
 from resque_impl.keys import DEFAULT_NAMESPACE
-from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store, StoreProtocol
+from resque_impl.store.memory import MemoryStore
 from resque_sim.scenario import Scenario
 
 __all__ = ["EPOCH", "Backend", "BackendError", "SimClock"]

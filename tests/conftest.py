@@ -25,8 +25,8 @@ from resque_impl import Registry, Resque
 from resque_impl.clock import ManualClock
 from resque_impl.connection import Connection, connect
 from resque_impl.keys import DEFAULT_NAMESPACE, Keys
-from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import RedisServer, dump_keys, load_keys
 from resque_impl.testing.cluster import ClusterTopology
 from resque_impl.testing.sentinel import SentinelTopology

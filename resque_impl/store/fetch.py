@@ -25,7 +25,7 @@ times is left in place and returned as a *poison* job, for the caller to record 
 
 The working-on record embeds the payload bytes as they were queued (bytes that do not even look like
 a JSON object, ``{...}``, are embedded as a JSON string instead), exactly as
-:func:`encode_working_on` builds it for :class:`~resque_impl.memory_store.MemoryStore`.
+:func:`encode_working_on` builds it for :class:`~resque_impl.store.memory.MemoryStore`.
 
 A payload larger than the worker's limit (``max_payload``, normally the producers' own limit) cannot be
 a job this library wrote and would cost several full copies on every step; only its first

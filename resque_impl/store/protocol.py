@@ -1,5 +1,5 @@
 """What every store offers: :class:`~resque_impl.store.Store` (Redis) and
-:class:`~resque_impl.memory_store.MemoryStore` both satisfy :class:`StoreProtocol`, so the client,
+:class:`~resque_impl.store.memory.MemoryStore` both satisfy :class:`StoreProtocol`, so the client,
 failure backends, worker and simulator run unchanged on either."""
 
 from __future__ import annotations

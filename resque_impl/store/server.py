@@ -3,7 +3,7 @@ emptying it.
 
 These exist for tools that own a database (the simulator's ``redis`` backend refuses a database that
 holds data unless told to flush it). They have no in-memory twin and are not part of
-:class:`~resque_impl.store.StoreProtocol`: a :class:`~resque_impl.memory_store.MemoryStore` is not a
+:class:`~resque_impl.store.StoreProtocol`: a :class:`~resque_impl.store.memory.MemoryStore` is not a
 server.
 """
 

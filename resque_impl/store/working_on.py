@@ -1,5 +1,5 @@
 """The working-on record a worker writes while it runs a job, byte for byte as Ruby Resque writes it:
-built here for :class:`~resque_impl.memory_store.MemoryStore`, and by :data:`LUA_JSON` inside the fetch
+built here for :class:`~resque_impl.store.memory.MemoryStore`, and by :data:`LUA_JSON` inside the fetch
 script."""
 
 from __future__ import annotations

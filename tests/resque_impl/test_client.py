@@ -20,7 +20,7 @@ from resque_impl import (
     Resque,
 )
 from resque_impl.codec import Payload
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from tests.jobs import EmailJob, FailingJob
 
 

@@ -16,7 +16,7 @@ import resque_impl.default
 from resque_impl import Job, ManualClock, Resque, decode_payload
 from resque_impl.delayed import DelayedJob, job_arguments
 from resque_impl.errors import NoQueueError, NotSerializableError, PayloadTooLargeError, ScheduleError
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from tests.conftest import FIXTURE_EPOCH, dumped, load_fixture, loaded
 from tests.jobs import EmailJob
 

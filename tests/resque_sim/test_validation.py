@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from resque_sim import analytic
 from resque_sim.distributions import moments
 from resque_sim.engine import Backend, SimClock, Simulation

@@ -11,7 +11,7 @@ import pytest
 from resque_impl import ManualClock
 from resque_impl.events import JOB_FINISHED, EventBus
 from resque_impl.job_metrics import JobMetricsRecorder, read_queue_activity
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 
 MINUTE = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC, a minute boundary
 

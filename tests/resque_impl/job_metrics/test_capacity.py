@@ -19,8 +19,8 @@ from resque_impl.job_metrics import (
     recommended_workers,
 )
 from resque_impl.job_metrics.capacity import PLAN_MAX_AGE
-from resque_impl.memory_store import MemoryStore
 from resque_impl.metrics import render_metrics
+from resque_impl.store.memory import MemoryStore
 
 NOW = 1_800_000_000.0
 

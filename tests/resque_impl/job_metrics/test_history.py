@@ -9,7 +9,7 @@ import pytest
 from resque_impl import ManualClock
 from resque_impl.events import JOB_FAILED, JOB_FINISHED, EventBus
 from resque_impl.job_metrics import MAX_DAYS, JobMetricsRecorder, read_history
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 
 
 @pytest.fixture

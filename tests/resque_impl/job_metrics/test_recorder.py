@@ -10,7 +10,7 @@ import pytest
 from resque_impl import ManualClock, Registry, Resque, job
 from resque_impl.events import JOB_FAILED, JOB_FINISHED, WORKER_STOPPED, EventBus
 from resque_impl.job_metrics import JobMetricsRecorder
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker, WorkerOptions
 
 registry = Registry()

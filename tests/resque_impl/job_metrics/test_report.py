@@ -16,7 +16,7 @@ from resque_impl.job_metrics import (
     quantile,
     read_job_metrics,
 )
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 
 from resque_impl import Registry, Resque, job
 from resque_impl.events import ALL_EVENTS
-from resque_impl.memory_store import MemoryStore
 from resque_impl.metrics import StatsdClient, StatsdEvents
+from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker
 from tests.resque_impl.metrics.conftest import received
 

@@ -15,9 +15,9 @@ from opentelemetry.trace import SpanContext, SpanKind, StatusCode
 from resque_impl import ManualClock, Registry, Resque, instrumentation, job
 from resque_impl.aio import AsyncResque
 from resque_impl.codec import Payload
-from resque_impl.memory_store import MemoryStore
 from resque_impl.opentelemetry import INVALID_CONTEXT_ATTRIBUTE, ResqueInstrumentor, job_class_of
 from resque_impl.scheduler import Recurring, parse_schedule
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import fake_mode, inline_mode
 from resque_impl.worker import Worker
 

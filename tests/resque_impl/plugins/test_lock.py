@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import pytest
 
 from resque_impl import Job, ManualClock, Resque
-from resque_impl.memory_store import MemoryStore
 from resque_impl.plugins import Lock
+from resque_impl.store.memory import MemoryStore
 from tests.resque_impl.plugins.conftest import work_off, work_one
 
 

@@ -10,8 +10,8 @@ import pytest
 import resque_impl.default
 from resque_impl import Job, ManualClock, Resque
 from resque_impl.events import JOB_FINISHED, JOB_RETRIED, EventLog
-from resque_impl.memory_store import MemoryStore
 from resque_impl.plugins import Retry
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing.redis_server import RedisServer
 from resque_impl.worker import Worker, WorkerOptions
 

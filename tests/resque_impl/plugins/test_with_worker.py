@@ -8,8 +8,8 @@ import pytest
 
 import resque_impl.default
 from resque_impl import Job, ManualClock, Resque
-from resque_impl.memory_store import MemoryStore
 from resque_impl.plugins import Lock, Retry, Timing, Unique
+from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker, WorkerOptions
 
 

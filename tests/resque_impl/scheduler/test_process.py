@@ -12,8 +12,8 @@ import pytest
 
 from resque_impl import Job, ManualClock, Resque
 from resque_impl.errors import ScheduleError
-from resque_impl.memory_store import MemoryStore
 from resque_impl.scheduler import MasterLock, Scheduler, parse_schedule
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import RedisServer
 
 SCHEDULE = parse_schedule({"beat": {"every": "20s", "class": "BeatJob", "queue": "beats"}})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from resque_impl.memory_store import MemoryStore
 from resque_impl.store.delayed import RELEASE_CHANGED
+from resque_impl.store.memory import MemoryStore
 from tests.resque_impl.test_store import snapshot
 
 A = b'{"class":"EmailJob","args":[1],"queue":"email"}'

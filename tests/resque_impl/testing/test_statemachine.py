@@ -9,8 +9,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from resque_impl import ManualClock, Registry, Resque
 from resque_impl.keys import Keys
-from resque_impl.memory_store import MemoryStore
 from resque_impl.store import Store
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import RedisServer, dump_keys
 from resque_impl.testing.statemachine import DifferentialStore, ResqueStateMachine
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from resque_impl import ConfigurationError, Keys, ManualClock, Resque
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import RedisServer
 from resque_impl.web import Limits, create_app
 from tests.conftest import beside, load_fixture, loaded

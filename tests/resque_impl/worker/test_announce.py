@@ -9,8 +9,8 @@ import pytest
 
 from resque_impl import ManualClock, Registry, Resque, job
 from resque_impl.events import ALL_EVENTS, EventLog
-from resque_impl.memory_store import MemoryStore
 from resque_impl.scheduler import MasterLock, Scheduler, parse_schedule
+from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker, WorkerOptions
 
 registry = Registry()

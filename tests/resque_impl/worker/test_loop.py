@@ -12,7 +12,7 @@ import pytest
 
 from resque_impl import ManualClock, Registry, Resque, job
 from resque_impl.failure import RedisBackend
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker, WorkerHooks, WorkerOptions
 
 registry = Registry()

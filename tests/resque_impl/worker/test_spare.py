@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from resque_impl import ManualClock, Registry, Resque, job
-from resque_impl.memory_store import MemoryStore
+from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker, WorkerHooks, WorkerOptions
 from resque_impl.worker.outcome import ReservedJob
 from resque_impl.worker.spare import fork_spare

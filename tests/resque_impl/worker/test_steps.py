@@ -10,8 +10,8 @@ import pytest
 
 from resque_impl import DirtyExit, DontPerform, ManualClock, Registry, Resque, job
 from resque_impl.clock import format_heartbeat, format_run_at
-from resque_impl.memory_store import MemoryStore
 from resque_impl.store.fetch import encode_working_on
+from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import RedisServer
 from resque_impl.worker import Worker, WorkerOptions
 from resque_impl.worker.outcome import ReservedJob
