@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from resque_sim.metrics import student_t_quantile
+from resque_sim.estimates import student_t_quantile
 from resque_sim.run_output import RunOutput
 
 __all__ = ["BATCHES", "WaitNoise", "wait_noise"]

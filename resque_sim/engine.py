@@ -68,10 +68,10 @@ from resque_sim.backend import EPOCH, Backend, BackendError, SimClock
 from resque_sim.cpu import hold_job
 from resque_sim.distributions import Arrival, JobSampler, arrivals
 from resque_sim.job_classes import JobClasses, JobInFlight
-from resque_sim.metrics import bucket_width
 from resque_sim.records import COMPLETED, DOWN_REASONS, FAILED, RETRIED, Recorder, RunRecord
 from resque_sim.scenario import Scenario
 from resque_sim.slots import Slot, pool_slots
+from resque_sim.timeseries import bucket_width
 
 __all__ = ["EPOCH", "Backend", "BackendError", "SimClock", "Simulation", "simulate"]
 

@@ -15,7 +15,7 @@ Files (``--out DIR``):
   ``redis.peak_used_memory_mb`` (redis backend), ``sweep_param``.
 - ``jobs.csv``: one row per attempt of the first replication, exactly the contract's columns; times in
   seconds from the start with 6 decimals, blanks where something did not happen.
-- ``timeseries.csv``: :func:`resque_sim.metrics.timeseries` of the first replication.
+- ``timeseries.csv``: :func:`resque_sim.timeseries.timeseries` of the first replication.
 - ``workers.csv``: worker restarts (down, with a reason, and up again after booting).
 - ``*.png`` and ``report.html`` (the charts embedded as data URIs, so the file stands alone).
 """
@@ -45,20 +45,11 @@ from resque_sim.charts import (
     wait_chart,
     workers_chart,
 )
-from resque_sim.metrics import (
-    JOB_COLUMNS,
-    Estimate,
-    Percentiles,
-    RunStats,
-    estimate,
-    jobs_frame,
-    merge_counts,
-    timeseries,
-    worker_events_frame,
-    worker_memory_frame,
-)
+from resque_sim.estimates import Estimate, estimate, merge_counts
+from resque_sim.metrics import JOB_COLUMNS, Percentiles, RunStats, jobs_frame, worker_events_frame, worker_memory_frame
 from resque_sim.runner import PointResult, SimulationResult
 from resque_sim.scenario import BurstArrivals, RampArrivals, Scenario, SpikeArrivals
+from resque_sim.timeseries import timeseries
 
 __all__ = ["chart_notes", "summary_document", "sweep_frame", "write_outputs"]
 

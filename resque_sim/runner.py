@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resque_sim.engine import Backend, simulate
+from resque_sim.estimates import SloResult, SweepPoint, evaluate_slos, recommended, slo_value
 from resque_sim.executor import Executor, run_on_dask
-from resque_sim.metrics import RunStats, SloResult, SweepPoint, evaluate_slos, recommended, run_stats, slo_value
+from resque_sim.metrics import RunStats, run_stats
 from resque_sim.records import RunRecord
 from resque_sim.scenario import Scenario
 

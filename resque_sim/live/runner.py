@@ -32,12 +32,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal, NamedTuple
 
+from resque_sim.estimates import evaluate_slos, slo_value
 from resque_sim.live.observed import Enqueued, Timeline, attached_worker_name, attached_worker_names, observed_record
 from resque_sim.live.plan import check_replayable, plan_jobs
 from resque_sim.live.pools import Death, WorkerPools
 from resque_sim.live.probe import PROBE_CLASS
 from resque_sim.live.probe_store import LiveError, LiveStore
-from resque_sim.metrics import evaluate_slos, run_stats, slo_value
+from resque_sim.metrics import run_stats
 from resque_sim.records import RunRecord
 from resque_sim.runner import PointResult, SimulationResult
 from resque_sim.scenario import Scenario

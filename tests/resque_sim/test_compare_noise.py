@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from resque_sim.compare_noise import BATCHES, wait_noise
-from resque_sim.metrics import student_t_quantile
+from resque_sim.estimates import student_t_quantile
 from resque_sim.run_output import RunOutput
 
 

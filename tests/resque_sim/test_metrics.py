@@ -7,21 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from resque_sim.metrics import (
-    JOB_COLUMNS,
-    SweepPoint,
-    bucket_width,
-    estimate,
-    evaluate_slos,
-    jobs_frame,
-    recommended,
-    run_stats,
-    slo_value,
-    student_t_quantile,
-    timeseries,
-)
+from resque_sim.estimates import SweepPoint, estimate, evaluate_slos, recommended, slo_value, student_t_quantile
+from resque_sim.metrics import JOB_COLUMNS, jobs_frame, run_stats
 from resque_sim.records import COMPLETED, FAILED, RETRIED, Recorder, RunRecord
 from resque_sim.scenario import Slo
+from resque_sim.timeseries import bucket_width, timeseries
 
 
 def two_queue_run() -> RunRecord:

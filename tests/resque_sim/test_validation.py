@@ -27,7 +27,8 @@ from resque_impl.store.memory import MemoryStore
 from resque_sim import analytic
 from resque_sim.distributions import moments
 from resque_sim.engine import Backend, SimClock, Simulation
-from resque_sim.metrics import run_stats, student_t_quantile
+from resque_sim.estimates import student_t_quantile
+from resque_sim.metrics import run_stats
 from resque_sim.records import RunRecord
 from resque_sim.scenario import Scenario, parse_scenario
 
