@@ -17,8 +17,9 @@ Targets:
 * CPU-bound jobs (about 20 ms of pure Python each) with 10 slots: no slower than one slot (>= 0.95x,
   the allowance being run-to-run noise), since threads share one core under the GIL.
 
-Peers are optional (``pip install -e '.[bench]'`` brings Dramatiq and Celery; arq pins redis-py below 6,
-so it is installed by hand: ``pip install arq``); a peer that is not installed is left out.
+Peers are optional (``pip install -e '.[bench]'`` brings Dramatiq and Celery; arq pins redis-py below 6
+but runs with redis-py 8, so it is installed by hand without its pins: ``pip install --no-deps arq``); a
+peer that is not installed is left out.
 
     python -m benchmarks.concurrency_peers [--per-slot 100] [--runs 3] [--no-peers] [--json F]
 """
