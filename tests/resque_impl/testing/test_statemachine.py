@@ -12,7 +12,8 @@ from resque_impl.keys import Keys
 from resque_impl.store import Store
 from resque_impl.store.memory import MemoryStore
 from resque_impl.testing import RedisServer, dump_keys
-from resque_impl.testing.statemachine import DifferentialStore, ResqueStateMachine
+from resque_impl.testing.differential import DifferentialStore
+from resque_impl.testing.statemachine import ResqueStateMachine
 
 TestOnFakeredis = ResqueStateMachine.TestCase
 
