@@ -1,14 +1,14 @@
 """A Hypothesis state machine of Resque's queue semantics, checked against a plain-Python model.
 
-Hypothesis runs random sequences of operations (enqueue, enqueue_to, dequeue by class or by
-arguments, remove a queue, record/requeue/remove failures, schedule, remove and release delayed jobs,
-workers reserving in priority order with wildcards and exclusions, finishing or failing jobs, dying
-while holding one ...) against a real ``Resque`` and its workers and against
+Hypothesis runs random sequences of operations (enqueue, enqueue_to, dequeue by class or by arguments,
+remove a queue, record/requeue/remove failures, schedule, remove and release delayed jobs, workers
+reserving in priority order with wildcards and exclusions, finishing or failing jobs, dying while
+holding one ...) against a real ``Resque`` and its workers and against
 :class:`~resque_impl.testing.queue_model.QueueModel`, a page of plain Python that says what Resque
-means, and checks after every step that the two agree: every queue in FIFO order (nothing lost, nothing doubled), the delayed jobs, the set of known queues,
-the failure list, the workers, the stats. The one stated duplication: a job whose worker dies is
-delivered again (reliable fetch, at least once), until it has been recovered too often. A failing
-sequence is shrunk to a minimal one and printed.
+means, and checks after every step that the two agree: every queue in FIFO order (nothing lost, nothing
+doubled), the delayed jobs, the set of known queues, the failure list, the workers, the stats. The one
+stated duplication: a job whose worker dies is delivered again (reliable fetch, at least once), until it
+has been recovered too often. A failing sequence is shrunk to a minimal one and printed.
 
 Check your own store (or a fork of ours) by subclassing::
 
