@@ -14,14 +14,18 @@ Each scenario runs once. Promised (asserted):
   named by the sentinels (with the sentinels' default periods no client can: a write that every
   replica must confirm waits until the old primary has rejoined as one; after a SIGKILL it waits for
   the killed server, which the topology restarts at once, so that is not promised);
-* durable enqueue with one replica (``wait_replicas=1``), SIGKILL failovers: the same;
+* durable enqueue with one replica (``wait_replicas=1``), SIGKILL failovers: workers running jobs again
+  within 5 s of each new primary (its losses are measured, below);
 * on a Redis Cluster (3 primaries with a replica each, the deployment in ``{resque}``) with
   ``wait_replicas=1`` through ``CLUSTER FAILOVER`` and SIGKILL of the slot's primary: the same, serving
   again within 5 s of every node naming the slot's new primary after either kind.
 
 Measured only (figures in test-artifacts/chaos/, and in docs/ha-redis.md): ``wait_replicas=1`` through
 ``SENTINEL FAILOVER`` (a replica still following the old primary confirms writes the new primary never
-gets), and no durable enqueue at all, on Sentinel and on the cluster. Each failover's figures say when
+gets) and through SIGKILL (the sentinels elect the replica whose replication offset they last saw
+highest, which on a loaded machine is not always the one that confirmed the latest writes: 54 of
+2,000 acknowledged enqueues lost in one run with two CPU-bound processes beside it, 0 in others),
+and no durable enqueue at all, on Sentinel and on the cluster. Each failover's figures say when
 the sentinels announced ``+switch-master`` and demoted the old primary, so a stall can be told apart
 from the clients' own reconnecting.
 """
@@ -100,9 +104,10 @@ MIXED = tuple(("failover", "sigkill")[n % 2] for n in range(FAILOVERS))
 ALL_REPLICAS = Scenario("durable_all_replicas", 2, MIXED, fast_demotion=True, serving_after=("failover",))
 KILLED_PRIMARIES = Scenario("durable_one_replica_sigkill", 1, ("sigkill",) * FAILOVERS, serving_after=("sigkill",))
 CLUSTER = Scenario("cluster_durable", 1, MIXED, "cluster", serving_after=("failover", "sigkill"))
-PROMISED = [ALL_REPLICAS, KILLED_PRIMARIES, CLUSTER]
-SERVING = [scenario for scenario in PROMISED if scenario.serving_after]
+PROMISED = [ALL_REPLICAS, CLUSTER]
+SERVING = [scenario for scenario in (*PROMISED, KILLED_PRIMARIES) if scenario.serving_after]
 MEASURED = [
+    KILLED_PRIMARIES,
     Scenario("durable_one_replica_sentinel_failover", 1, ("failover",) * FAILOVERS),
     Scenario("not_durable", 0, MIXED),
     Scenario("cluster_not_durable", 0, MIXED, "cluster"),
