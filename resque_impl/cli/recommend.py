@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import click
 
+from resque_impl.durations import parse_duration
 from resque_impl.errors import ScheduleError
 from resque_impl.job_metrics.capacity import WAIT_TARGET
-from resque_impl.scheduler.schedule import parse_duration
 
 __all__ = ["RECOMMEND_WAIT_ENV", "recommend_wait_option"]
 

@@ -38,6 +38,7 @@ from cronsim import CronSim, CronSimError
 
 from resque_impl.codec import validate_args
 from resque_impl.delayed import job_arguments
+from resque_impl.durations import parse_duration
 from resque_impl.errors import NotSerializableError, ScheduleError
 
 __all__ = ["CronTrigger", "EveryTrigger", "ScheduleEntry", "load_schedule_file", "parse_duration", "parse_schedule"]
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 _KNOWN_KEYS = frozenset({"cron", "every", "class", "queue", "args", "description", "env", "rails_env", "persist"})
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _CRON_WORDS = frozenset((*_MONTHS, "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "L", "W", "LW"))
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400, "y": 365 * 86400}
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|[smhdwMy])")
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|[smhdwMy]))+")
 
 
 @dataclass(frozen=True)
@@ -128,22 +125,6 @@ class ScheduleEntry:
     trigger: CronTrigger | EveryTrigger | None
     description: str = ""
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-
-def parse_duration(value: Any, where: str = "every") -> float:
-    """rufus-scheduler durations: ``30``, ``"30s"``, ``"1h30m"``, ``"1.5d"``, ``"500ms"`` -> seconds."""
-    text = str(value).replace(" ", "") if isinstance(value, (int, float, str)) and not isinstance(value, bool) else ""
-    if _NUMBER.fullmatch(text):
-        seconds = float(text)
-    elif _DURATION.fullmatch(text):
-        seconds = sum(float(number) * _UNITS[unit] for number, unit in _DURATION_PART.findall(text))
-    else:
-        raise ScheduleError(
-            f"{where}: {value!r} is not a duration; write e.g. 30s, 5m, 1h30m, 1d (units ms s m h d w M y)"
-        )
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ScheduleError(f"{where}: a duration must be more than zero, got {value!r}")
-    return seconds
 
 
 def _is_zone(token: str) -> bool:
