@@ -108,6 +108,9 @@ def scheduler(
         level=level, stream=sys.stderr, format="resque-scheduler: [%(levelname)s] %(asctime)s: %(message)s"
     )
     scheduling = require_extra("resque_impl.scheduler", "scheduler")
+    if schedule_path is not None:  # delayed jobs alone need no extra; a schedule file PyYAML and cronsim
+        require_extra("yaml", "scheduler")
+        require_extra("cronsim", "scheduler")
     import_job_modules(job_modules)
 
     def entries() -> list[ScheduleEntry]:

@@ -18,7 +18,9 @@ declares a job that only runs when queued by hand. Cron times follow Debian cron
 (via cronsim): a time skipped by a spring-forward runs just after the change, and a fixed time
 repeated by a fall-back runs once, while jobs every hour or more often keep their rhythm.
 
-Every problem is a :class:`~resque_impl.errors.ScheduleError` naming the file and the entry.
+Every problem is a :class:`~resque_impl.errors.ScheduleError` naming the file and the entry. Reading a
+file needs PyYAML and a cron entry cronsim (the ``scheduler`` extra); both are imported when first
+needed, so the rest of the scheduler, and the test modes built on it, need no extra.
 """
 
 from __future__ import annotations
@@ -33,9 +35,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from cronsim import CronSim, CronSimError
-
 from resque_impl.codec import validate_args
 from resque_impl.delayed import job_arguments
 from resque_impl.durations import parse_duration
@@ -47,6 +46,7 @@ log = logging.getLogger(__name__)
 
 _KNOWN_KEYS = frozenset({"cron", "every", "class", "queue", "args", "description", "env", "rails_env", "persist"})
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_EXTRA = "pip install 'resque-impl[scheduler]'"
 _CRON_WORDS = frozenset((*_MONTHS, "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "L", "W", "LW"))
 
 
@@ -58,6 +58,8 @@ class CronTrigger:
     zone: tzinfo = timezone.utc
 
     def __post_init__(self) -> None:
+        from cronsim import CronSim  # noqa: PLC0415 - the scheduler extra, imported when needed
+
         CronSim(self.expression, datetime(2000, 1, 1, tzinfo=self.zone))  # CronSimError for a bad expression
 
     def _at(self, epoch: float) -> datetime:
@@ -68,6 +70,8 @@ class CronTrigger:
         # Ticks are whole seconds, and going backwards cronsim yields those strictly before its start.
         # The start is made from an epoch, never by datetime arithmetic, which would lose the fold
         # that tells the two 01:30s of a DST fall-back apart.
+        from cronsim import CronSim  # noqa: PLC0415 - the scheduler extra, imported when needed
+
         try:
             return next(CronSim(self.expression, self._at(math.floor(now) + 1), reverse=True)).timestamp()
         except StopIteration:
@@ -75,6 +79,8 @@ class CronTrigger:
 
     def next_after(self, now: float) -> float | None:
         """The first tick after ``now``."""
+        from cronsim import CronSim  # noqa: PLC0415 - the scheduler extra, imported when needed
+
         try:
             return next(CronSim(self.expression, self._at(now))).timestamp()
         except StopIteration:
@@ -133,6 +139,10 @@ def _is_zone(token: str) -> bool:
 
 
 def _cron(value: Any, where: str) -> CronTrigger:
+    try:
+        from cronsim import CronSimError  # noqa: PLC0415 - the scheduler extra
+    except ModuleNotFoundError:
+        raise ScheduleError(f"{where}: cron entries need cronsim: {_EXTRA}") from None
     if not isinstance(value, str):
         raise ScheduleError(f'{where}: cron must be a string such as "*/5 * * * *", got {value!r}')
     fields = value.split()
@@ -232,6 +242,10 @@ def parse_schedule(data: Any, *, source: str = "schedule", env: str | None = Non
 def load_schedule_file(path: str | Path, *, env: str | None = None) -> list[ScheduleEntry]:
     """Read and check a schedule YAML file (see the module docstring)."""
     source = str(path)
+    try:
+        import yaml  # noqa: PLC0415 - the scheduler extra
+    except ModuleNotFoundError:
+        raise ScheduleError(f"{source}: reading a schedule file needs PyYAML: {_EXTRA}") from None
     try:
         with Path(path).open(encoding="utf-8") as stream:
             data = yaml.safe_load(stream)  # read from the file, so YAML errors name it and the line
