@@ -19,16 +19,16 @@ from typing import Any, Protocol
 
 import redis
 
-from resque_impl.errors import ConfigurationError, DurabilityError, ResqueConnectionError
+from resque_impl.errors import ConfigurationError, DurabilityError
 from resque_impl.keys import Keys
 from resque_impl.store.base import (
-    UNAVAILABLE,
+    TRANSLATED,
     Command,
     confirm_replicas,
     refused_by_demoted_primary,
     resp,
     resp_bulk,
-    unblocked_by_demotion,
+    translated,
     warn_sent_again,
 )
 from resque_impl.store.delayed import delayed_push_commands
@@ -161,14 +161,11 @@ class AsyncStore:
                 if not await self._primary_moved(error, used):
                     raise
             return await self._exchange(packed, replies, waiting, used)
-        except (redis.ConnectionError, redis.TimeoutError, *UNAVAILABLE) as error:
-            raise ResqueConnectionError(f"cannot reach {self.description}: {error}") from error
-        except redis.ResponseError as error:
-            if unblocked_by_demotion(error):
-                raise DurabilityError(f"{self.description} became a replica before confirming: {error}") from error
-            raise
-        except redis.exceptions.InvalidResponse as error:
-            raise ResqueConnectionError(f"{self.description} does not answer like a Redis server: {error}") from error
+        except TRANSLATED as error:
+            replacement = translated(error, self.description)
+            if replacement is error:
+                raise
+            raise replacement from error
 
     async def _exchange(self, packed: bytes, count: int, waiting: bool, used: list[tuple[str, int]]) -> list[Any]:
         """One round trip; ``used`` is told the address of the connection it went over."""

@@ -14,6 +14,7 @@ from resque_impl.errors import ConfigurationError, DurabilityError, ResqueConnec
 from resque_impl.keys import Keys
 
 __all__ = [
+    "TRANSLATED",
     "UNAVAILABLE",
     "Command",
     "StoreBase",
@@ -22,6 +23,7 @@ __all__ = [
     "resp",
     "resp_bulk",
     "translate_connection_errors",
+    "translated",
     "unblocked_by_demotion",
     "warn_sent_again",
 ]
@@ -274,19 +276,34 @@ def resp(*words: str | bytes, arity: int | None = None) -> bytes:
     return b"*%d\r\n" % (arity or len(words)) + b"".join(map(resp_bulk, words))
 
 
+#: The redis-py errors :func:`translated` looks at.
+TRANSLATED = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, redis.exceptions.InvalidResponse)
+
+
+def translated(error: Exception, description: str) -> Exception:
+    """What a store (sync or asyncio) raises for ``error``, met talking to ``description``: an
+    unreachable or unavailable server, or one that does not speak Redis, is a
+    :class:`ResqueConnectionError`; a ``WAIT`` ended by a demotion a :class:`DurabilityError`; any other
+    error is ``error`` itself."""
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError, *UNAVAILABLE)):
+        return ResqueConnectionError(f"cannot reach {description}: {error}")
+    if unblocked_by_demotion(error):
+        return DurabilityError(f"{description} became a replica before confirming: {error}")
+    if isinstance(error, redis.exceptions.InvalidResponse):
+        return ResqueConnectionError(f"{description} does not answer like a Redis server: {error}")
+    return error
+
+
 def _translating(method: Callable[..., Any], describe: Callable[[Any], str]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError, *UNAVAILABLE) as error:
-            raise ResqueConnectionError(f"cannot reach {describe(self)}: {error}") from error
-        except redis.ResponseError as error:
-            if unblocked_by_demotion(error):
-                raise DurabilityError(f"{describe(self)} became a replica before confirming: {error}") from error
-            raise
-        except redis.exceptions.InvalidResponse as error:
-            raise ResqueConnectionError(f"{describe(self)} does not answer like a Redis server: {error}") from error
+        except TRANSLATED as error:
+            replacement = translated(error, describe(self))
+            if replacement is error:
+                raise
+            raise replacement from error
 
     return call
 
