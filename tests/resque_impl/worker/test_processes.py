@@ -91,9 +91,16 @@ class WorkerProcess:
             return ""
 
     def kill_group(self) -> None:
+        """SIGKILL the worker, then everything left in its group (its job's child).
+
+        The worker goes first: a kernel may deliver a group's SIGKILL to the child before the parent,
+        and a parent that outlived its child by a moment would record the child's death.
+        """
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        self.process.wait(DEADLINE)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
-        self.process.wait(DEADLINE)
 
 
 @pytest.fixture
