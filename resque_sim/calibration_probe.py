@@ -20,6 +20,7 @@ import os
 import time
 
 from resque_impl import current, job
+from resque_impl.worker.process import worker_pid
 from resque_sim.live.probe import clock_in, clock_out
 
 __all__ = ["PROBE_QUEUE", "SCRATCH_KEY", "CalibrationProbe"]
@@ -39,7 +40,7 @@ class CalibrationProbe:
         started = time.time()
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(descriptor, f"{started!r} {enqueued_at!r} {os.getpid()} {os.getppid()}\n".encode())
+            os.write(descriptor, f"{started!r} {enqueued_at!r} {os.getpid()} {worker_pid()}\n".encode())
         finally:
             os.close(descriptor)
         if seconds > 0:

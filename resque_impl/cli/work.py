@@ -104,7 +104,7 @@ def _check_namespaces(namespaces: tuple[str, ...], fork: bool | None) -> None:
 @click.option(
     "--prefork/--no-prefork",
     default=None,
-    help="Fork the next job's child while the current job runs (default; not with before_fork hooks). "
+    help="Have a fork server fork the children, each ahead of its job (default; not with before_fork hooks). "
     "[env: RESQUE_PREFORK]",
 )
 @click.option("--reliable/--no-reliable", default=None, help="Reliable fetch (default) or Ruby's plain LPOP.")

@@ -11,7 +11,8 @@
 Each part lives in its own module: the steps (:mod:`.steps`, driven one at a time by the simulator),
 queue patterns (:mod:`.patterns`), the production loop (:mod:`.loop`), forking (:mod:`.forking`),
 signals (:mod:`.signals`), the heartbeat thread (:mod:`.heartbeat`), pruning (:mod:`.pruning`),
-process titles (:mod:`.titles`), limits (:mod:`.limits`), hooks (:mod:`.hooks`), settings
+process titles (:mod:`.titles`), the fork server (:mod:`.forkserver`), which process is the
+worker (:mod:`.process`), limits (:mod:`.limits`), hooks (:mod:`.hooks`), settings
 (:mod:`.options`), the ``--count`` supervisor (:mod:`.supervisor`), and job slots for ``--concurrency``
 (:mod:`.concurrency`, :mod:`.slots`)::
 
@@ -23,6 +24,7 @@ from resque_impl.worker.hooks import HOOK_NAMES, WorkerHooks, default_worker_hoo
 from resque_impl.worker.options import WorkerOptions
 from resque_impl.worker.outcome import Outcome, ReservedJob
 from resque_impl.worker.patterns import QueuePatterns
+from resque_impl.worker.process import worker_pid
 from resque_impl.worker.steps import Worker
 from resque_impl.worker.supervisor import supervise
 
@@ -37,4 +39,5 @@ __all__ = [
     "default_worker_hooks",
     "supervise",
     "work_concurrently",
+    "worker_pid",
 ]

@@ -39,7 +39,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 from resque_impl.errors import DirtyExit, JobTimeoutError, MemoryLimitError, TermException
 from resque_impl.hooks import prepare_hooks
@@ -53,10 +53,12 @@ __all__ = [
     "MEMORY_POLL",
     "Child",
     "ChildResult",
+    "Reaper",
     "child_main",
     "describe_end",
     "fork_job",
     "fork_process",
+    "fork_with_parent",
     "outcome_of",
     "prepare_job_class",
 ]
@@ -208,12 +210,32 @@ def _flush_output() -> None:
         sys.stderr.flush()
 
 
-class Child:
-    """A forked child running one job, seen from the parent."""
+class Reaper(Protocol):
+    """Who collects a child's end when the worker did not fork it (see :mod:`~resque_impl.worker.forkserver`)."""
 
-    def __init__(self, pid: int, result_fd: int, timeout: float | None, memory_limit_mb: float | None = None) -> None:
+    @property
+    def fd(self) -> int:
+        """What to wait on (with the child's pipe) for news of its end."""
+
+    def ended(self, pid: int, block: bool) -> int | None:
+        """Child ``pid``'s wait status once it has ended; ``None`` while it runs (only when not ``block``)."""
+
+
+class Child:
+    """A forked child running one job, seen from the parent (its parent, or the worker beside a
+    :class:`Reaper` that is)."""
+
+    def __init__(
+        self,
+        pid: int,
+        result_fd: int,
+        timeout: float | None,
+        memory_limit_mb: float | None = None,
+        reaper: Reaper | None = None,
+    ) -> None:
         self.pid = pid
         self.result_fd = result_fd
+        self._reaper = reaper
         self.started = time.monotonic()
         self.timeout = timeout
         self.timed_out = False
@@ -288,6 +310,12 @@ class Child:
                 self._eof = True
 
     def _reap(self, block: bool) -> bool:
+        if self._reaper is not None:
+            ended = self._reaper.ended(self.pid, block)
+            if ended is None:
+                return False
+            self._status = ended
+            return True
         try:
             pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
@@ -336,6 +364,8 @@ class Child:
                 deadline = self._next_deadline()
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                 watched = [self.result_fd] + ([wakeup.fd] if wakeup is not None else [])
+                if self._reaper is not None:
+                    watched.append(self._reaper.fd)
                 if wakeup is None and timeout is None:
                     timeout = 0.05  # without the wake-up pipe, SIGCHLD cannot wake us: poll
                 try:
@@ -358,12 +388,10 @@ class Child:
         )
 
 
-def fork_process(body: Callable[[int], NoReturn]) -> tuple[int, int]:
-    """Fork a child that dies with this process and runs ``body(write_fd)``; returns its pid and the
-    (non-blocking) read end of the pipe it reports on."""
+def fork_with_parent(body: Callable[[], NoReturn]) -> int:
+    """Fork a child that dies with this process and runs ``body``; returns its pid."""
     _prctl()
     parent = os.getpid()
-    read_fd, write_fd = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()  # or the child would write the parent's buffered output again
@@ -377,8 +405,20 @@ def fork_process(body: Callable[[int], NoReturn]) -> tuple[int, int]:
         pid = os.fork()
     if pid == 0:
         _die_with_parent(parent)
+        body()
+    return pid
+
+
+def fork_process(body: Callable[[int], NoReturn]) -> tuple[int, int]:
+    """Fork a child that dies with this process and runs ``body(write_fd)``; returns its pid and the
+    (non-blocking) read end of the pipe it reports on."""
+    read_fd, write_fd = os.pipe()
+
+    def start() -> NoReturn:
         os.close(read_fd)
         body(write_fd)
+
+    pid = fork_with_parent(start)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
     return pid, read_fd

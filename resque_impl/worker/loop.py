@@ -33,12 +33,13 @@ from resque_impl.errors import (
 )
 from resque_impl.worker.contract import LoopWorker
 from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
+from resque_impl.worker.forkserver import ForkServer
 from resque_impl.worker.heartbeat import Heartbeat, HeartbeatThread
 from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
 from resque_impl.worker.options import WorkerOptions
 from resque_impl.worker.outcome import Outcome, ReservedJob
+from resque_impl.worker.process import note_worker_process
 from resque_impl.worker.signals import WakeupPipe, installed_handlers
-from resque_impl.worker.spare import Spare, fork_spare
 from resque_impl.worker.titles import set_title
 
 if TYPE_CHECKING:
@@ -69,8 +70,8 @@ class WorkLoop:
         self.child: Child | None = None
         # The last child that reported but may still be exiting; reaped once the next one has reported.
         self._exiting: Child | None = None
-        # A child forked ahead of the next job, while the current one ran.
-        self._spare: Spare | None = None
+        # What forks the children from the first job on (see resque_impl.worker.forkserver).
+        self._server: ForkServer | None = None
         self._in_job = False
         self._held: ReservedJob | None = None
         self._wakeup = WakeupPipe()
@@ -168,6 +169,7 @@ class WorkLoop:
 
     def _startup(self) -> None:
         worker = self.worker
+        note_worker_process()
         logger.info("starting worker %s", worker.id)
         self._redis(worker.remove_heartbeat, "removing an old heartbeat")
         self._heartbeat = self._start_heartbeat()
@@ -281,7 +283,7 @@ class WorkLoop:
             worker.hooks.run("before_fork", worker, job)
         except Exception as error:
             return worker.fail(job, error)
-        child = self._take_spare(job, timeout) or fork_job(
+        child = self._served_child(job, timeout) or fork_job(
             worker,
             job,
             timeout=timeout,
@@ -293,7 +295,7 @@ class WorkLoop:
             if self.stopping_now:
                 self._stop_child()
             set_title(f"Forked {child.pid} at {int(worker.now())}")
-            self._fork_spare()
+            self._start_server()
             result = child.wait(self._wakeup if self._handling_signals else None)
         finally:
             self.child = None
@@ -305,24 +307,25 @@ class WorkLoop:
             return None
         return outcome_of(worker, job, result)
 
-    def _take_spare(self, job: ReservedJob, timeout: float | None) -> Child | None:
-        spare, self._spare = self._spare, None
-        if spare is None:
+    def _served_child(self, job: ReservedJob, timeout: float | None) -> Child | None:
+        """``job``'s child from the fork server, or ``None`` where the worker forks it itself."""
+        server = self._server
+        if server is None or job.payload is None or self.worker.hooks.get("before_fork"):
             return None
-        if job.payload is None:  # the spare could not rebuild why the bytes did not decode
-            spare.discard()
-            return None
-        return spare.hand(job, timeout=timeout, memory_limit_mb=self.options.max_memory_mb)
+        return server.run(job, timeout=timeout, memory_limit_mb=self.options.max_memory_mb)
 
-    def _fork_spare(self) -> None:
-        """Fork the next job's child now, while this one runs (see :mod:`resque_impl.worker.spare`)."""
+    def _start_server(self) -> None:
+        """Start the fork server (again, if it died), while this job's child runs."""
+        if self._server is not None and self._server.alive:
+            return
+        self._stop_server()
         if self.options.prefork and not (self.shutting_down or self.worker.hooks.get("before_fork")):
-            self._spare = fork_spare(self.worker, term_child=self.options.term_child)
+            self._server = ForkServer.start(self.worker, term_child=self.options.term_child)
 
-    def _discard_spare(self) -> None:
-        if self._spare is not None:
-            self._spare.discard()
-            self._spare = None
+    def _stop_server(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     def _reap_exiting(self) -> None:
         if self._exiting is not None:
@@ -435,8 +438,8 @@ class WorkLoop:
 
     def _teardown(self, error: BaseException | None) -> None:
         set_title("Shutting down")
-        self._discard_spare()
         self._reap_exiting()
+        self._stop_server()
         self._hook("shutdown")
         if self._heartbeat is not None:
             self._heartbeat.stop()

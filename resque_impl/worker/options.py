@@ -4,8 +4,8 @@
 setting                            environment variable              meaning
 =================================  ================================  ======================================
 ``fork_per_job`` (True)            ``FORK_PER_JOB`` (``false``)      run each job in a forked child
-``prefork`` (True)                 ``RESQUE_PREFORK`` (``false``)    fork the next job's child while the
-                                                                     current one runs (not with
+``prefork`` (True)                 ``RESQUE_PREFORK`` (``false``)    a fork server forks the children,
+                                                                     each ahead of its job (not with
                                                                      ``before_fork`` hooks)
 ``reliable`` (True)                ``RESQUE_RELIABLE`` (``false``)   reliable fetch; off = Ruby's LPOP
 ``interval`` (5.0)                 ``INTERVAL``                      seconds between polls when idle

@@ -12,7 +12,8 @@ twin, ``probe.rb`` (whose path ``resque-sim --ruby-probe`` prints).  Both behave
   GIL), takes the time it finished as the start plus the monotonic time since
   (one round trip fewer than a second ``TIME``), and appends a JSON record to the list
   ``<namespace>:resque-sim:probe:<run>``: ``{"job", "started", "finished", "host", "pid", "ppid", "raised",
-  "rss_mb"}`` (``rss_mb``: the process's resident memory while it held the job's memory, null off Linux);
+  "rss_mb"}`` (``ppid``: its worker's pid, :func:`~resque_impl.worker.worker_pid`; ``rss_mb``: the
+  process's resident memory while it held the job's memory, null off Linux);
 - then, when ``exception`` is not null, it raises an exception whose failure record names ``exception``.
 
 Its Redis work around ``perform`` (:func:`clock_in`, :func:`clock_out`: one ``TIME``, one ``RPUSH``, and in
@@ -34,6 +35,7 @@ from typing import Any
 from resque_impl.default import current
 from resque_impl.job import job
 from resque_impl.registry import default_registry
+from resque_impl.worker.process import worker_pid
 
 __all__ = [
     "PROBE_CLASS",
@@ -122,7 +124,7 @@ class Probe:
             "finished": finished,
             "host": socket.gethostname(),
             "pid": os.getpid(),
-            "ppid": os.getppid(),
+            "ppid": worker_pid(),
             "raised": exception,
             "rss_mb": rss_mb,
         }

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from resque_impl import Job
+from resque_impl.worker import worker_pid
 
 LEDGER_ENV = "CHAOS_LEDGER"
 IMPORT_LOG_ENV = "CHAOS_IMPORT_LOG"
@@ -38,7 +39,8 @@ def _append(path: str, data: bytes) -> None:
 def record(event: str, job_id: str, **details: Any) -> float:
     """Append one fsynced ledger line for this process's execution of ``job_id``; returns its time."""
     now = time.time()
-    entry = {"e": event, "job": job_id, "pid": os.getpid(), "ppid": os.getppid(), "t": now, **details}
+    entry = {"e": event, "job": job_id, "pid": os.getpid(), "ppid": os.getppid(), "worker": worker_pid(), "t": now}
+    entry |= details
     _append(os.environ[LEDGER_ENV], (json.dumps(entry, separators=(",", ":")) + "\n").encode())
     return now
 

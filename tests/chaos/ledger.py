@@ -41,6 +41,12 @@ class Execution:
     begin: float
     end: float | None = None
     failed: bool = False
+    worker: int | None = None  # the worker whose job it was, when the parent is its fork server
+
+    @property
+    def processes(self) -> set[int]:
+        """The processes whose death ends the run: its own, its parent's and its worker's."""
+        return {self.pid, self.ppid} | ({self.worker} if self.worker is not None else set())
 
     @property
     def finished(self) -> bool:
@@ -66,7 +72,7 @@ def read(path: Path) -> list[Execution]:
         entry = json.loads(line)
         key = (entry["job"], entry["pid"])
         if entry["e"] == "begin":
-            run = Execution(entry["job"], entry["pid"], entry["ppid"], entry["t"])
+            run = Execution(entry["job"], entry["pid"], entry["ppid"], entry["t"], worker=entry.get("worker"))
             open_runs[key] = run
             runs.append(run)
         elif key in open_runs:
@@ -139,7 +145,7 @@ def _rounded(value: float | None) -> float | None:
 
 def _kill_between(kills: Sequence[Kill], run: Execution, until: float) -> Kill | None:
     for kill in kills:
-        if kill.pid in (run.pid, run.ppid) and run.begin - KILL_LATENCY <= kill.at < until:
+        if kill.pid in run.processes and run.begin - KILL_LATENCY <= kill.at < until:
             return kill
     return None
 
@@ -179,7 +185,7 @@ def analyse(
             elif job in pushed_twice:
                 cause = {"cause": f"pushed twice by the producer: {pushed_twice[job]}"}
             else:
-                unexplained.append({"job": job, "run_pid": earlier.pid, "worker_pid": earlier.ppid})
+                unexplained.append({"job": job, "run_pid": earlier.pid, "worker_pid": earlier.worker or earlier.ppid})
                 continue
             explained += 1
             causes.append(cause)
@@ -196,7 +202,7 @@ def _recoveries(analysis: Analysis, grouped: Mapping[str, list[Execution]], kill
     for job_runs in grouped.values():
         for run, following in zip(job_runs, [*job_runs[1:], None], strict=True):
             until = run.end if run.end is not None else following.begin if following is not None else math.inf
-            for pid in {run.pid, run.ppid}:
+            for pid in run.processes:
                 spans[pid].append((run, until))
     for kill in kills:
         for run, until in spans.get(kill.pid, ()):

@@ -84,6 +84,14 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def is_fork_server(pid: int) -> bool:
+    """Whether ``pid`` is a worker's fork server (by its process title)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").endswith(b"Fork server")
+    except OSError:
+        return False
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` is a running (not zombie) process."""
     try:

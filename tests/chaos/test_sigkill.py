@@ -22,7 +22,7 @@ from tests.chaos import ledger
 from tests.chaos.chaos_jobs import LEDGER_ENV, ChaosWork
 from tests.chaos.dashboard import DashboardPoller, start_dashboard
 from tests.chaos.figures import knob, publish, seeded_random
-from tests.chaos.procs import Proc, Procs, children_of, durable_redis, settle, wait_for
+from tests.chaos.procs import Proc, Procs, children_of, durable_redis, is_fork_server, settle, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1800)]
 
@@ -41,7 +41,11 @@ class Scenario:
 
 SCENARIOS = {
     "fork": Scenario(
-        "sigkill", knob("SIGKILL_JOBS", 5000), knob("SIGKILL_KILLS", 150), (), frozenset({"worker", "child"})
+        "sigkill",
+        knob("SIGKILL_JOBS", 5000),
+        knob("SIGKILL_KILLS", 150),
+        (),
+        frozenset({"worker", "fork server", "child"}),
     ),
     "concurrency": Scenario(
         "sigkill-concurrency",
@@ -67,9 +71,15 @@ class Outcome:
 
 def _kill_one(supervisor: Proc, rng: Any) -> ledger.Kill | None:
     workers = children_of(supervisor.pid)
-    candidates = [(pid, "worker") for pid in workers] + [
-        (child, "child") for worker in workers for child in children_of(worker)
-    ]
+    candidates = [(pid, "worker") for pid in workers]
+    for worker in workers:
+        for child in children_of(worker):
+            # A forking worker's children: the job children it forked itself, and its fork server, whose
+            # children (a spare, the job's child) are the job children it forks.
+            if is_fork_server(child):
+                candidates += [(child, "fork server")] + [(served, "child") for served in children_of(child)]
+            else:
+                candidates.append((child, "child"))
     if not candidates:
         return None
     pid, role = rng.choice(candidates)
@@ -130,7 +140,7 @@ def outcome(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         "slots_per_worker": slots,
         "seconds": round(time.monotonic() - started, 1),
         "kills": len(kills),
-        "kills_by_target": {role: sum(k.role == role for k in kills) for role in ("worker", "child")},
+        "kills_by_target": {role: sum(k.role == role for k in kills) for role in ("worker", "fork server", "child")},
         **analysis.figures(),
         "failure_records": len(records),
         "meant_to_fail": len(meant_to_fail),

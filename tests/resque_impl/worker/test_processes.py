@@ -425,11 +425,12 @@ def _state_and_title(pid: int) -> tuple[str, str]:
     return stat[stat.rfind(")") + 2], title
 
 
-def test_an_idle_worker_keeps_no_zombie_only_its_spare(
+def test_an_idle_worker_keeps_no_zombie_only_its_fork_server_and_spare(
     resque: Resque, client: redis.Redis, spawn: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
     # The worker goes on as soon as a child has reported and reaps it later: never so late that an idle
-    # worker keeps a zombie. Its one child is the spare forked for the next job, waiting.
+    # worker keeps a zombie. Its one child is its fork server, whose one child is the spare forked for
+    # the next job, waiting.
     marks = tmp_path / "marks"
     for n in range(3):
         resque.enqueue(ProcExit, 0)
@@ -437,7 +438,10 @@ def test_an_idle_worker_keeps_no_zombie_only_its_spare(
     worker = spawn("--interval", "0.1")
     wait_for(lambda: resque.stat("processed") == 6, "six jobs to be processed")
     wait_for(lambda: len(_children(worker.pid)) == 1, "the worker to reap its last child", timeout=2)
-    state, title = _state_and_title(_children(worker.pid)[0])
+    (server,) = _children(worker.pid)
+    assert _state_and_title(server) == ("S", "resque-0.1.0: Fork server")
+    wait_for(lambda: len(_children(server)) == 1, "the server to reap its last child", timeout=2)
+    state, title = _state_and_title(_children(server)[0])
     assert state == "S"
     assert title.endswith("Ready for the next job")
     assert lines(marks) == ["job 0", "job 1", "job 2"]
@@ -459,14 +463,54 @@ def test_a_spare_killed_while_waiting_costs_no_job(
     marks = tmp_path / "marks"
     resque.enqueue(ProcMark, str(marks), "first")
     worker = spawn("--interval", "0.1")
-    wait_for(lambda: resque.stat("processed") == 1 and len(_children(worker.pid)) == 1, "a spare, waiting")
-    os.kill(_children(worker.pid)[0], signal.SIGKILL)
+    wait_for(lambda: resque.stat("processed") == 1 and len(_children(worker.pid)) == 1, "a fork server")
+    (server,) = _children(worker.pid)
+    wait_for(lambda: len(_children(server)) == 1, "a spare, waiting")
+    os.kill(_children(server)[0], signal.SIGKILL)
 
     resque.enqueue(ProcMark, str(marks), "second")
 
     wait_for(lambda: resque.stat("processed") == 2, "the second job to be processed")
     assert lines(marks) == ["first", "second"]
     assert failures(resque) == []
+
+
+def test_a_fork_server_killed_while_idle_costs_no_job_and_is_replaced(
+    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    resque.enqueue(ProcMark, str(marks), "first")
+    worker = spawn("--interval", "0.1")
+    wait_for(lambda: resque.stat("processed") == 1 and len(_children(worker.pid)) == 1, "a fork server")
+    (server,) = _children(worker.pid)
+    os.kill(server, signal.SIGKILL)
+
+    resque.enqueue(ProcMark, str(marks), "second")
+
+    wait_for(lambda: resque.stat("processed") == 2, "the second job to be processed")
+    wait_for(lambda: len(_children(worker.pid)) == 1 and _children(worker.pid) != [server], "a new fork server")
+    assert lines(marks) == ["first", "second"]
+    assert failures(resque) == []
+
+
+def test_a_served_child_dies_with_its_worker(
+    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    # The worker's death takes its fork server, and the server's death the job's child: nothing of a
+    # SIGKILLed worker runs on beside the job's recovery.
+    notes = tmp_path / "notes"
+    resque.enqueue(ProcMark, str(tmp_path / "marks"), "first")  # forked by the worker; starts the server
+    resque.enqueue(ProcSlow, str(notes), 60)
+    worker = spawn("--interval", "0.1")
+    wait_for(lambda: lines(notes), "the slow job to start")
+    child = int(lines(notes)[0].split()[1])
+    (server,) = [pid for pid in _children(worker.pid) if _state_and_title(pid)[1].endswith("Fork server")]
+    assert child in _children(server)
+
+    worker.send(signal.SIGKILL)
+    worker.wait()
+
+    wait_for(lambda: not Path(f"/proc/{child}").exists() and not Path(f"/proc/{server}").exists(), "both to die")
 
 
 def test_job_timeouts_kill_the_child(resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path) -> None:
