@@ -31,6 +31,7 @@ the job gets an ordinary fork and the server is started again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -38,6 +39,7 @@ import select
 import signal
 import socket
 import struct
+from collections.abc import Callable
 from typing import NoReturn
 
 from resque_impl.errors import TermException
@@ -163,17 +165,19 @@ class _Spare:
         def receive() -> ReservedJob | None:
             for fd in (self._job_fd, *inherited):
                 os.close(fd)
-            set_title("Ready for the next job")
+            set_title("Ready for the next job", log=False)
             try:
-                with os.fdopen(job_read, "rb") as incoming:
-                    head = incoming.read(_JOB.size)
-                    if len(head) < _JOB.size:
-                        return None  # let go
-                    queue_length, raw_length = _JOB.unpack(head)
-                    queue = incoming.read(queue_length).decode()
-                    return ReservedJob.read(queue, incoming.read(raw_length))
+                message = _read_message(job_read)
             except TermException:  # the worker is stopping (TERM_CHILD): no job was handed over
                 return None
+            finally:
+                os.close(job_read)
+            if message is None:
+                return None  # let go
+            job = _decode(message)
+            # As Ruby's child, which inherits the title its worker set before forking it.
+            set_title(f"Processing {job.queue} since {int(worker.now())} [{job.describe()}]", log=False)
+            return job
 
         self.pid, self.result_fd = fork_process(lambda write_fd: child_main(worker, receive, write_fd, term_child))
         os.close(job_read)
@@ -219,7 +223,7 @@ def _serve(worker: LoopWorker, channel: socket.socket, term_child: bool) -> NoRe
                         pass
                 _report_ended(channel)
             if channel.fileno() in ready:
-                message = _receive_job(channel)
+                message = _read_message(channel.fileno())
                 if message is None:
                     break
                 _start(worker, channel, spare, message, term_child, inherited)
@@ -244,8 +248,7 @@ def _start(
 ) -> None:
     """Run the job in ``message`` in the spare (or, if it died waiting, in a child forked for it), tell the
     worker which child it is, and get the job's class ready for the children to come."""
-    queue_length = _JOB.unpack_from(message)[0]
-    job = ReservedJob.read(message[_JOB.size : _JOB.size + queue_length].decode(), message[_JOB.size + queue_length :])
+    job = _decode(message)
     if spare.hand(message):
         pid, result_fd = spare.pid, spare.result_fd
     else:
@@ -263,24 +266,30 @@ def _start(
     gc.freeze()  # what the class's first use made lives as long as the server: out of the collector's way
 
 
-def _receive_job(channel: socket.socket) -> bytes | None:
-    """The next job message, whole; ``None`` when the worker closed its end."""
-    head = _read_exactly(channel, _JOB.size)
+def _decode(message: bytes) -> ReservedJob:
+    queue_end = _JOB.size + _JOB.unpack_from(message)[0]
+    return ReservedJob.read(message[_JOB.size : queue_end].decode(), message[queue_end:])
+
+
+def _read_message(fd: int) -> bytes | None:
+    """The next job message on ``fd``, whole; ``None`` when the other end was closed first."""
+    head = _read_exactly(functools.partial(os.read, fd), _JOB.size)
     if head is None:
         return None
     queue_length, raw_length = _JOB.unpack(head)
-    rest = _read_exactly(channel, queue_length + raw_length)
+    rest = _read_exactly(functools.partial(os.read, fd), queue_length + raw_length)
     return None if rest is None else head + rest
 
 
-def _read_exactly(channel: socket.socket, size: int) -> bytes | None:
-    data = bytearray()
-    while len(data) < size:
-        chunk = channel.recv(size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes | None:
+    first = read(size)
+    if len(first) == size:  # the usual case: the whole message in one read
+        return first
+    data = bytearray(first)
+    while first and len(data) < size:
+        first = read(size - len(data))
+        data += first
+    return bytes(data) if len(data) == size else None
 
 
 def _report_ended(channel: socket.socket) -> None:

@@ -31,8 +31,9 @@ def title_for(state: str) -> str:
     return _prefix() + state
 
 
-def set_title(state: str) -> None:
-    """Set this process's title to :func:`title_for` ``(state)``.
+def set_title(state: str, *, log: bool = True) -> None:
+    """Set this process's title to :func:`title_for` ``(state)``, and log it at debug level unless
+    ``log`` is false (a forked child, where each page of the worker's memory it touches is copied).
 
     A state naming a job from a hostile payload may hold NUL or text UTF-8 cannot carry; those are
     written as escapes rather than failing.
@@ -41,4 +42,5 @@ def set_title(state: str) -> None:
     if not title.isprintable():
         title = title.encode("utf-8", "backslashreplace").decode("utf-8").replace("\0", "\\x00")
     setproctitle(title)
-    logger.debug("%s", title)
+    if log:
+        logger.debug("%s", title)

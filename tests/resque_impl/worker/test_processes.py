@@ -506,6 +506,8 @@ def test_a_served_child_dies_with_its_worker(
     child = int(lines(notes)[0].split()[1])
     (server,) = [pid for pid in _children(worker.pid) if _state_and_title(pid)[1].endswith("Fork server")]
     assert child in _children(server)
+    # Titled as Ruby's child is, which inherits what its worker set before forking it.
+    assert re.fullmatch(r"resque-\S+: Processing proc since \d+ \[ProcSlow\]", _state_and_title(child)[1])
 
     worker.send(signal.SIGKILL)
     worker.wait()
