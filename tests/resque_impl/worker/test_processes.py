@@ -457,14 +457,22 @@ def test_without_prefork_an_idle_worker_has_no_child(
     wait_for(lambda: not _children(worker.pid), "the worker to reap its child", timeout=2)
 
 
-def test_a_spare_killed_while_waiting_costs_no_job(
-    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
-) -> None:
-    marks = tmp_path / "marks"
+def _idle_with_fork_server(
+    resque: Resque, spawn: Callable[..., WorkerProcess], marks: Path
+) -> tuple[WorkerProcess, int]:
+    """A worker that has run one job (noting ``first``) and waits, and its fork server."""
     resque.enqueue(ProcMark, str(marks), "first")
     worker = spawn("--interval", "0.1")
     wait_for(lambda: resque.stat("processed") == 1 and len(_children(worker.pid)) == 1, "a fork server")
     (server,) = _children(worker.pid)
+    return worker, server
+
+
+def test_a_spare_killed_while_waiting_costs_no_job(
+    resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    _, server = _idle_with_fork_server(resque, spawn, marks)
     wait_for(lambda: len(_children(server)) == 1, "a spare, waiting")
     os.kill(_children(server)[0], signal.SIGKILL)
 
@@ -479,10 +487,7 @@ def test_a_fork_server_killed_while_idle_costs_no_job_and_is_replaced(
     resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
     marks = tmp_path / "marks"
-    resque.enqueue(ProcMark, str(marks), "first")
-    worker = spawn("--interval", "0.1")
-    wait_for(lambda: resque.stat("processed") == 1 and len(_children(worker.pid)) == 1, "a fork server")
-    (server,) = _children(worker.pid)
+    worker, server = _idle_with_fork_server(resque, spawn, marks)
     os.kill(server, signal.SIGKILL)
 
     resque.enqueue(ProcMark, str(marks), "second")
