@@ -43,7 +43,7 @@ from pathlib import Path
 import redis
 
 from benchmarks import peers, ruby_peer
-from benchmarks._common import Measurement, report
+from benchmarks._common import Measurement, compile_bytecode, report
 from benchmarks.tasks import LATENCY_KEY, RSS_KEY, AsyncSleep, Noop, Rss, Sleep, Stamp
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
@@ -306,6 +306,7 @@ def concurrency(jobs: int = 20_000, io_jobs: int = 60, runs: int = 3, slots: int
 
 
 def _environment(server: RedisServer) -> dict[str, str]:
+    compile_bytecode()
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "BENCH_REDIS_URL": server.url, "PYTHONPATH": path}
 
