@@ -424,9 +424,9 @@ def fork_process(body: Callable[[int], NoReturn]) -> tuple[int, int]:
     return pid, read_fd
 
 
-def prepare_job_class(worker: LoopWorker, class_name: str | None) -> None:
-    """Find the hooks of the job class named ``class_name`` once, in the parent, rather than in every child."""
-    job_class = worker.resque.registry.get(class_name) if class_name else None
+def prepare_job_class(worker: LoopWorker, job: ReservedJob) -> None:
+    """Find the hooks of ``job``'s class once, in the parent, rather than in every child."""
+    job_class = worker.resque.registry.get(job.class_name) if job.class_name else None
     if job_class is not None:
         prepare_hooks(job_class)
 
@@ -440,7 +440,7 @@ def fork_job(
     memory_limit_mb: float | None = None,
 ) -> Child:
     """Fork a child that runs ``job``; returns the parent's handle on it."""
-    prepare_job_class(worker, job.class_name)
+    prepare_job_class(worker, job)
     pid, read_fd = fork_process(lambda write_fd: child_main(worker, lambda: job, write_fd, term_child))
     return Child(pid, read_fd, timeout, memory_limit_mb)
 

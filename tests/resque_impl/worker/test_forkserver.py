@@ -16,7 +16,7 @@ import pytest
 from resque_impl import ManualClock, Registry, Resque, job
 from resque_impl.store.memory import MemoryStore
 from resque_impl.worker import Worker, WorkerHooks, WorkerOptions
-from resque_impl.worker.forkserver import SPARES, ForkServer
+from resque_impl.worker.forkserver import ForkServer
 from resque_impl.worker.outcome import ReservedJob
 
 registry = Registry()
@@ -197,49 +197,25 @@ def test_the_server_tells_how_a_child_ended(resque: Resque) -> None:
     assert os.WTERMSIG(status) == signal.SIGKILL
 
 
-def spares_of(server: ForkServer) -> set[int]:
-    """The server's spares, once it has forked all of them."""
-    deadline = time.monotonic() + 10
-    while len(children(server.pid)) < SPARES and time.monotonic() < deadline:
-        time.sleep(0.01)
-    spares = children(server.pid)
-    assert len(spares) == SPARES
-    return spares
-
-
-def test_spares_that_died_waiting_take_no_job(resque: Resque, tmp_path: Path) -> None:
+def test_a_spare_that_died_waiting_takes_no_job(resque: Resque, tmp_path: Path) -> None:
     path = tmp_path / "notes"
     server = ForkServer.start(Worker(["served"], resque=resque), term_child=False)
     try:
-        spares = spares_of(server)
-        for spare in spares:
-            os.kill(spare, signal.SIGKILL)
-        while not all(gone(spare) for spare in spares):  # the server collects them
+        deadline = time.monotonic() + 10
+        while not children(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (spare,) = children(server.pid)
+        os.kill(spare, signal.SIGKILL)
+        while not gone(spare):  # the server collects it
             time.sleep(0.01)
 
         pid, data, _ = served_child(server, {"class": "ServedNote", "args": [str(path), "x"]})
     finally:
         server.close()
 
-    assert pid not in spares
+    assert pid != spare
     assert data[:1] == b"P"
     assert notes(path)[0][0] == "x"
-
-
-def test_each_job_takes_a_spare_forked_ahead_and_the_server_forks_its_replacement(
-    resque: Resque, tmp_path: Path
-) -> None:
-    path = tmp_path / "notes"
-    server = ForkServer.start(Worker(["served"], resque=resque), term_child=False)
-    try:
-        first = spares_of(server)
-        pid, _, _ = served_child(server, {"class": "ServedNote", "args": [str(path), "x"]})
-        second = spares_of(server)
-    finally:
-        server.close()
-
-    assert pid in first
-    assert len(second - first) == 1
 
 
 def test_a_dead_server_runs_nothing_and_its_children_count_as_killed(resque: Resque) -> None:

@@ -24,7 +24,6 @@ import redis
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
 from resque_impl.version import __version__
-from resque_impl.worker.forkserver import SPARES
 from resque_impl.worker.pruning import local_worker_pids
 from tests.worker_jobs import (
     ProcCrashOnce,
@@ -426,12 +425,12 @@ def _state_and_title(pid: int) -> tuple[str, str]:
     return stat[stat.rfind(")") + 2], title
 
 
-def test_an_idle_worker_keeps_no_zombie_only_its_fork_server_and_spares(
+def test_an_idle_worker_keeps_no_zombie_only_its_fork_server_and_spare(
     resque: Resque, client: redis.Redis, spawn: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
     # The worker goes on as soon as a child has reported and reaps it later: never so late that an idle
-    # worker keeps a zombie. Its one child is its fork server, whose children are the spares forked for
-    # the next jobs, waiting.
+    # worker keeps a zombie. Its one child is its fork server, whose one child is the spare forked for
+    # the next job, waiting.
     marks = tmp_path / "marks"
     for n in range(3):
         resque.enqueue(ProcExit, 0)
@@ -441,11 +440,10 @@ def test_an_idle_worker_keeps_no_zombie_only_its_fork_server_and_spares(
     wait_for(lambda: len(_children(worker.pid)) == 1, "the worker to reap its last child", timeout=2)
     (server,) = _children(worker.pid)
     assert _state_and_title(server) == ("S", "resque-0.1.0: Fork server")
-    wait_for(lambda: len(_children(server)) == SPARES, "the server to reap its last child", timeout=2)
-    for spare in _children(server):
-        state, title = _state_and_title(spare)
-        assert state == "S"
-        assert title.endswith("Ready for the next job")
+    wait_for(lambda: len(_children(server)) == 1, "the server to reap its last child", timeout=2)
+    state, title = _state_and_title(_children(server)[0])
+    assert state == "S"
+    assert title.endswith("Ready for the next job")
     assert lines(marks) == ["job 0", "job 1", "job 2"]
     assert [record["exception"] for record in failures(resque)] == ["Resque::DirtyExit"] * 3
 
@@ -470,14 +468,13 @@ def _idle_with_fork_server(
     return worker, server
 
 
-def test_spares_killed_while_waiting_cost_no_job(
+def test_a_spare_killed_while_waiting_costs_no_job(
     resque: Resque, spawn: Callable[..., WorkerProcess], tmp_path: Path
 ) -> None:
     marks = tmp_path / "marks"
     _, server = _idle_with_fork_server(resque, spawn, marks)
-    wait_for(lambda: len(_children(server)) == SPARES, "the spares, waiting")
-    for spare in _children(server):
-        os.kill(spare, signal.SIGKILL)
+    wait_for(lambda: len(_children(server)) == 1, "a spare, waiting")
+    os.kill(_children(server)[0], signal.SIGKILL)
 
     resque.enqueue(ProcMark, str(marks), "second")
 
