@@ -15,8 +15,8 @@ fork server fork its children:
   of the pipe it reports on (``SCM_RIGHTS``), then forks the next spare;
 * it collects its children and tells the worker how each one ended (its wait status).
 
-The worker watches over such a child as over one it forked (:class:`~resque_impl.worker.forking.Child`,
-with the server as its :class:`~resque_impl.worker.forking.Reaper`): it reads the report and enforces
+The worker watches over such a child as over one it forked (:class:`~resque_impl.worker.child.Child`,
+with the server as its :class:`~resque_impl.worker.child.Reaper`): it reads the report and enforces
 the timeout, the memory limit and ``TERM_CHILD`` by pid. The server dies with the worker, and its
 children with it (``PR_SET_PDEATHSIG``), so a worker killed mid-job leaves nothing running; it ignores
 the signals meant for the worker.
@@ -43,8 +43,9 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from resque_impl.errors import TermException
+from resque_impl.worker.child import Child
 from resque_impl.worker.contract import LoopWorker
-from resque_impl.worker.forking import Child, child_main, fork_process, fork_with_parent, prepare_job_class
+from resque_impl.worker.forking import child_main, fork_process, fork_with_parent, prepare_job_class
 from resque_impl.worker.outcome import ReservedJob
 from resque_impl.worker.titles import set_title
 

@@ -31,8 +31,9 @@ from resque_impl.errors import (
     ResqueError,
     TermException,
 )
+from resque_impl.worker.child import Child
 from resque_impl.worker.contract import LoopWorker
-from resque_impl.worker.forking import Child, describe_end, fork_job, outcome_of
+from resque_impl.worker.forking import describe_end, fork_job, outcome_of
 from resque_impl.worker.forkserver import ForkServer
 from resque_impl.worker.heartbeat import Heartbeat, HeartbeatThread
 from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
