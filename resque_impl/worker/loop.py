@@ -33,8 +33,8 @@ from resque_impl.errors import (
 )
 from resque_impl.worker.child import Child
 from resque_impl.worker.contract import LoopWorker
-from resque_impl.worker.forking import describe_end, fork_job, outcome_of
-from resque_impl.worker.forkserver import ForkServer
+from resque_impl.worker.forking import describe_end, outcome_of
+from resque_impl.worker.forks import Forks
 from resque_impl.worker.heartbeat import Heartbeat, HeartbeatThread
 from resque_impl.worker.limits import Watch, alarm, job_timeout, restart_reason
 from resque_impl.worker.options import WorkerOptions
@@ -69,10 +69,7 @@ class WorkLoop:
         self._pause_announced = False
         self._signals: list[str] = []
         self.child: Child | None = None
-        # The last child that reported but may still be exiting; reaped once the next one has reported.
-        self._exiting: Child | None = None
-        # What forks the children from the first job on (see resque_impl.worker.forkserver).
-        self._server: ForkServer | None = None
+        self._forks = Forks(worker, options)
         self._in_job = False
         self._held: ReservedJob | None = None
         self._wakeup = WakeupPipe()
@@ -284,54 +281,21 @@ class WorkLoop:
             worker.hooks.run("before_fork", worker, job)
         except Exception as error:
             return worker.fail(job, error)
-        child = self._served_child(job, timeout) or fork_job(
-            worker,
-            job,
-            timeout=timeout,
-            term_child=self.options.term_child,
-            memory_limit_mb=self.options.max_memory_mb,
-        )
+        child = self._forks.child(job, timeout)
         self.child = child
         try:
             if self.stopping_now:
                 self._stop_child()
             set_title(f"Forked {child.pid} at {int(worker.now())}")
-            self._start_server()
+            self._forks.start_server(shutting_down=self.shutting_down)
             result = child.wait(self._wakeup if self._handling_signals else None)
         finally:
             self.child = None
-        self._reap_exiting()
-        if not child.reaped:
-            self._exiting = child
+        self._forks.reported(child)
         if self.options.reliable and result.killed_from_outside:
             self._crash = DirtyExit(describe_end(result.pid, result.status))
             return None
         return outcome_of(worker, job, result)
-
-    def _served_child(self, job: ReservedJob, timeout: float | None) -> Child | None:
-        """``job``'s child from the fork server, or ``None`` where the worker forks it itself."""
-        server = self._server
-        if server is None or job.payload is None or self.worker.hooks.get("before_fork"):
-            return None
-        return server.run(job, timeout=timeout, memory_limit_mb=self.options.max_memory_mb)
-
-    def _start_server(self) -> None:
-        """Start the fork server (again, if it died), while this job's child runs."""
-        if self._server is not None and self._server.alive:
-            return
-        self._stop_server()
-        if self.options.prefork and not (self.shutting_down or self.worker.hooks.get("before_fork")):
-            self._server = ForkServer.start(self.worker, term_child=self.options.term_child)
-
-    def _stop_server(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def _reap_exiting(self) -> None:
-        if self._exiting is not None:
-            self._exiting.reap()
-            self._exiting = None
 
     def _requeue_crashed(self, job: ReservedJob) -> Outcome | None:
         return self.worker.requeue_crashed(job, self._crash or DirtyExit("Child process was killed"))
@@ -370,7 +334,7 @@ class WorkLoop:
 
     def _idle(self, seconds: float, *, paused: bool = False) -> None:
         """Wait up to ``seconds`` for a push to one of our queues, a signal, or the pause to end."""
-        self._reap_exiting()  # no zombie left while idle
+        self._forks.reap()  # no zombie left while idle
         deadline = time.monotonic() + seconds
         while True:
             self._log_signals()
@@ -439,8 +403,7 @@ class WorkLoop:
 
     def _teardown(self, error: BaseException | None) -> None:
         set_title("Shutting down")
-        self._reap_exiting()
-        self._stop_server()
+        self._forks.close()
         self._hook("shutdown")
         if self._heartbeat is not None:
             self._heartbeat.stop()
