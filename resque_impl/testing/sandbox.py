@@ -33,7 +33,7 @@ one is active raises :class:`~resque_impl.ModeConflictError`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,14 +51,15 @@ from resque_impl.failure import FailureRecord
 from resque_impl.job import QueuedJob
 from resque_impl.keys import DEFAULT_NAMESPACE, Keys
 from resque_impl.registry import Registry
-from resque_impl.scheduler import Recurring, ScheduleEntry, Scheduler, load_schedule_file, parse_schedule
-from resque_impl.store import Store, StoreProtocol
+from resque_impl.scheduler import Scheduler
+from resque_impl.store import Store
 from resque_impl.testing.assertions import Expectation, Seen, times
 from resque_impl.testing.clock import VirtualClock
 from resque_impl.testing.errors import DrainLimitError, SandboxInactiveError
 from resque_impl.testing.inline import InlineRunner, InlineStore
 from resque_impl.testing.performed import Performed
 from resque_impl.testing.runner import DEFAULT_MAX_JOBS, InProcessWorker
+from resque_impl.testing.schedules import Schedules, delayed_jobs
 from resque_impl.testing.timeline import Timeline
 
 __all__ = ["DelayedPolicy", "ModeName", "Sandbox", "active_sandbox", "fake_mode", "inline_mode"]
@@ -116,9 +117,7 @@ class Sandbox:
         self.clock = VirtualClock(start)
         self.clock.on_move(self._step_to)
         self.timeline = Timeline(self.clock, self._schedulers)
-        self._schedule: list[ScheduleEntry] = []
-        self._dynamic = False
-        self._scheduler_by_namespace: dict[str, Scheduler] = {}
+        self._schedules = Schedules()
         #: Every job this sandbox ran (drained, or performed inline), oldest first.
         self.performed: list[Performed] = []
         self._lock = threading.Lock()
@@ -384,51 +383,24 @@ class Sandbox:
         """Run recurring schedules (a mapping as in a schedule file, or the file's path) as the
         ``resque-impl scheduler`` process would, on :attr:`resque`'s namespace, as the clock moves.
         ``dynamic`` also runs the schedules the application keeps in Redis (``set_schedule``)."""
-        entries = (
-            load_schedule_file(schedule, env=env)
-            if isinstance(schedule, (str, Path))
-            else parse_schedule(schedule, env=env)
-        )
-        Recurring(self.resque, entries)  # a class without a queue is refused now, not at the first tick
-        with self._lock:
-            self._schedule, self._dynamic = entries, dynamic
-            self._scheduler_by_namespace.pop(self.resque.namespace, None)
+        self._schedules.load(self.resque, schedule, env=env, dynamic=dynamic)
 
     def _schedulers(self) -> list[Scheduler]:
         """A scheduler per namespace in use, as ``resque-impl scheduler`` runs one per namespace."""
         self._require_active("advance")
-        schedulers = []
-        for resque, _ in self._instances():
-            with self._lock:
-                scheduler = self._scheduler_by_namespace.get(resque.namespace)
-                if scheduler is None:
-                    own = resque.namespace == self.resque.namespace
-                    scheduler = self._scheduler_by_namespace[resque.namespace] = Scheduler(
-                        resque, self._schedule if own else (), dynamic=own and self._dynamic
-                    )
-            schedulers.append(scheduler)
-        return schedulers
+        return self._schedules.schedulers(self.resque, (resque for resque, _ in self._instances()))
 
     def scheduled(self, job_class: JobClass | None = None) -> list[DelayedJob]:
         """Delayed jobs (of ``job_class``, if given), earliest first."""
         found: list[DelayedJob] = []
         for resque, used in self._instances():
             wanted = None if job_class is None else _class_name(resque, job_class)
-            found.extend(job for job in _delayed(used.store) if wanted is None or job.class_name == wanted)
+            found.extend(job for job in delayed_jobs(used.store) if wanted is None or job.class_name == wanted)
         return sorted(found, key=lambda job: job.timestamp)
 
 
 def _iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _delayed(store: StoreProtocol) -> Iterator[DelayedJob]:
-    start = 0
-    while stamps := store.delayed_timestamps(start, 100):
-        start += len(stamps)
-        for timestamp in stamps:
-            for raw in store.delayed_range(timestamp, 0, store.delayed_timestamp_size(timestamp)):
-                yield DelayedJob.read(timestamp, raw)
 
 
 def _class_name(resque: Resque, job_class: JobClass) -> str:
