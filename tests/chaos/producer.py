@@ -76,6 +76,11 @@ class Producer(threading.Thread):
         finally:
             library.removeHandler(sent_again)
 
+    def error_text(self) -> str | None:
+        """The error that stopped the producer, named with its message (redis-py 8's ``repr`` of its own
+        errors leaves the message out), or ``None``."""
+        return None if self.error is None else f"{type(self.error).__name__}: {self.error}"
+
     def finish(self, timeout: float = 60.0) -> None:
         """Stop after the enqueue in hand; wait for the thread."""
         self._stopping.set()

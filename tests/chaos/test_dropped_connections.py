@@ -107,7 +107,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
             worker.signal(signal.SIGTERM)
         codes = [worker.wait(30) for worker in workers]
     analysis = ledger.analyse(ledger.read(path), producer.acked, pushed_twice=producer.retried)
-    error = repr(producer.error) if producer.error else None
+    error = producer.error_text()
     result = Outcome(analysis, chaos, running, codes, inflight_left, dashboard, error)
     figures = {
         "seed": seed,

@@ -119,7 +119,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
             worker.signal(signal.SIGTERM)
         codes = [worker.wait(30) for worker in workers]
     analysis = ledger.analyse(ledger.read(path), producer.acked, pushed_twice=producer.retried)
-    result = Outcome(analysis, restarts, reconnects, running, codes, repr(producer.error) if producer.error else None)
+    result = Outcome(analysis, restarts, reconnects, running, codes, producer.error_text())
     figures = {
         "seed": seed,
         "jobs": JOBS,
