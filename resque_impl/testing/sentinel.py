@@ -105,9 +105,11 @@ class SentinelTopology:
         """The server listening on ``port``."""
         return next(server for server in self.servers if server.port == port)
 
-    def failover(self, timeout: float = 20.0) -> int:
+    def failover(self, timeout: float = 60.0) -> int:
         """``SENTINEL FAILOVER``: promote a replica; returns the new primary's port once every sentinel
-        names it, with the other replicas following it."""
+        names it, with the other replicas following it. ``timeout`` bounds the asking (a sentinel refuses
+        until it has heard from a replica lately) and then the settling: each took up to 15 s on a loaded
+        2-core machine, so the default is the one :meth:`kill_primary` has."""
         old = self.primary_port()
         self._ask_failover(time.monotonic() + timeout)
         # The old primary still runs as one until the sentinels next look at it (up to 10 s later) and
