@@ -105,11 +105,11 @@ class SentinelTopology:
         """The server listening on ``port``."""
         return next(server for server in self.servers if server.port == port)
 
-    def failover(self, timeout: float = 60.0) -> int:
+    def failover(self, timeout: float = 120.0) -> int:
         """``SENTINEL FAILOVER``: promote a replica; returns the new primary's port once every sentinel
         names it, with the other replicas following it. ``timeout`` bounds the asking (a sentinel refuses
         until it has heard from a replica lately) and then the settling: each took up to 15 s on a loaded
-        2-core machine, so the default is the one :meth:`kill_primary` has."""
+        2-core machine, and settling after :meth:`kill_primary` once took over 60 s, so both wait 120 s."""
         old = self.primary_port()
         self._ask_failover(time.monotonic() + timeout)
         # The old primary still runs as one until the sentinels next look at it (up to 10 s later) and
@@ -129,7 +129,7 @@ class SentinelTopology:
                         raise
                 time.sleep(0.2)
 
-    def kill_primary(self, timeout: float = 60.0) -> int:
+    def kill_primary(self, timeout: float = 120.0) -> int:
         """SIGKILL the primary, wait for the sentinels to promote a replica, restart the killed server
         as a replica of the new primary (it kept nothing on disk); returns the new port."""
         old = self.primary_port()
