@@ -63,13 +63,21 @@ class Kill:
 
 
 def read(path: Path) -> list[Execution]:
-    """Every execution in the ledger, in the order they began."""
+    """Every execution in the ledger, in the order they began. The ledger may be read while jobs still
+    write to it: a last line not yet complete is left out (one anywhere else is an error)."""
     open_runs: dict[tuple[str, int], Execution] = {}
     runs: list[Execution] = []
-    if not path.exists():
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
         return runs
-    for line in path.read_text().splitlines():
-        entry = json.loads(line)
+    for number, line in enumerate(lines, 1):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if number == len(lines):
+                break
+            raise
         key = (entry["job"], entry["pid"])
         if entry["e"] == "begin":
             run = Execution(entry["job"], entry["pid"], entry["ppid"], entry["t"], worker=entry.get("worker"))

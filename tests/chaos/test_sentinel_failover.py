@@ -33,7 +33,6 @@ from the clients' own reconnecting.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import signal
 import time
@@ -156,19 +155,8 @@ def _await_serving(path: Path, named: float) -> None:
 
 
 def _begun_after(path: Path, moment: float) -> bool:
-    """Whether the ledger shows a job begun after ``moment`` (a line still being written is skipped)."""
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        return False
-    for line in reversed(lines):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry["e"] == "begin" and entry["t"] > moment:
-            return True
-    return False
+    """Whether the ledger shows a job begun after ``moment``."""
+    return any(run.begin > moment for run in ledger.read(path))
 
 
 def _serving_again(named: float, first: float | None, closed: float) -> float | None:
