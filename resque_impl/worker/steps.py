@@ -30,28 +30,25 @@ from typing import Any
 
 from resque_impl.client import Resque
 from resque_impl.clock import Clock, SystemClock, format_heartbeat, format_run_at, format_started
-from resque_impl.codec import dumps, loads
 from resque_impl.default import current
-from resque_impl.errors import DirtyExit, PoisonJobError, PruneDeadWorkerDirtyExit, ResqueConnectionError
+from resque_impl.errors import DirtyExit, ResqueConnectionError
 from resque_impl.events import WORKER_STOPPED
 from resque_impl.job_metrics import JobMetricsRecorder
 from resque_impl.plugins.timing import attach_timing
 from resque_impl.store import Ack
-from resque_impl.worker.announce import announce_end, announce_recovered, announce_reserved, announce_started
+from resque_impl.worker import retirement
+from resque_impl.worker.announce import announce_end, announce_reserved, announce_started
 from resque_impl.worker.hooks import WorkerHooks, default_worker_hooks
 from resque_impl.worker.loop import WorkLoop
 from resque_impl.worker.options import WorkerOptions
 from resque_impl.worker.outcome import Outcome, ReservedJob
 from resque_impl.worker.patterns import QueuePatterns, as_patterns
 from resque_impl.worker.perform import failure_outcome, perform_in_process, run_failure_hooks
-from resque_impl.worker.pruning import LocalPids, dead_workers, local_worker_pids
+from resque_impl.worker.pruning import LocalPids, local_worker_pids
 
 __all__ = ["Worker"]
 
 logger = logging.getLogger("resque_impl.worker")
-
-#: How long a process may hold the lock on retiring one dead worker (it releases it when done).
-_RETIRE_LOCK_SECONDS = 30.0
 
 
 class Worker:
@@ -315,125 +312,25 @@ class Worker:
             if recorder is not None:
                 recorder.detach()
 
-    # -- dead workers ----------------------------------------------------------------------------------
+    # -- dead workers (see :mod:`.retirement`) ---------------------------------------------------------
     def prune_dead_workers(self) -> list[str]:
-        """Unregister workers found dead (see :mod:`.pruning`), recovering their in-flight jobs.
-
-        The worker that takes Ruby's ``pruning_dead_workers_in_progress`` lock (``SET NX EX <heartbeat
-        interval>``, so one worker per interval) looks for every dead worker: stale heartbeats anywhere,
-        gone processes on this host. The others look only for the latter, which costs one ``SMEMBERS``
-        and is certain: a worker restarted after a crash finds the one it replaces at once, so that
-        one's job runs again within seconds rather than a heartbeat interval later. Each dead worker is
-        retired under its own short lock (:meth:`Keys.retiring`), so no two processes retire one worker
-        together. As in Ruby, a stale heartbeat whose worker is not registered (any more) is retired too,
-        which removes it. Returns the ids pruned.
-        """
-        everywhere = self.store.acquire_pruning_lock(self.id, int(self.options.heartbeat_interval))
-        worker_ids = self.store.worker_ids()
-        heartbeats = self.store.heartbeats() if everywhere else {}
-        if not worker_ids and not heartbeats:
-            return []
-        dead = dead_workers(
-            worker_ids,
-            heartbeats,
-            now=self.heartbeat_time() if everywhere else 0.0,
-            stale_after=self.options.prune_after,
-            me=self.id,
-            hostname=self.hostname,
-            my_queues=self.queues.includes,
-            local_pids=self.local_pids,
-        )
-        return [worker_id for worker_id, stale in dead if self._retire_dead(worker_id, stale)]
-
-    def _retire_dead(self, worker_id: str, stale: bool) -> bool:
-        lock = self.store.keys.retiring(worker_id)
-        if not self.store.lock_acquire(lock, self.id, _RETIRE_LOCK_SECONDS):
-            return False  # another process is retiring it
-        try:
-            if not self.store.worker_exists(worker_id) and not (stale and worker_id in self.store.heartbeats()):
-                return False  # retired since we looked
-            logger.info("pruning dead worker %s", worker_id)
-            self.retire(worker_id, _prune_error(worker_id, self._job_of(worker_id)) if stale else None)
-            return True
-        finally:
-            self.store.lock_release(lock, self.id)
-
-    def _job_of(self, worker_id: str) -> ReservedJob | None:
-        record = self.store.working_on([worker_id]).get(worker_id)
-        if not record:
-            return None
-        try:
-            data: Any = loads(record)
-            queue = str(data["queue"])
-            payload = data["payload"]
-        except (ValueError, TypeError, KeyError):
-            return None
-        raw = payload.encode() if isinstance(payload, str) else dumps(payload)
-        return ReservedJob.read(queue, raw)
+        """Unregister workers found dead, recovering their in-flight jobs; returns the ids pruned (see
+        :func:`~resque_impl.worker.retirement.prune_dead_workers`)."""
+        return retirement.prune_dead_workers(self)
 
     def retire(self, worker_id: str, error: BaseException | None = None) -> None:
-        """Unregister ``worker_id`` (this worker or a dead one) so that none of its jobs is lost.
-
-        Its in-flight jobs go back to the head of their queues (a job recovered more than
-        ``max_recoveries`` times is recorded as a :class:`PoisonJobError` failure instead). A worker
-        without in-flight jobs (reliable fetch off, or a Ruby worker) is handled as Ruby does: a job
-        it was busy with becomes a failure record (``error``, by default ``DirtyExit("Job still being
-        processed")``), never requeued. Then its keys are removed.
-        """
-        recovered, poison = self.store.recover_inflight(worker_id, self.options.max_recoveries)
-        if recovered:
-            logger.warning("requeued %d in-flight job(s) of worker %s", recovered, worker_id)
-            announce_recovered(self.events, worker_id, recovered, self.id)
-        for queue, payload in poison:
-            job = ReservedJob.read(queue, payload)
-            self.save_failure(job, self._poison(job, worker_id, f"its worker died again (last: {worker_id})"))
-            self.store.discard_inflight(worker_id, queue, payload)
-            logger.error("poison job %s from %s recorded as failed", job.describe(), queue)
-        if not recovered and not poison:
-            busy = self._job_of(worker_id)
-            if busy is not None:
-                self._fail_for(worker_id, busy, error if error is not None else DirtyExit("Job still being processed"))
-        self.store.unregister_worker(worker_id)
+        """Unregister ``worker_id`` (this worker or a dead one) so that none of its jobs is lost (see
+        :func:`~resque_impl.worker.retirement.retire`)."""
+        retirement.retire(self, worker_id, error)
 
     def requeue_crashed(self, job: ReservedJob, error: DirtyExit) -> Outcome | None:
-        """``job``'s process died from a signal this worker did not send (the OOM killer, an operator, the
-        job itself): with reliable fetch, handled as if the worker had died with it.
-
-        The job goes back to the head of its queue, counted as a recovery, and ``None`` is returned; a
-        job already recovered ``max_recoveries`` times is a :class:`PoisonJobError` instead, returned
-        as the failed outcome to save and acknowledge. Without reliable fetch (nothing in flight), the
-        outcome is ``error``, a dirty exit as in Ruby.
-        """
-        recovered, poison = self.store.recover_inflight(self.id, self.options.max_recoveries)
-        if poison:
-            return self._poison(job, self.id, f"its process died again ({error})")
-        if recovered:
-            logger.warning("requeued %s: %s", job.describe(), error)
-            announce_recovered(self.events, self.id, recovered, self.id)
-            self.current = None
-            return None
-        return self.fail(job, error)
-
-    def _poison(self, job: ReservedJob, worker_id: str, how: str) -> Outcome:
-        problem = PoisonJobError(
-            f"job was recovered {self.options.max_recoveries} times and {how}; recorded as failed instead of "
-            "running it again"
-        )
-        return failure_outcome(self.resque, job, run_failure_hooks(self.resque, job, problem), worker_id)
-
-    def _fail_for(self, worker_id: str, job: ReservedJob, error: BaseException) -> None:
-        """Record ``job`` of ``worker_id`` as failed with ``error``, after its ``on_failure`` hooks."""
-        problem = run_failure_hooks(self.resque, job, error)
-        self.save_failure(job, failure_outcome(self.resque, job, problem, worker_id))
+        """``job``'s process died from a signal this worker did not send: ``None`` once it is back at the
+        head of its queue, else the failed outcome to save and acknowledge (see
+        :func:`~resque_impl.worker.retirement.requeue_crashed`)."""
+        return retirement.requeue_crashed(self, job, error)
 
 
 @functools.lru_cache(maxsize=64)
 def _run_at_text(second: int) -> str:
     # Shared by the workers of a process: a simulator's many workers start jobs in the same seconds.
     return format_run_at(second)
-
-
-def _prune_error(worker_id: str, job: ReservedJob | None) -> PruneDeadWorkerDirtyExit:
-    """With Ruby's message: "Worker <id> did not gracefully exit while processing <class>"."""
-    doing = job.describe() if job is not None else "<Unknown Job>"
-    return PruneDeadWorkerDirtyExit(f"Worker {worker_id} did not gracefully exit while processing {doing}")
