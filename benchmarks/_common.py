@@ -69,11 +69,13 @@ def per_second(operations: int, body: Callable[[], object], setup: Callable[[], 
 
 
 def median_rates(runs: int, candidates: dict[str, Callable[[], float]]) -> dict[str, float]:
-    """Run each candidate ``runs`` times, interleaved so machine noise hits all alike; medians."""
+    """Run each candidate ``runs`` times, interleaved so machine noise hits all alike (in reverse order on
+    every other run, so that no candidate always follows the same one); medians."""
     samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(runs):
-        for name, measure in candidates.items():
-            samples[name].append(measure())
+    order = list(candidates)
+    for run in range(runs):
+        for name in order if run % 2 == 0 else reversed(order):
+            samples[name].append(candidates[name]())
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

@@ -164,9 +164,13 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
             )
 
         samples = {name: _Samples() for name in candidates}
-        for _ in range(runs):
-            # Interleaved, so the machine's noise falls on every candidate alike.
-            for name, (count, fill, body, counted) in candidates.items():
+        order = list(candidates)
+        for run in range(runs):
+            # Interleaved, so the machine's noise falls on every candidate alike, and in reverse order on
+            # every other run, so that no candidate always follows the same one (a forking run after a
+            # 20,000-job one, say).
+            for name in order if run % 2 == 0 else reversed(order):
+                count, fill, body, counted = candidates[name]
                 fill()
                 client.config_resetstat()
                 started = time.perf_counter()
