@@ -46,7 +46,8 @@ library:
 No blocking Redis call is ever made (the steps never block), so nothing waits in wall-clock time.
 
 The store's backend and the simulated clock are :mod:`resque_sim.backend`'s (re-exported here), the job
-classes :mod:`resque_sim.job_classes`', the simulated workers :mod:`resque_sim.slots`'.
+classes :mod:`resque_sim.job_classes`', the simulated workers :mod:`resque_sim.slots`', what waits for
+them :mod:`resque_sim.idling`'s, and resque-scheduler :mod:`resque_sim.scheduler_process`'s.
 """
 
 from __future__ import annotations
@@ -61,15 +62,16 @@ from typing import Any
 import simpy
 
 from resque_impl import DirtyExit, Registry, Resque
-from resque_impl.scheduler import MasterLock, Scheduler
 from resque_impl.store import Store
 from resque_impl.worker import Outcome, ReservedJob, Worker, WorkerOptions
 from resque_sim.backend import EPOCH, Backend, BackendError, SimClock
 from resque_sim.cpu import hold_job
 from resque_sim.distributions import Arrival, JobSampler, arrivals
+from resque_sim.idling import IdleWorkers
 from resque_sim.job_classes import JobClasses, JobInFlight
 from resque_sim.records import COMPLETED, DOWN_REASONS, FAILED, RETRIED, Recorder, RunRecord
 from resque_sim.scenario import Scenario
+from resque_sim.scheduler_process import SimulatedScheduler
 from resque_sim.slots import Slot, pool_slots
 from resque_sim.timeseries import bucket_width
 
@@ -112,44 +114,38 @@ class Simulation:
             job_classes.register(name, spec, self.queue_codes[spec.queue]) for name, spec in scenario.jobs.items()
         ]
         self.class_codes = {info.name: code for code, info in enumerate(self.classes)}
-        # jobs waiting per queue code: pushes counted here, reserves subtracted, so a poll that cannot
-        # find work is never sent (the store stays the only place jobs are taken from)
-        self.pending = [0] * len(self.queue_names)
-        # retries in the delayed queue, and the scheduler process's state (it sleeps while there are none)
-        self.delayed = 0
-        self.releasing = False
-        self.last_poll = -math.inf
-        self.scheduler_idle: simpy.Event | None = None
+        # jobs waiting per queue code (pushes counted here, reserves subtracted, so a poll that cannot
+        # find work is never sent: the store stays the only place jobs are taken from), and idle workers
+        self.idle = IdleWorkers(self.env, len(self.queue_names))
+        self.scheduler = SimulatedScheduler(self.env, self.resque, self.store, f"{_HOST}:scheduler")
         self.jitter_draw = 0.5
         self.next_job_id = 1
         self.next_pid = _FIRST_PID
         self.live_pids: set[str] = set()
         self.slots = pool_slots(scenario, self.resque, self.queue_names, self.env, self.seed, _HOST)
         self.recorder = Recorder(list(scenario.jobs), self.queue_names, [slot.name for slot in self.slots])
-        # idle workers per queue code, in the order they went idle (dicts keep insertion order)
-        self.waiting: list[dict[int, Slot]] = [{} for _ in self.queue_names]
 
     # -- jobs -------------------------------------------------------------------------------------------
     def _enqueue(self, job_id: int, job: JobInFlight) -> None:
         self._pushed(job_id, job)
         info = self.classes[job.class_code]
         self.resque.enqueue(info.job_class, job_id)
-        self._notify(info.queue_code)
+        self.idle.notify(info.queue_code)
 
     def _pushed(self, job_id: int, job: JobInFlight) -> None:
         """Account for the next attempt of ``job`` being pushed now (a row, and one more job waiting)."""
         queue = self.classes[job.class_code].queue_code
         job.attempt += 1
         job.row = self.recorder.enqueued(job_id, job.class_code, queue, job.attempt, self.env.now)
-        self.pending[queue] += 1
+        self.idle.pending[queue] += 1
 
     def _released(self, job_id: int) -> None:
         """``after_enqueue`` hook of classes with retries: the scheduler just pushed a due retry."""
-        if self.releasing:
+        if self.scheduler.releasing:
             job = self.jobs[job_id]
             self._pushed(job_id, job)
-            self.delayed -= 1
-            self._notify(self.classes[job.class_code].queue_code)
+            self.scheduler.released()
+            self.idle.notify(self.classes[job.class_code].queue_code)
 
     def _enqueue_batch(self, class_code: int, count: int) -> None:
         """``count`` new jobs of one class arriving at the same instant (a burst): one bulk push."""
@@ -167,8 +163,8 @@ class Simulation:
             job.attempt = 1
             job.row = recorder.enqueued(job_id, class_code, info.queue_code, 1, now)
         self.resque.enqueue_many(info.job_class, [(job_id,) for job_id in range(first, first + count)])
-        self.pending[info.queue_code] += count
-        self._notify(info.queue_code, count)
+        self.idle.pending[info.queue_code] += count
+        self.idle.notify(info.queue_code, count)
 
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env, sampler, jobs, codes = self.env, self.sampler, self.jobs, self.class_codes
@@ -197,58 +193,15 @@ class Simulation:
             self.recorder.finished(job.row, now, RETRIED, job.raises)
             job_class = self.classes[job.class_code].job_class
             if job_class.retry_delay_for(job.attempt) > 0:  # type: ignore[attr-defined]
-                self.delayed += 1  # in the delayed queue until the scheduler releases it
-                if self.scheduler_idle is not None and not self.scheduler_idle.triggered:
-                    self.scheduler_idle.succeed()
+                self.scheduler.scheduled()  # in the delayed queue until the scheduler releases it
             else:  # pushed at once (Resque.push: no hooks)
                 self._pushed(job_id, job)
-                self._notify(self.classes[job.class_code].queue_code)
+                self.idle.notify(self.classes[job.class_code].queue_code)
 
     def _took(self, job: ReservedJob | None) -> ReservedJob | None:
         if job is not None:
-            self.pending[self.queue_codes[job.queue]] -= 1
+            self.idle.pending[self.queue_codes[job.queue]] -= 1
         return job
-
-    def _has_work(self, slot: Slot) -> bool:
-        pending = self.pending
-        for code in slot.covers:  # noqa: SIM110 - a plain loop: no generator per call on the hot path
-            if pending[code]:
-                return True
-        return False
-
-    # -- waking idle workers ----------------------------------------------------------------------------
-    def _notify(self, queue: int, jobs: int = 1) -> None:
-        """``jobs`` jobs were pushed to ``queue``: wake the idle workers that would see them (see the module
-        docstring): every polling one, and one instant one per job."""
-        waiting = self.waiting[queue]
-        if not waiting:
-            return
-        instant_left = jobs
-        for slot in list(waiting.values()):
-            if slot.interval is None:
-                if not instant_left:
-                    continue
-                instant_left -= 1
-            self._wake(slot, queue)
-
-    def _wake(self, slot: Slot, queue: int, restart: str | None = None) -> None:
-        for code in slot.covers:
-            self.waiting[code].pop(slot.index, None)
-        slot.waiting = False
-        slot.woken_for = queue
-        assert slot.wake is not None
-        slot.wake.succeed(restart)
-
-    def _idle(self, slot: Slot) -> simpy.Event:
-        slot.wake = self.env.event()
-        slot.waiting = True
-        for code in slot.covers:
-            self.waiting[code][slot.index] = slot
-        return slot.wake
-
-    def _age_expired(self, slot: Slot, incarnation: int) -> None:
-        if slot.incarnation == incarnation and slot.waiting:
-            self._wake(slot, -1, "max_age")
 
     # -- workers ----------------------------------------------------------------------------------------
     def _boot(self, slot: Slot) -> Worker:
@@ -283,7 +236,7 @@ class Simulation:
         if deadline is not None:
             incarnation = slot.incarnation
             timer = self.env.timeout(deadline - now)
-            timer.callbacks.append(lambda _event: self._age_expired(slot, incarnation))
+            timer.callbacks.append(lambda _event: self.idle.age_expired(slot, incarnation))
         return worker
 
     def _local_pids(self) -> Collection[str]:
@@ -307,14 +260,14 @@ class Simulation:
         """Work until a restart policy (or the OOM killer) ends this worker process; returns the reason."""
         env, model = self.env, slot.model
         interval = slot.interval
-        job = self._took(worker.reserve()) if self._has_work(slot) else None
+        job = self._took(worker.reserve()) if self.idle.has_work(slot) else None
         while True:
             if job is None:
                 slot.polled_at = now = env.now
                 reason = model.restart_reason(now)
                 if reason is not None:
                     return reason
-                restart = yield self._idle(slot)
+                restart = yield self.idle.idle(slot)
                 if restart is not None:
                     return str(restart)
                 if interval is not None:
@@ -323,11 +276,11 @@ class Simulation:
                     yield env.timeout(slot.polled_at + ticks * interval - env.now)
                 elif slot.wake_latency:
                     yield env.timeout(slot.wake_latency)
-                if self._has_work(slot):
+                if self.idle.has_work(slot):
                     job = self._took(worker.reserve())
                     woken_for = slot.woken_for
-                    if job is not None and woken_for >= 0 and self.pending[woken_for]:
-                        self._notify(woken_for)  # it took another queue's job: pass the wake-up on
+                    if job is not None and woken_for >= 0 and self.idle.pending[woken_for]:
+                        self.idle.notify(woken_for)  # it took another queue's job: pass the wake-up on
                 continue
             outcome = yield from self._run(slot, worker, job)
             if outcome is None:
@@ -336,7 +289,7 @@ class Simulation:
             if reason is not None:
                 worker.done(job, outcome)
                 return reason
-            if self._has_work(slot):
+            if self.idle.has_work(slot):
                 job = self._took(worker.done(job, outcome, reserve_next=True))
             else:
                 worker.done(job, outcome)
@@ -386,31 +339,6 @@ class Simulation:
                 if slot.worker is not None:
                     slot.worker.heartbeat()
 
-    def _scheduler(self) -> Generator[simpy.Event, Any, None]:
-        """resque-scheduler, polling every ``DEFAULT_INTERVAL`` seconds from time 0 (the real
-        :meth:`Scheduler.poll`): it releases due retries, whose hook tells the engine.  While no retry
-        is waiting it has nothing to do, so it sleeps until one is scheduled."""
-        env = self.env
-        scheduler = Scheduler(self.resque, (), lock=MasterLock(self.store, identity=f"{_HOST}:scheduler"))
-        interval = scheduler.interval
-        while True:
-            if not self.delayed:
-                self.scheduler_idle = env.event()
-                yield self.scheduler_idle
-                self.scheduler_idle = None
-            # the scheduler has polled at 0, interval, 2 interval, ... all along; the next of those
-            next_poll = math.ceil(env.now / interval - 1e-9) * interval
-            if next_poll <= self.last_poll:
-                next_poll += interval
-            if next_poll > env.now:
-                yield env.timeout(next_poll - env.now)
-            self.last_poll = env.now
-            self.releasing = True
-            try:
-                scheduler.poll()
-            finally:
-                self.releasing = False
-
     def _progress(self, report: Callable[[float], None]) -> Generator[simpy.Event, Any, None]:
         step = self.scenario.duration / _PROGRESS_STEPS
         while True:
@@ -432,7 +360,7 @@ class Simulation:
             env.process(self._worker_life(slot))
         env.process(self._heartbeats())
         if any(info.retry is not None for info in self.classes):
-            env.process(self._scheduler())
+            env.process(self.scheduler.run())
         if self.progress is not None:
             env.process(self._progress(self.progress))
         if self.backend.kind == "redis" and isinstance(self.store, Store):
