@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks._common import run_order
 from resque_impl.testing import RedisServer
 
 __all__ = ["compare", "main"]
@@ -57,8 +58,7 @@ def compare(first: Path, second: Path, *, mode: str, jobs: int, rounds: int) -> 
     rates: dict[Path, list[float]] = {first: [], second: []}
     with RedisServer() as server:
         for index in range(rounds):
-            order = (first, second) if index % 2 == 0 else (second, first)
-            for tree in order:
+            for tree in run_order((first, second), index):
                 rates[tree].append(_drain(tree, server.url, mode, jobs))
     return rates[first], rates[second]
 

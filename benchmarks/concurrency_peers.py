@@ -43,7 +43,7 @@ from pathlib import Path
 
 import redis
 
-from benchmarks._common import Measurement, installed_version, print_table
+from benchmarks._common import Measurement, installed_version, print_table, run_order
 from benchmarks.concurrency_tasks import CPU_LOOPS, DONE_KEY, AsyncIoWait, CpuWork, IoWait
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
@@ -190,9 +190,9 @@ def _measure(per_slot: int, runs: int, with_peers: bool) -> dict[str, float]:
         # The peers' producers, imported by the fills in this process, read the server's address here.
         os.environ["BENCH_REDIS_URL"] = server.url
         client = server.client()
-        for _ in range(runs):
-            for name, candidate in candidates.items():
-                samples[name].append(_time(server, client, candidate))
+        for run in range(runs):
+            for name in run_order(candidates, run):
+                samples[name].append(_time(server, client, candidates[name]))
         client.close()
     return {name: statistics.median(values) for name, values in samples.items()}
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import redis
 
 from benchmarks import peers, ruby_peer
-from benchmarks._common import Measurement, compile_bytecode, report
+from benchmarks._common import Measurement, compile_bytecode, report, run_order
 from benchmarks.tasks import LATENCY_KEY, RSS_KEY, AsyncSleep, Noop, Rss, Sleep, Stamp
 from resque_impl import Resque
 from resque_impl.testing import RedisServer
@@ -164,12 +164,9 @@ def drain(jobs: int = 20_000, fork_jobs: int = 2_000, runs: int = 3, with_peers:
             )
 
         samples = {name: _Samples() for name in candidates}
-        order = list(candidates)
         for run in range(runs):
-            # Interleaved, so the machine's noise falls on every candidate alike, and in reverse order on
-            # every other run, so that no candidate always follows the same one (a forking run after a
-            # 20,000-job one, say).
-            for name in order if run % 2 == 0 else reversed(order):
+            # Interleaved, so the machine's noise falls on every candidate alike.
+            for name in run_order(candidates, run):
                 count, fill, body, counted = candidates[name]
                 fill()
                 client.config_resetstat()
@@ -282,8 +279,9 @@ def concurrency(jobs: int = 20_000, io_jobs: int = 60, runs: int = 3, slots: int
             "aio_wide": (wide, fill(AsyncSleep, wide, 50), ("--concurrency", str(slots))),
         }
         rates: dict[str, list[float]] = {name: [] for name in candidates}
-        for _ in range(runs):
-            for name, (count, do_fill, options) in candidates.items():
+        for run in range(runs):
+            for name in run_order(candidates, run):
+                count, do_fill, options = candidates[name]
                 do_fill()
                 queue = "io" if name.startswith(("io", "aio")) else "bench"
                 started = time.perf_counter()

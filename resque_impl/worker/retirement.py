@@ -115,9 +115,7 @@ def retire(worker: Worker, worker_id: str, error: BaseException | None = None) -
         busy = _job_of(worker, worker_id)
         if busy is not None:
             problem = error if error is not None else DirtyExit("Job still being processed")
-            worker.save_failure(
-                busy, failure_outcome(worker.resque, busy, run_failure_hooks(worker.resque, busy, problem), worker_id)
-            )
+            worker.save_failure(busy, _failed(worker, busy, problem, worker_id))
     store.unregister_worker(worker_id)
 
 
@@ -146,7 +144,12 @@ def _poison(worker: Worker, job: ReservedJob, worker_id: str, how: str) -> Outco
         f"job was recovered {worker.options.max_recoveries} times and {how}; recorded as failed instead of "
         "running it again"
     )
-    return failure_outcome(worker.resque, job, run_failure_hooks(worker.resque, job, problem), worker_id)
+    return _failed(worker, job, problem, worker_id)
+
+
+def _failed(worker: Worker, job: ReservedJob, error: BaseException, worker_id: str) -> Outcome:
+    """``job`` of ``worker_id`` failed with ``error``, after its ``on_failure`` hooks ran."""
+    return failure_outcome(worker.resque, job, run_failure_hooks(worker.resque, job, error), worker_id)
 
 
 def _prune_error(worker_id: str, job: ReservedJob | None) -> PruneDeadWorkerDirtyExit:
